@@ -1,0 +1,5 @@
+"""gunicorn's entry point: ``gunicorn server:app``. Settings come from KG_* variables."""
+
+from kg import create_app
+
+app = create_app()

@@ -1,0 +1,211 @@
+"""The ``kg`` command: each sub-command is a few lines over a documented library function.
+
+Exit codes (as pySHACL): 0 success, 1 the data do not conform (syntax error, SHACL violation,
+quote mismatch, inconsistency), 2 usage or runtime error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from kg.settings import Settings
+
+EPILOG = """exit codes:
+  0  success
+  1  the data do not conform (syntax error, SHACL violation, quote mismatch, inconsistency)
+  2  usage or runtime error (bad arguments, missing build, unreadable file)
+"""
+
+
+def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
+    from kg.pipeline.build import build
+
+    result = build(settings.root, settings.build_dir, force=args.force)
+    if result.skipped:
+        print(f"build {result.version} is up to date ({result.artifact})")
+        return 0
+    triples = result.manifest["triples"]
+    print(
+        f"built {result.version}: {triples['asserted']} asserted and {triples['inferred']} "
+        f"inferred triples in {len(result.manifest['graphs'])} graphs -> {result.artifact}"
+    )
+    for problem in result.report.warnings:
+        print(problem, file=sys.stderr)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
+    from kg.pipeline.build import check
+    from kg.pipeline.quotes import check_quotes
+
+    _, union, report = check(settings.root)
+    quote_problems = check_quotes(union, settings.root)
+    if args.format == "json":
+        print(
+            json.dumps(
+                {
+                    "conforms": report.conforms and not quote_problems,
+                    "problems": [p.as_dict() for p in report.problems],
+                    "quotes": [str(q) for q in quote_problems],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+    else:
+        for problem in report.problems:
+            print(problem)
+        for quote in quote_problems:
+            print(f"quote: Violation: {quote}")
+        summary = report.summary()
+        print(
+            f"{summary['violations']} violation(s), {summary['warnings']} warning(s), "
+            f"{len(quote_problems)} quote problem(s)"
+        )
+    failed = not report.conforms or quote_problems or (args.strict and report.warnings)
+    return 1 if failed else 0
+
+
+def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
+    from kg.store import Bindings, Boolean, open_engine
+    from kg.web.results import to_json
+
+    text = sys.stdin.read() if args.query == "-" else args.query
+    result = open_engine(settings).query(text)
+    if isinstance(result, Boolean):
+        print("true" if result.value else "false")
+    elif isinstance(result, Bindings):
+        if args.format == "json":
+            print(to_json(result))
+        else:
+            print(_table(result, "," if args.format == "csv" else None), end="")
+    else:
+        for s, p, o in result.triples:
+            print(s.value, p.value, o.value, sep="\t")
+    return 0
+
+
+def _table(result: object, delimiter: str | None) -> str:
+    rows = [[row[v].value if v in row else "" for v in result.variables] for row in result.rows]
+    if delimiter:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(result.variables)
+        writer.writerows(rows)
+        return out.getvalue()
+    widths = [max([len(v)] + [len(r[i]) for r in rows]) for i, v in enumerate(result.variables)]
+    lines = [
+        " | ".join(v.ljust(w) for v, w in zip(result.variables, widths, strict=True)),
+        "-+-".join("-" * w for w in widths),
+    ]
+    lines += [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(lines) + f"\n({len(rows)} rows)\n"
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    from kg.store.base import read_manifest
+
+    manifest = read_manifest(settings.manifest)
+    print(f"dataset version {manifest['version']}")
+    inferred = "https://w3id.org/digikommun/graph/inferred"
+    for kind, graphs in (
+        ("asserted", {g: n for g, n in manifest["graphs"].items() if g != inferred}),
+        ("inferred", {g: n for g, n in manifest["graphs"].items() if g == inferred}),
+    ):
+        print(f"{kind}: {sum(graphs.values())} triples")
+        for graph, count in graphs.items():
+            print(f"  {count:>7}  {graph}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Replace this process with gunicorn (the Flask development server is for --debug)."""
+    if args.debug:
+        from kg import create_app
+
+        create_app(settings).run(host=settings.host, port=settings.port, debug=True)
+        return 0
+    argv = [
+        "gunicorn",
+        "--bind",
+        f"{settings.host}:{settings.port}",
+        "--workers",
+        str(settings.workers),
+        "--timeout",
+        str(int(settings.query_timeout) + 5),
+        "--chdir",
+        str(settings.root),
+        "server:app",
+    ]
+    os.execvp(argv[0], argv)  # noqa: S606 - a fixed command, no shell, no user input
+    return 2
+
+
+COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, Settings], int], str]] = {
+    "build": (cmd_build, "load, validate, reason and write build/kg.nq + build/manifest.json"),
+    "validate": (cmd_validate, "check the data against the SHACL shapes and the source texts"),
+    "query": (cmd_query, "run a SPARQL query against the built artifact"),
+    "stats": (cmd_stats, "print triples per named graph, asserted and inferred apart"),
+    "serve": (cmd_serve, "serve the built artifact with gunicorn"),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="kg",
+        description=__doc__.splitlines()[0],
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    subs = root.add_subparsers(dest="command", required=True)
+    for name, (_, help_text) in COMMANDS.items():
+        sub = subs.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        if name == "build":
+            sub.add_argument("--force", action="store_true", help="rebuild even if up to date")
+        if name == "validate":
+            sub.add_argument("--format", choices=("text", "json"), default="text")
+            sub.add_argument("--strict", action="store_true", help="warnings also fail (exit 1)")
+        if name == "query":
+            sub.add_argument("query", help="the SPARQL query text, or - to read it from stdin")
+            sub.add_argument("--format", choices=("table", "json", "csv"), default="table")
+        if name == "serve":
+            sub.add_argument("--debug", action="store_true", help="Flask development server")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from kg.pipeline.errors import PipelineError
+    from kg.store import QuerySyntaxError
+
+    args = parser().parse_args(argv)
+    settings = Settings.from_env()
+    handler = COMMANDS[args.command][0]
+    try:
+        return handler(args, settings)
+    except PipelineError as err:
+        print(f"kg {args.command}: {err}", file=sys.stderr)
+        return err.exit_code
+    except QuerySyntaxError as err:
+        print(f"kg {args.command}: malformed query: {err}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as err:
+        print(
+            f"kg {args.command}: {err.filename} not found (run `kg build` first?)", file=sys.stderr
+        )
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

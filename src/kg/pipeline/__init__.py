@@ -1,0 +1,1 @@
+"""The build, step by step: load → validate → reason → build. No web code lives here."""

@@ -1,0 +1,85 @@
+"""All settings in one dataclass, read from ``KG_*`` environment variables.
+
+Operators configure the server only through these variables; ``docs/configuration.md`` is
+checked against this dataclass by a test so the table cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get("KG_" + name.upper(), default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime settings; each field maps to the variable ``KG_<FIELD NAME IN UPPER CASE>``."""
+
+    #: Directory of the project (sources, ontology, shapes, data).
+    root: Path = PROJECT_ROOT
+    #: Directory the build writes to and the server reads from.
+    build_dir: Path = PROJECT_ROOT / "build"
+    #: Interface gunicorn binds to.
+    host: str = "127.0.0.1"
+    #: Port gunicorn binds to.
+    port: int = 8000
+    #: Query engine: ``memory`` (embedded pyoxigraph), ``rdflib``, or ``sparql+http://host/path``.
+    store: str = "memory"
+    #: Number of gunicorn worker processes.
+    workers: int = 2
+    #: Seconds a query may run before it is stopped.
+    query_timeout: float = 10.0
+    #: Maximum number of result rows (SELECT) or triples (CONSTRUCT) returned.
+    max_rows: int = 10000
+    #: Maximum length of a query text in characters.
+    max_query_length: int = 20000
+    #: Maximum request body in bytes.
+    max_body_bytes: int = 65536
+    #: Maximum nesting depth of brackets in a query.
+    max_query_depth: int = 64
+    #: Comma-separated SERVICE endpoints that queries may call (empty: SERVICE is refused).
+    service_allowlist: tuple[str, ...] = field(default_factory=tuple)
+    #: Public base URL used in links when behind a proxy (empty: taken from the request).
+    public_url: str = ""
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Read every field from its ``KG_`` variable, falling back to the default."""
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = os.environ.get("KG_" + f.name.upper())
+            if raw is None:
+                continue
+            values[f.name] = _convert(f.name, f.type, raw)
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def artifact(self) -> Path:
+        return self.build_dir / "kg.nq"
+
+    @property
+    def manifest(self) -> Path:
+        return self.build_dir / "manifest.json"
+
+
+def _convert(name: str, type_name: object, raw: str) -> object:
+    kind = str(type_name)
+    try:
+        if "Path" in kind:
+            return Path(raw)
+        if kind in ("int", "<class 'int'>"):
+            return int(raw)
+        if kind in ("float", "<class 'float'>"):
+            return float(raw)
+        if "tuple" in kind:
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+    except ValueError as err:
+        raise SystemExit(f"KG_{name.upper()}={raw!r} is not a valid value: {err}") from err
+    return raw

@@ -1,0 +1,65 @@
+"""The engine-neutral result model, so serialisers and pages never see engine types."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Term:
+    """An RDF term: kind is ``uri``, ``bnode``, ``literal`` or ``triple``."""
+
+    kind: str
+    value: str
+    lang: str | None = None
+    datatype: str | None = None
+
+
+@dataclass
+class Bindings:
+    variables: list[str]
+    rows: list[dict[str, Term]]
+    truncated: bool = False
+
+
+@dataclass
+class Boolean:
+    value: bool
+
+
+@dataclass
+class Triples:
+    triples: list[tuple[Term, Term, Term]] = field(default_factory=list)
+    truncated: bool = False
+
+
+QueryResult = Bindings | Boolean | Triples
+
+
+class QuerySyntaxError(ValueError):
+    """The query does not parse; the message carries the parser's position."""
+
+
+class Engine(Protocol):
+    """What the web layer may ask of a store."""
+
+    version: str
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        max_rows: int | None = None,
+        base_iri: str | None = None,
+    ) -> QueryResult: ...
+
+    def graph_counts(self) -> dict[str, int]: ...
+
+
+def read_manifest(manifest: Path) -> dict:
+    return json.loads(manifest.read_text(encoding="utf-8"))

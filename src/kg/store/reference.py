@@ -1,0 +1,99 @@
+"""rdflib's SPARQL engine over the same artifact: the slow but independent reference.
+
+It exists so that the same protocol tests and a parity test can run against two engines.
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+from pathlib import Path
+
+from pyparsing import ParseException
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.sparql import SPARQLError
+
+from kg.namespaces import PREFIXES
+from kg.store.base import (
+    Bindings,
+    Boolean,
+    QueryResult,
+    QuerySyntaxError,
+    Term,
+    Triples,
+    read_manifest,
+)
+
+
+class RdflibEngine:
+    def __init__(self, dataset: Dataset, version: str) -> None:
+        self._dataset = dataset
+        self.version = version
+
+    @classmethod
+    def from_artifact(cls, artifact: Path, manifest: Path) -> RdflibEngine:
+        dataset = Dataset(default_union=True)
+        dataset.parse(str(artifact), format="nquads")
+        return cls(dataset, read_manifest(manifest)["version"])
+
+    def _view(self, default_graphs: list[str] | None) -> Graph:
+        if default_graphs is None:
+            return self._dataset
+        view = Graph()
+        for name in default_graphs:
+            for triple in self._dataset.graph(URIRef(name)):
+                view.add(triple)
+        return view
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        max_rows: int | None = None,
+        base_iri: str | None = None,
+    ) -> QueryResult:
+        try:
+            prepared = prepareQuery(sparql, initNs=PREFIXES, base=base_iri)
+        except ParseException as err:
+            raise QuerySyntaxError(f"{err.msg} at line {err.lineno}, column {err.col}") from None
+        except SPARQLError as err:
+            raise QuerySyntaxError(str(err)) from None
+        result = self._view(default_graphs).query(prepared)
+        limit = None if max_rows is None else max_rows + 1
+        if result.type == "ASK":
+            return Boolean(bool(result.askAnswer))
+        if result.type == "SELECT":
+            variables = [str(v) for v in result.vars]
+            rows = [
+                {str(k): term(v) for k, v in row.asdict().items() if v is not None}
+                for row in islice(result, limit)
+            ]
+            truncated = max_rows is not None and len(rows) > max_rows
+            return Bindings(variables, rows[:max_rows] if truncated else rows, truncated)
+        triples = [tuple(term(x) for x in t) for t in islice(result, limit)]
+        truncated = max_rows is not None and len(triples) > max_rows
+        return Triples(triples[:max_rows] if truncated else triples, truncated)  # type: ignore[arg-type]
+
+    def graph_counts(self) -> dict[str, int]:
+        return {
+            str(c.identifier): len(c)
+            for c in sorted(self._dataset.graphs(), key=lambda c: str(c.identifier))
+            if len(c)
+        }
+
+
+def term(value: object) -> Term:
+    if isinstance(value, URIRef):
+        return Term("uri", str(value))
+    if isinstance(value, BNode):
+        return Term("bnode", str(value))
+    if isinstance(value, Literal):
+        if value.language:
+            return Term("literal", str(value), lang=value.language)
+        datatype = (
+            str(value.datatype) if value.datatype else ("http://www.w3.org/2001/XMLSchema#string")
+        )
+        return Term("literal", str(value), datatype=datatype)
+    return Term("triple", str(value))

@@ -1,0 +1,27 @@
+"""The HTTP face of the graph: an app factory with one blueprint per concern.
+
+The web layer only serves a finished artifact through ``kg.store``; it never validates or
+reasons, so a request can never trigger a build.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from kg.settings import Settings
+from kg.store import open_engine
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config["KG_SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.extensions["kg_engine"] = open_engine(settings)
+
+    from kg.web.health import health
+    from kg.web.protocol import protocol
+
+    app.register_blueprint(health)
+    app.register_blueprint(protocol)
+    return app

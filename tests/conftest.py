@@ -1,0 +1,52 @@
+"""Shared fixtures. Expensive things (a build, an app) are session-scoped: the build takes
+seconds and every test only reads it."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from kg.settings import PROJECT_ROOT, Settings
+
+ROOT = PROJECT_ROOT
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The real project built once into a private directory (never the developer's build/)."""
+    from kg.pipeline.build import build
+
+    build_dir = tmp_path_factory.mktemp("build")
+    build(ROOT, build_dir, force=True)
+    return Settings(root=ROOT, build_dir=build_dir)
+
+
+@pytest.fixture(scope="session")
+def app(built: Settings):
+    from kg import create_app
+
+    application = create_app(built)
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def copy_project(target: Path) -> Path:
+    """A scratch copy of the project's inputs, for tests that break them on purpose."""
+    import shutil
+
+    for name in ("ontology", "shapes", "data"):
+        shutil.copytree(ROOT / name, target / name)
+    return target

@@ -1,0 +1,87 @@
+"""From the built artifact to an HTTP answer: the app factory and a real gunicorn."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from kg.settings import Settings
+from tests.conftest import ROOT, free_port
+
+COUNT_TYPES = "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a owl:Class }"
+
+
+def test_sparql_get_answers_json(client) -> None:
+    response = client.get("/sparql", query_string={"query": COUNT_TYPES})
+    assert response.status_code == 200
+    assert response.mimetype == "application/sparql-results+json"
+    body = response.get_json()
+    assert int(body["results"]["bindings"][0]["n"]["value"]) >= 12
+
+
+def test_default_graph_is_the_union_with_inferences(client) -> None:
+    query = (
+        "ASK { mun:lidingo a <http://data.europa.eu/m8g/PublicOrganisation> ; a dk:Municipality }"
+    )
+    assert client.get("/sparql", query_string={"query": query}).get_json()["boolean"] is True
+
+
+def test_malformed_query_is_a_400_with_the_position(client) -> None:
+    response = client.get("/sparql", query_string={"query": "SELECT ?x WHERE { ?x"})
+    assert response.status_code == 400
+    assert "1:" in response.get_data(as_text=True)
+
+
+def test_healthz(client) -> None:
+    assert client.get("/healthz").status_code == 200
+
+
+def _wait_for(url: str, process: subprocess.Popen, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"gunicorn exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer within {seconds} s")
+
+
+@pytest.mark.integration
+def test_gunicorn_serves_the_built_artifact(built: Settings) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "KG_BUILD_DIR": str(built.build_dir),
+        "KG_PORT": str(port),
+        "KG_HOST": "127.0.0.1",
+        "KG_WORKERS": "1",
+    }
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen(
+        [str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", "1", "server:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        url = f"http://127.0.0.1:{port}/sparql?" + urllib.parse.urlencode({"query": COUNT_TYPES})
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.headers["Content-Type"].startswith("application/sparql-results+json")
+            body = json.load(response)
+        assert int(body["results"]["bindings"][0]["n"]["value"]) >= 12
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
