@@ -148,12 +148,17 @@ def test_disjoint_classes_shared_is_inconsistent() -> None:
 
 def test_quote_that_does_not_match_its_source_stops_the_build(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "project")
-    fixture = Path(__file__).parent / "fixtures" / "shapes" / "valid" / "complete-example.ttl"
-    text = fixture.read_text(encoding="utf-8").replace(
-        '"Vi har skapat en helhet"', '"Vi har skapat en helhet!"'
-    )
-    (root / "data" / "ttl" / "wrong-quote.ttl").write_text(text, encoding="utf-8")
+    (root / "data" / "ttl" / "wrong-quote.ttl").write_text(
+        "@prefix dk: <https://w3id.org/digikommun/ontology#> .\n"
+        "@prefix oa: <http://www.w3.org/ns/oa#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        f"<{EX}statement/wrong> a dk:Statement ; rdfs:label \"fel\"@sv ;\n"
+        "    dk:quote \"Vi har skapat en helhet!\"@sv ;\n"
+        f"    dk:speaker <{EX}person/sara-penje> ; dk:quotedFrom <{EX}source/000> ;\n"
+        f"    dk:textSelector <{EX}selector/wrong> .\n"
+        f"<{EX}selector/wrong> a oa:TextQuoteSelector ; oa:exact \"Vi har skapat en helhet!\" .\n",
+        encoding="utf-8")
     with pytest.raises(NonConformingDataError) as caught:
         build(root, tmp_path / "out")
-    assert "statement/penje" in str(caught.value)
+    assert "statement/wrong" in str(caught.value)
     assert "does not occur" in str(caught.value)
