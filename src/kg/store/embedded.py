@@ -29,6 +29,9 @@ class EmbeddedEngine:
     def from_artifact(cls, artifact: Path, manifest: Path) -> EmbeddedEngine:
         store = ox.Store()
         store.bulk_load(path=str(artifact), format=ox.RdfFormat.N_QUADS)
+        # Oxigraph's union default graph repeats a triple once per named graph that holds it;
+        # SPARQL's default graph is a set, so the union is materialised (deduplicated) once.
+        store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
         return cls(store, read_manifest(manifest)["version"])
 
     def query(
@@ -42,11 +45,7 @@ class EmbeddedEngine:
     ) -> QueryResult:
         options: dict[str, object] = {}
         if default_graphs is not None:
-            options["default_graph"] = [ox.NamedNode(g) for g in default_graphs] or [
-                ox.DefaultGraph()
-            ]
-        else:
-            options["use_default_graph_as_union"] = True
+            options["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
         if named_graphs is not None:
             options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
         try:
