@@ -32,14 +32,31 @@ PREFIXES: dict[str, str] = {
     "schema": str(SCHEMA),
     "org": "http://www.w3.org/ns/org#",
     "foaf": "http://xmlns.com/foaf/0.1/",
-    "mun": BASE + "id/municipality/",
-    "person": BASE + "id/person/",
-    "orgn": BASE + "id/organisation/",
-    "edition": BASE + "id/edition/",
-    "nomination": BASE + "id/nomination/",
-    "statement": BASE + "id/statement/",
-    "initiative": BASE + "id/initiative/",
-    "source": BASE + "id/source/",
+    # One prefix per kind of thing, as in the data files (docs/modelling.md).
+    **{
+        prefix: f"{BASE}id/{kind}/"
+        for prefix, kind in (
+            ("award", "award"),
+            ("awardname", "award-name"),
+            ("edition", "edition"),
+            ("nomination", "nomination"),
+            ("jury", "jury"),
+            ("mun", "municipality"),
+            ("county", "county"),
+            ("orgn", "organisation"),
+            ("person", "person"),
+            ("post", "post"),
+            ("event", "event"),
+            ("place", "place"),
+            ("initiative", "initiative"),
+            ("pub", "publication"),
+            ("source", "source"),
+            ("statement", "statement"),
+            ("question", "question"),
+            ("quantity", "quantity"),
+            ("selector", "selector"),
+        )
+    },
     "graph": str(GRAPH),
 }
 
