@@ -85,3 +85,26 @@ def test_gunicorn_serves_the_built_artifact(built: Settings) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.mark.integration
+def test_kg_serve_runs_gunicorn_on_kg_host_and_kg_port(built: Settings) -> None:
+    """Regression: `kg serve` must find gunicorn inside the venv even when it is not on PATH."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "KG_BUILD_DIR": str(built.build_dir),
+        "KG_PORT": str(port),
+        "KG_HOST": "127.0.0.1",
+        "KG_WORKERS": "1",
+        "PATH": "/usr/bin:/bin",
+    }
+    kg = Path(sys.executable).with_name("kg")
+    process = subprocess.Popen(
+        [str(kg), "serve"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/healthz", process)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -132,6 +132,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         create_app(settings).run(host=settings.host, port=settings.port, debug=True)
         return 0
     argv = [
+        sys.executable,
+        "-m",
         "gunicorn",
         "--bind",
         f"{settings.host}:{settings.port}",
@@ -143,7 +145,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         str(settings.root),
         "server:app",
     ]
-    os.execvp(argv[0], argv)  # noqa: S606 - a fixed command, no shell, no user input
+    os.execv(argv[0], argv)  # noqa: S606 - a fixed command, no shell, no user input
     return 2
 
 
