@@ -63,25 +63,34 @@ def _rows(built: Settings, query: str) -> list[dict[str, str]]:
 
 
 def test_joint_nomination_2023_has_three_nominees(built: Settings) -> None:
-    rows = _rows(built, """SELECT ?name WHERE {
+    rows = _rows(
+        built,
+        """SELECT ?name WHERE {
         <https://w3id.org/digikommun/id/nomination/2023-mora-orsa-alvdalen>
             dk:forEdition edition:2023 ; dk:nominee/skos:prefLabel ?name
-        FILTER (lang(?name) = "sv") } ORDER BY ?name""")
+        FILTER (lang(?name) = "sv") } ORDER BY ?name""",
+    )
     assert [r["name"] for r in rows] == ["Mora", "Orsa", "Älvdalen"]
 
 
 def test_2015_and_2023_nominees(built: Settings) -> None:
-    rows = _rows(built, """SELECT ?year (COUNT(DISTINCT ?n) AS ?nominations) WHERE {
+    rows = _rows(
+        built,
+        """SELECT ?year (COUNT(DISTINCT ?n) AS ?nominations) WHERE {
         ?n dk:forEdition ?e . ?e dk:year ?year FILTER (?year IN ("2015"^^xsd:gYear,
-        "2023"^^xsd:gYear)) } GROUP BY ?year ORDER BY ?year""")
+        "2023"^^xsd:gYear)) } GROUP BY ?year ORDER BY ?year""",
+    )
     assert [(r["year"], r["nominations"]) for r in rows] == [("2015", "8"), ("2023", "5")]
 
 
 def test_tenth_edition_and_advisory_seat_with_page_and_reading_date(built: Settings) -> None:
-    rows = _rows(built, """SELECT ?number ?page ?read WHERE {
+    rows = _rows(
+        built,
+        """SELECT ?number ?page ?read WHERE {
         GRAPH <https://w3id.org/digikommun/graph/award-history> {
           edition:2019 dk:editionNumber ?number ; prov:wasDerivedFrom ?page .
-          ?page dcterms:date ?read } }""")
+          ?page dcterms:date ?read } }""",
+    )
     assert {r["number"] for r in rows} == {"10"}
     assert {r["read"] for r in rows} == {"2026-11-24"}
     seat = """ASK { GRAPH <https://w3id.org/digikommun/graph/award-history> {
@@ -90,7 +99,10 @@ def test_tenth_edition_and_advisory_seat_with_page_and_reading_date(built: Setti
 
 
 def test_award_keeps_one_identity_through_the_renaming(built: Settings) -> None:
-    rows = _rows(built, """SELECT ?name ?from WHERE {
+    rows = _rows(
+        built,
+        """SELECT ?name ?from WHERE {
         award:sveriges-digitaliseringskommun dk:awardName ?n .
-        ?n dk:nameText ?name ; dk:validFrom ?from } ORDER BY ?from""")
+        ?n dk:nameText ?name ; dk:validFrom ?from } ORDER BY ?from""",
+    )
     assert [r["name"] for r in rows] == ["Sveriges IT-kommun", "Sveriges DigitaliseringsKommun"]
