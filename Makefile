@@ -9,7 +9,7 @@ INPUTS := $(shell find ontology data shapes -type f \( -name '*.ttl' -o -name '*
 ARTIFACT := build/manifest.json
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test lint build validate clean
+.PHONY: help serve test lint lint-ontology build validate clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -37,7 +37,10 @@ lint: $(STAMP) ## ruff over the code
 	$(BIN)/ruff check src tests server.py
 	$(BIN)/ruff format --check src tests server.py
 
-test: $(ARTIFACT) lint ## set up, build, lint and run the whole test suite
+lint-ontology: $(STAMP) ## check the ontology, shapes and data against the house rules (kg lint)
+	$(BIN)/kg lint
+
+test: $(ARTIFACT) lint lint-ontology ## set up, build, lint and run the whole test suite
 	$(BIN)/pytest
 
 clean: ## remove the build and the virtual environment

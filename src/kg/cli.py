@@ -72,6 +72,34 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if failed else 0
 
 
+def cmd_lint(args: argparse.Namespace, settings: Settings) -> int:
+    from kg.lint import lint
+
+    if not (settings.root / "ontology" / "ontology.ttl").is_file():
+        print(f"kg lint: no ontology/ontology.ttl under {settings.root}", file=sys.stderr)
+        return 2
+    problems = lint(settings.root)
+    if args.format == "json":
+        out = {"conforms": not problems, "problems": [p.as_dict() for p in problems]}
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        for problem in problems:
+            print(problem)
+        print(f"{len(problems)} lint problem(s)")
+    return 1 if problems else 0
+
+
+def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
+    from kg.pipeline.diff import diff, format_diff
+
+    result = diff(args.old, args.new, settings.root)
+    if args.format == "json":
+        print(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(format_diff(result), end="")
+    return 0
+
+
 def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     from kg.store import Bindings, Boolean, open_engine
     from kg.web.results import to_json
@@ -152,6 +180,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, Settings], int], str]] = {
     "build": (cmd_build, "load, validate, reason and write build/kg.nq + build/manifest.json"),
     "validate": (cmd_validate, "check the data against the SHACL shapes and the source texts"),
+    "lint": (cmd_lint, "check the ontology and shapes against the house rules (src/kg/lint/rules)"),
+    "diff": (
+        cmd_diff,
+        "list triples and terms added, changed, deprecated or removed between builds",
+    ),
     "query": (cmd_query, "run a SPARQL query against the built artifact"),
     "stats": (cmd_stats, "print triples per named graph, asserted and inferred apart"),
     "serve": (cmd_serve, "serve the built artifact with gunicorn"),
@@ -179,6 +212,12 @@ def parser() -> argparse.ArgumentParser:
         if name == "validate":
             sub.add_argument("--format", choices=("text", "json"), default="text")
             sub.add_argument("--strict", action="store_true", help="warnings also fail (exit 1)")
+        if name == "lint":
+            sub.add_argument("--format", choices=("text", "json"), default="text")
+        if name == "diff":
+            sub.add_argument("old", help="a build directory, kg.nq file, or 'worktree'")
+            sub.add_argument("new", help="a build directory, kg.nq file, or 'worktree'")
+            sub.add_argument("--format", choices=("text", "json"), default="text")
         if name == "query":
             sub.add_argument("query", help="the SPARQL query text, or - to read it from stdin")
             sub.add_argument("--format", choices=("table", "json", "csv"), default="table")

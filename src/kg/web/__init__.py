@@ -20,8 +20,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["kg_engine"] = open_engine(settings)
 
     from kg.web.health import health
+    from kg.web.ontology_docs import ontology_docs
     from kg.web.protocol import protocol
 
     app.register_blueprint(health)
     app.register_blueprint(protocol)
+    app.register_blueprint(ontology_docs)
     return app
