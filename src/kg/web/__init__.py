@@ -24,4 +24,15 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(health)
     app.register_blueprint(protocol)
+
+    # The linked-data website: pages and dereferencing, pictures, downloads, metadata.
+    from kg.web.downloads import downloads
+    from kg.web.metadata import metadata
+    from kg.web.pages import pages
+    from kg.web.pictures import pictures
+
+    app.register_blueprint(pages)
+    app.register_blueprint(pictures)
+    app.register_blueprint(downloads)
+    app.register_blueprint(metadata)
     return app
