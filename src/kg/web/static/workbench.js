@@ -14,7 +14,11 @@
   });
   Yasqe.defaults.prefixCcApi = "/prefixes.json";
   var yasgui = new window.Yasgui(root, {
-    requestConfig: { endpoint: root.getAttribute("data-endpoint"), method: "GET" },
+    // YASGUI builds the request with new URL(endpoint), which needs an absolute URL.
+    requestConfig: {
+      endpoint: new URL(root.getAttribute("data-endpoint"), window.location.href).href,
+      method: "GET"
+    },
     copyEndpointOnNewTab: true,
     endpointCatalogueOptions: { getData: function () { return []; } },
     populateFromUrl: false,
@@ -24,6 +28,19 @@
   var tab = yasgui.getTab();
   var yasqe = tab.getYasqe();
   var yasr = tab.getYasr();
+
+  // YASQE flags prefixes that a query uses but does not declare; the server predefines ours,
+  // so declare the ones a query uses before it reaches the editor.
+  function withPrefixes(query) {
+    var missing = Object.keys(prefixes).filter(function (p) {
+      var uses = new RegExp("(^|[\\s(/^|,;{}])" + p + ":").test(query.replace(/<[^>]*>/g, " "));
+      var declared = new RegExp("PREFIX\\s+" + p + ":", "i").test(query);
+      return uses && !declared;
+    });
+    return missing.map(function (p) {
+      return "PREFIX " + p + ": <" + prefixes[p] + ">\n";
+    }).join("") + query;
+  }
 
   function remember() {
     var next = new URLSearchParams(window.location.search);
@@ -39,7 +56,7 @@
     }
   }
   if (params.get("query")) {
-    yasqe.setValue(params.get("query"));
+    yasqe.setValue(withPrefixes(params.get("query")));
     yasqe.query();
   }
 
@@ -47,7 +64,7 @@
   fetch(root.getAttribute("data-examples")).then(function (r) { return r.json(); }).then(function (list) {
     picker.addEventListener("change", function () {
       var chosen = list.filter(function (e) { return e.slug === picker.value; })[0];
-      if (chosen) { yasqe.setValue(chosen.query); yasqe.query(); }
+      if (chosen) { yasqe.setValue(withPrefixes(chosen.query)); yasqe.query(); }
     });
   });
 })();
