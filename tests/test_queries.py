@@ -27,17 +27,25 @@ def values(rows, name: str) -> list[str]:
 CHECKS = {
     "award-names-over-time": (
         None,
-        lambda rows: values(rows, "name") == ["Sveriges IT-kommun", "Sveriges DigitaliseringsKommun"],
+        lambda rows: (
+            values(rows, "name") == ["Sveriges IT-kommun", "Sveriges DigitaliseringsKommun"]
+        ),
     ),
     "edition-with-most-nominees": (
         REFERENCE,
-        lambda rows: len(rows) == 1 and values(rows, "municipalities") == ["8"]
-        and values(rows, "year") == ["2015"],
+        lambda rows: (
+            len(rows) == 1
+            and values(rows, "municipalities") == ["8"]
+            and values(rows, "year") == ["2015"]
+        ),
     ),
     "editions-per-county": (
         REFERENCE,
-        lambda rows: len(rows) == 12 and values(rows, "name")[0] == "Stockholms län"
-        and (values(rows, "editions")[0], values(rows, "won")[0]) == ("6", "5"),
+        lambda rows: (
+            len(rows) == 12
+            and values(rows, "name")[0] == "Stockholms län"
+            and (values(rows, "editions")[0], values(rows, "won")[0]) == ("6", "5")
+        ),
     ),
     "municipalities-nominated-more-than-once": (
         REFERENCE,
@@ -45,8 +53,11 @@ CHECKS = {
     ),
     "winners-by-year": (
         None,
-        lambda rows: len(rows) == 12 and values(rows, "winner")[0] == "Kalix"
-        and values(rows, "winner")[-1] == "Värmdö",
+        lambda rows: (
+            len(rows) == 12
+            and values(rows, "winner")[0] == "Kalix"
+            and values(rows, "winner")[-1] == "Värmdö"
+        ),
     ),
     "quotes-per-source": (
         None,
@@ -54,8 +65,9 @@ CHECKS = {
     ),
     "lidingo-2019-interview": (
         None,
-        lambda rows: sorted(values(rows, "speakerName"))
-        == ["Daniel Broman"] * 3 + ["Sara Penje"] * 2,
+        lambda rows: (
+            sorted(values(rows, "speakerName")) == ["Daniel Broman"] * 3 + ["Sara Penje"] * 2
+        ),
     ),
     "broman-interview-2019": (
         None,
@@ -63,30 +75,41 @@ CHECKS = {
     ),
     "nominees-answer-2019": (
         None,
-        lambda rows: values(rows, "municipalityName")
-        == ["Karlskrona", "Karlstad", "Lidingö", "Södertälje", "Umeå"],
+        lambda rows: (
+            values(rows, "municipalityName")
+            == ["Karlskrona", "Karlstad", "Lidingö", "Södertälje", "Umeå"]
+        ),
     ),
     "interviewees-2017": (
         None,
-        lambda rows: len(rows) == 8 and set(values(rows, "attested")) == {"2017-05-09"}
-        and "Catrin Ditz" in values(rows, "personName"),
+        lambda rows: (
+            len(rows) == 8
+            and set(values(rows, "attested")) == {"2017-05-09"}
+            and "Catrin Ditz" in values(rows, "personName")
+        ),
     ),
     "ceremony-2021": (
         None,
-        lambda rows: values(rows, "recipientName") == ["Jonas Walker", "Markus Matteby"]
-        and set(values(rows, "start")) == {"2022-05"}
-        and set(values(rows, "presenterName")) == {"Patrik Sundström"},
+        lambda rows: (
+            values(rows, "recipientName") == ["Jonas Walker", "Markus Matteby"]
+            and set(values(rows, "start")) == {"2022-05"}
+            and set(values(rows, "presenterName")) == {"Patrik Sundström"}
+        ),
     ),
     "initiatives-per-municipality": (
         None,
-        lambda rows: len(rows) == 12
-        and values(rows, "name")[:3] == ["Lidingö", "Sundsvall", "Karlskrona"]
-        and values(rows, "initiatives")[:3] == ["22", "9", "8"],
+        lambda rows: (
+            len(rows) == 12
+            and values(rows, "name")[:3] == ["Lidingö", "Sundsvall", "Karlskrona"]
+            and values(rows, "initiatives")[:3] == ["22", "9", "8"]
+        ),
     ),
     "trace-a-fact": (
         None,
-        lambda rows: [g.rsplit("/", 1)[1] for g in values(rows, "graph")]
-        == ["award-history", "source-000", "source-001"],
+        lambda rows: (
+            [g.rsplit("/", 1)[1] for g in values(rows, "graph")]
+            == ["award-history", "source-000", "source-001"]
+        ),
     ),
 }
 
@@ -105,7 +128,9 @@ def test_example_query_answers_as_promised(app, slug: str) -> None:
     engine = app.extensions["kg_engine"]
     result = engine.query(EXAMPLES[slug].text, default_graphs=graphs)
     assert result.rows, f"{slug} returned no rows"
-    assert check(result.rows), f"{slug}: {[{k: v.value for k, v in r.items()} for r in result.rows]}"
+    assert check(result.rows), (
+        f"{slug}: {[{k: v.value for k, v in r.items()} for r in result.rows]}"
+    )
 
 
 def test_examples_cover_all_five_texts() -> None:
