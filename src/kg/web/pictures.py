@@ -52,7 +52,9 @@ def editions() -> list[Edition]:
             ),
         )
         if "m" in row:
-            e.nominees[row["m"].value] = row["name"].value
+            name = row["name"].value  # several Swedish labels (Lidingö, Lidingö stad): shortest
+            if len(name) < len(e.nominees.get(row["m"].value, name + "_")):
+                e.nominees[row["m"].value] = name
             if row["win"].value == "true":
                 e.winners.add(row["m"].value)
     return sorted(found.values(), key=lambda e: e.year)
@@ -74,7 +76,7 @@ def timeline_svg(lang: str) -> str:
         for iri, name in names:
             won = iri in e.winners
             text = ("★ " if won else "") + name
-            advance = len(text) * CHAR + 18
+            advance = len(text) * CHAR * (1.2 if won else 1) + 18
             if x + advance > width - 10:
                 x, lines = left, lines + 1
             ty = y + (lines - 1) * line
