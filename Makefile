@@ -9,7 +9,7 @@ INPUTS := $(shell find ontology data shapes -type f \( -name '*.ttl' -o -name '*
 ARTIFACT := build/manifest.json
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test lint lint-ontology build validate clean
+.PHONY: help serve test lint lint-ontology build validate clean frontend chromium
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -30,7 +30,26 @@ build: $(ARTIFACT) ## build the artifact when the inputs changed
 validate: $(STAMP) ## report every SHACL problem with file and line
 	$(BIN)/kg validate
 
-serve: $(ARTIFACT) ## set up, build when needed, and serve on KG_HOST:KG_PORT (127.0.0.1:8000)
+# The workbench's YASGUI comes from npm and is served from our own host (no CDN). npm runs only
+# when frontend/package.json or its lock changed; the dist files are copied, never committed.
+YASGUI := src/kg/web/static/vendor/yasgui/yasgui.min.js
+frontend/node_modules/.stamp: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(YASGUI): frontend/node_modules/.stamp
+	mkdir -p $(dir $@)
+	cp frontend/node_modules/@zazuko/yasgui/build/yasgui.min.js \
+	   frontend/node_modules/@zazuko/yasgui/build/yasgui.min.css $(dir $@)
+	cp frontend/node_modules/@zazuko/yasgui/package.json $(dir $@)package.json
+	touch $@
+
+frontend: $(YASGUI) ## install YASGUI from npm into the served static folder
+
+chromium: ## install Debian's chromium for the browser tests when it is missing
+	sh scripts/ensure-chromium.sh
+
+serve: $(ARTIFACT) $(YASGUI) ## set up, build when needed, and serve on KG_HOST:KG_PORT (127.0.0.1:8000)
 	$(BIN)/kg serve
 
 lint: $(STAMP) ## ruff over the code
@@ -40,7 +59,7 @@ lint: $(STAMP) ## ruff over the code
 lint-ontology: $(STAMP) ## check the ontology, shapes and data against the house rules (kg lint)
 	$(BIN)/kg lint
 
-test: $(ARTIFACT) lint lint-ontology ## set up, build, lint and run the whole test suite
+test: $(ARTIFACT) $(YASGUI) chromium lint lint-ontology ## set up, build, lint and run the whole test suite
 	$(BIN)/pytest
 
 clean: ## remove the build and the virtual environment

@@ -8,7 +8,7 @@ from rdflib import OWL, RDF, RDFS, Graph
 from rdflib.compare import isomorphic
 
 from kg.namespaces import DK
-from kg.web.ontology_docs import load_ontology, negotiate
+from kg.web.ontology_docs import load_ontology
 from tests.conftest import ROOT
 
 
@@ -55,11 +55,3 @@ def test_rdf_by_accept(client) -> None:
         assert response.mimetype == accept
         graph = Graph().parse(data=response.get_data(as_text=True), format=fmt)
         assert (DK.Award, RDFS.label, None) in graph
-
-
-def test_negotiate() -> None:
-    assert negotiate("text/turtle;q=0.9, text/html;q=0.1", None) == "text/turtle"
-    assert negotiate("*/*", None) == "text/html"
-    assert negotiate("", None) == "text/html"
-    assert negotiate("garbage;;q=x", None) == "text/html"
-    assert negotiate("text/html", "ttl") == "text/turtle"

@@ -20,10 +20,19 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["kg_engine"] = open_engine(settings)
 
     from kg.web.health import health
-    from kg.web.ontology_docs import ontology_docs
     from kg.web.protocol import protocol
 
     app.register_blueprint(health)
     app.register_blueprint(protocol)
-    app.register_blueprint(ontology_docs)
+
+    # The linked-data website: pages and dereferencing, pictures, downloads, metadata.
+    from kg.web.downloads import downloads
+    from kg.web.metadata import metadata
+    from kg.web.pages import pages
+    from kg.web.pictures import pictures
+
+    app.register_blueprint(pages)
+    app.register_blueprint(pictures)
+    app.register_blueprint(downloads)
+    app.register_blueprint(metadata)
     return app

@@ -16,6 +16,9 @@ def _bad_request(reason: str) -> Response:
 
 @protocol.get("/sparql")
 def sparql_get() -> Response:
+    # Browsers (Accept: text/html) get the query workbench; programs get results.
+    if request.accept_mimetypes.best_match([SPARQL_JSON, "text/html"]) == "text/html":
+        return current_app.view_functions["pages.workbench"]()
     query = request.args.get("query")
     if not query:
         return _bad_request("Missing the 'query' parameter.")

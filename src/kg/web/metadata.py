@@ -1,0 +1,296 @@
+"""Metadata that portals harvest: a DCAT-AP-SE catalog and a VoID description.
+
+Sweden's data portal harvests DCAT-AP-SE in RDF/XML from one stable URL: ``/catalog.rdf``
+(``/catalog`` negotiates; ``/catalog.ttl`` is Turtle). Every node has an IRI — harvesters
+merge records by IRI and a blank node would be a new record at every harvest. The documents
+keep the canonical ``https://w3id.org/digikommun/`` IRIs wherever the server runs.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, XSD
+
+from kg.namespaces import BASE, INFERRED_GRAPH, ONTOLOGY_IRI, VOID
+from kg.web.downloads import download_url, dumps
+from kg.web.pages import (
+    HTML,
+    RDF_FORMATS,
+    engine,
+    preferred,
+    rdf_response,
+    select,
+)
+
+metadata = Blueprint("metadata", __name__)
+
+ADMS_TYPE = Namespace("http://purl.org/adms/publishertype/")
+EU = "http://publications.europa.eu/resource/authority/"
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+
+DCAT_VERSION = URIRef(str(DCAT) + "version")  # DCAT 3; rdflib's DCAT namespace is DCAT 2
+CATALOG = URIRef(BASE + "catalog")
+DATASET = URIRef(BASE + "catalog#dataset")
+PUBLISHER = URIRef(BASE + "catalog#publisher")
+CONTACT = URIRef(BASE + "catalog#contact")
+PERIOD = URIRef(BASE + "catalog#period")
+SERVICE = URIRef(BASE + "catalog#sparql-service")
+ENDPOINT = URIRef(BASE + "sparql")
+CC0 = URIRef("http://creativecommons.org/publicdomain/zero/1.0/")
+CC_BY = URIRef("https://creativecommons.org/licenses/by/4.0/")
+PUBLISHER_NAME = "Digitaliseringskommun knowledge graph team"  # dcterms:creator of the ontology
+
+TITLE = {
+    "sv": "Sveriges DigitaliseringsKommun som länkade data",
+    "en": "Sveriges DigitaliseringsKommun as linked data",
+}
+DESCRIPTION = {
+    "sv": "En kunskapsgraf om utmärkelsen Sveriges DigitaliseringsKommun (Sveriges IT-kommun "
+    "till 2017): omgångar, nominerade och vinnare, juryer och motiveringar, kommunerna, de "
+    "personer som talade för dem, deras initiativ och vad som sades. Varje uppgift är "
+    "handtranskriberad ur fem svenska källtexter och kan spåras till sitt stycke.",
+    "en": "A knowledge graph of the Swedish award Sveriges DigitaliseringsKommun (Sveriges "
+    "IT-kommun until 2017): its editions, nominees and winners, juries and motivations, the "
+    "municipalities, the people who spoke for them, their initiatives and what they said. "
+    "Every fact is transcribed by hand from five Swedish source texts and can be traced to "
+    "its passage.",
+}
+KEYWORDS = {
+    "sv": ["digitalisering", "kommuner", "utmärkelser", "e-förvaltning", "länkade data"],
+    "en": ["digitalisation", "municipalities", "awards", "e-government", "linked data"],
+}
+
+
+def _both(g: Graph, node: URIRef, prop: URIRef, texts: dict[str, str]) -> None:
+    for lang, text in texts.items():
+        g.add((node, prop, Literal(text, lang=lang)))
+
+
+def _bind(g: Graph) -> Graph:
+    for prefix, ns in {
+        "dcat": DCAT,
+        "dcterms": DCTERMS,
+        "foaf": FOAF,
+        "vcard": VCARD,
+        "spdx": SPDX,
+        "void": VOID,
+        "adms": "http://www.w3.org/ns/adms#",
+    }.items():
+        g.bind(prefix, ns, override=True)
+    return g
+
+
+def _years() -> tuple[str, str]:
+    row = select(
+        """PREFIX award: <https://w3id.org/digikommun/id/award/>
+        SELECT (MIN(STR(?y)) AS ?first) (MAX(STR(?y)) AS ?last) WHERE {
+          ?e dk:editionOf award:sveriges-digitaliseringskommun ; dk:year ?y }"""
+    )[0]
+    return row["first"].value, row["last"].value
+
+
+def catalog_graph() -> Graph:
+    """The DCAT-AP-SE catalog: one catalog, one dataset with a distribution per download,
+    and the SPARQL endpoint as a data service."""
+    g = _bind(Graph())
+    g.add((CATALOG, RDF.type, DCAT.Catalog))
+    _both(
+        g,
+        CATALOG,
+        DCTERMS.title,
+        {
+            "sv": "Katalog: Sveriges DigitaliseringsKommun som länkade data",
+            "en": "Catalog: Sveriges DigitaliseringsKommun as linked data",
+        },
+    )
+    _both(
+        g,
+        CATALOG,
+        DCTERMS.description,
+        {
+            "sv": "Datamängden och SPARQL-tjänsten för kunskapsgrafen om Sveriges "
+            "DigitaliseringsKommun.",
+            "en": "The dataset and the SPARQL service of the Sveriges DigitaliseringsKommun "
+            "knowledge graph.",
+        },
+    )
+    g.add((CATALOG, DCTERMS.publisher, PUBLISHER))
+    g.add((CATALOG, DCTERMS.license, CC0))
+    g.add((CATALOG, DCTERMS.language, URIRef(EU + "language/SWE")))
+    g.add((CATALOG, DCTERMS.language, URIRef(EU + "language/ENG")))
+    g.add((CATALOG, FOAF.homepage, URIRef(BASE)))
+    g.add((CATALOG, DCAT.dataset, DATASET))
+    g.add((CATALOG, DCAT.service, SERVICE))
+
+    g.add((PUBLISHER, RDF.type, FOAF.Agent))
+    g.add((PUBLISHER, FOAF.name, Literal(PUBLISHER_NAME, lang="en")))
+    g.add((PUBLISHER, DCTERMS.type, ADMS_TYPE.NonProfitOrganisation))
+
+    g.add((CONTACT, RDF.type, VCARD.Organization))
+    g.add((CONTACT, VCARD.fn, Literal(PUBLISHER_NAME)))
+    g.add((CONTACT, VCARD.hasURL, URIRef(BASE)))
+
+    g.add((DATASET, RDF.type, DCAT.Dataset))
+    _both(g, DATASET, DCTERMS.title, TITLE)
+    _both(g, DATASET, DCTERMS.description, DESCRIPTION)
+    for lang, words in KEYWORDS.items():
+        for word in words:
+            g.add((DATASET, DCAT.keyword, Literal(word, lang=lang)))
+    g.add((DATASET, DCAT.theme, URIRef(EU + "data-theme/GOVE")))
+    g.add((DATASET, DCAT.theme, URIRef(EU + "data-theme/TECH")))
+    g.add((DATASET, DCTERMS.publisher, PUBLISHER))
+    g.add((DATASET, DCAT.contactPoint, CONTACT))
+    g.add((DATASET, DCTERMS.identifier, Literal(BASE)))
+    g.add((DATASET, DCTERMS.language, URIRef(EU + "language/SWE")))
+    g.add((DATASET, DCTERMS.accessRights, URIRef(EU + "access-right/PUBLIC")))
+    g.add((DATASET, DCAT.landingPage, URIRef(BASE)))
+    g.add((DATASET, DCTERMS.spatial, URIRef(EU + "country/SWE")))
+    g.add((DATASET, DCAT_VERSION, Literal(engine().version)))
+    first, last = _years()
+    g.add((DATASET, DCTERMS.temporal, PERIOD))
+    g.add((PERIOD, RDF.type, DCTERMS.PeriodOfTime))
+    g.add((PERIOD, DCAT.startDate, Literal(first, datatype=XSD.gYear)))
+    g.add((PERIOD, DCAT.endDate, Literal(last, datatype=XSD.gYear)))
+    g.add((DATASET, DCTERMS.conformsTo, URIRef(ONTOLOGY_IRI)))
+
+    for dump in dumps():
+        dist = URIRef(f"{BASE}catalog#dist-{dump.name.rsplit('-', 1)[-1].replace('.', '-')}")
+        _distribution(
+            g,
+            dist,
+            download_url(dump.name),
+            dump.media_type,
+            dump.file_type,
+            {"sv": dump.title_sv, "en": dump.title_en},
+        )
+        g.add((dist, DCAT.byteSize, Literal(dump.size, datatype=XSD.nonNegativeInteger)))
+        checksum = URIRef(str(dist) + "-sha256")
+        g.add((dist, SPDX.checksum, checksum))
+        g.add((checksum, RDF.type, SPDX.Checksum))
+        g.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
+        g.add((checksum, SPDX.checksumValue, Literal(dump.sha256, datatype=XSD.hexBinary)))
+    _distribution(
+        g,
+        URIRef(BASE + "catalog#dist-ontology"),
+        BASE + "ontology.ttl",
+        "text/turtle",
+        "RDF_TURTLE",
+        {"sv": "Ontologin (OWL, Turtle)", "en": "The ontology (OWL, Turtle)"},
+    )
+    for name in ("core.ttl", "recommended.ttl"):
+        _distribution(
+            g,
+            URIRef(f"{BASE}catalog#dist-shapes-{name[:-4]}"),
+            f"{BASE}downloads/shapes/{name}",
+            "text/turtle",
+            "RDF_TURTLE",
+            {"sv": f"SHACL-former: {name}", "en": f"SHACL shapes: {name}"},
+        )
+    sparql_dist = URIRef(BASE + "catalog#dist-sparql")
+    g.add((DATASET, DCAT.distribution, sparql_dist))
+    g.add((sparql_dist, RDF.type, DCAT.Distribution))
+    g.add((sparql_dist, DCAT.accessURL, ENDPOINT))
+    g.add((sparql_dist, DCAT.accessService, SERVICE))
+    g.add((sparql_dist, DCTERMS.license, CC_BY))
+    _both(g, sparql_dist, DCTERMS.title, {"sv": "SPARQL-ändpunkt", "en": "SPARQL endpoint"})
+
+    g.add((SERVICE, RDF.type, DCAT.DataService))
+    _both(
+        g,
+        SERVICE,
+        DCTERMS.title,
+        {
+            "sv": "SPARQL 1.1-ändpunkt för kunskapsgrafen",
+            "en": "SPARQL 1.1 endpoint of the knowledge graph",
+        },
+    )
+    g.add((SERVICE, DCAT.endpointURL, ENDPOINT))
+    g.add((SERVICE, DCAT.endpointDescription, ENDPOINT))  # the Service Description is there
+    g.add((SERVICE, DCAT.servesDataset, DATASET))
+    g.add((SERVICE, DCTERMS.conformsTo, URIRef("https://www.w3.org/TR/sparql11-protocol/")))
+    g.add((SERVICE, DCTERMS.license, CC_BY))
+    g.add((SERVICE, DCTERMS.publisher, PUBLISHER))
+    return g
+
+
+def _distribution(
+    g: Graph, dist: URIRef, url: str, media: str, file_type: str, title: dict[str, str]
+) -> None:
+    g.add((DATASET, DCAT.distribution, dist))
+    g.add((dist, RDF.type, DCAT.Distribution))
+    g.add((dist, DCAT.accessURL, URIRef(url)))
+    g.add((dist, DCAT.downloadURL, URIRef(url)))
+    g.add((dist, DCAT.mediaType, URIRef("https://www.iana.org/assignments/media-types/" + media)))
+    g.add((dist, DCTERMS.format, URIRef(EU + "file-type/" + file_type)))
+    g.add((dist, DCTERMS.license, CC_BY))
+    _both(g, dist, DCTERMS.title, title)
+
+
+def void_graph() -> Graph:
+    """VoID: size, subsets (one per named graph), class partitions, endpoint and dumps."""
+    g = _bind(Graph())
+    g.bind("void", VOID)
+    counts = engine().graph_counts()
+    g.add((DATASET, RDF.type, VOID.Dataset))
+    _both(g, DATASET, DCTERMS.title, TITLE)
+    g.add((DATASET, DCTERMS.license, CC_BY))
+    g.add((DATASET, VOID.sparqlEndpoint, ENDPOINT))
+    g.add((DATASET, VOID.uriSpace, Literal(BASE + "id/")))
+    g.add((DATASET, VOID.vocabulary, URIRef(BASE + "ontology#")))
+    g.add((DATASET, VOID.triples, Literal(sum(counts.values()))))
+    for example in ("municipality/lidingo", "edition/2019", "statement/000-penje-helhet"):
+        g.add((DATASET, VOID.exampleResource, URIRef(BASE + "id/" + example)))
+    for dump in dumps():
+        g.add((DATASET, VOID.dataDump, URIRef(download_url(dump.name))))
+    for graph, n in counts.items():
+        subset = URIRef(BASE + "void#" + graph.rsplit("/", 1)[-1])
+        g.add((DATASET, VOID.subset, subset))
+        g.add((subset, RDF.type, VOID.Dataset))
+        g.add((subset, VOID.triples, Literal(n)))
+        g.add(
+            (subset, URIRef("http://www.w3.org/ns/sparql-service-description#name"), URIRef(graph))
+        )
+        if graph == str(INFERRED_GRAPH):
+            g.add(
+                (subset, RDFS.comment, Literal("OWL 2 RL inferences (new triples only)", lang="en"))
+            )
+    for row in select(
+        """SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {
+          ?s a ?class . ?class rdfs:isDefinedBy <https://w3id.org/digikommun/ontology> .
+        } GROUP BY ?class"""
+    ):
+        iri = row["class"].value
+        part = URIRef(BASE + "void#class-" + iri.rsplit("#", 1)[-1])
+        g.add((DATASET, VOID.classPartition, part))
+        g.add((part, VOID["class"], URIRef(iri)))
+        g.add((part, VOID.entities, Literal(int(row["n"].value))))
+    return g
+
+
+def _negotiated(graph: Graph, default: str) -> Response:
+    offers = [RDF_FORMATS[default][0]] + [m for s, (m, _) in RDF_FORMATS.items() if s != default]
+    wanted = preferred(offers) if preferred([*offers, HTML]) != HTML else offers[0]
+    suffix = next((s for s, (m, _) in RDF_FORMATS.items() if m == wanted), default)
+    return rdf_response(graph, suffix, negotiated=True)
+
+
+@metadata.get("/catalog")
+def catalog() -> Response:
+    return _negotiated(catalog_graph(), "rdf")
+
+
+@metadata.get("/catalog.<suffix>")
+def catalog_file(suffix: str) -> Response:
+    """``/catalog.rdf`` is the stable URL portals harvest."""
+    if suffix not in RDF_FORMATS:
+        from kg.web.pages import not_found
+
+        return not_found()
+    return rdf_response(catalog_graph(), suffix)
+
+
+@metadata.get("/.well-known/void")
+def void() -> Response:
+    return _negotiated(void_graph(), "ttl")

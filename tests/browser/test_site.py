@@ -1,0 +1,145 @@
+"""The website in a real browser: Debian's chromium driven by Playwright.
+
+`make test` installs chromium with apt when it is missing (scripts/ensure-chromium.sh); the
+tests are marked `browser` and run in CI like every other test. Screenshots of the main pages
+are kept under build/screenshots/ so that a person can look at them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from urllib.parse import urlparse
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import ROOT, free_port
+
+pytestmark = pytest.mark.browser
+
+SHOTS = ROOT / "build" / "screenshots"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def site(app):
+    """The app on a free local port, in a thread (the browser needs a real socket)."""
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("chromium is missing: run `make chromium` (scripts/ensure-chromium.sh)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=executable, args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, site):
+    """A page that records every request to a host other than ours."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    tab = context.new_page()
+    tab.foreign = []
+    ours = urlparse(site).netloc
+    tab.on(
+        "request",
+        lambda r: (
+            tab.foreign.append(r.url)
+            if urlparse(r.url).scheme in ("http", "https", "ws", "wss")
+            and urlparse(r.url).netloc != ours
+            else None
+        ),
+    )
+    yield tab
+    context.close()
+
+
+def shot(tab, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_example_query_in_the_workbench_shows_rows(page, site) -> None:
+    page.goto(site + "/examples?lang=en")
+    page.click("text=Winners by year >> xpath=ancestor::section//a[contains(@class,'workbench')]")
+    page.wait_for_selector(".yasr table tbody tr", timeout=20000)
+    rows = page.locator(".yasr table tbody tr")
+    assert rows.count() == 12
+    assert "Kalix" in page.locator(".yasr").inner_text()
+    assert "query=" in page.url  # the state is in the URL, so the link can be shared
+    shot(page, "workbench")
+    # the shared link reproduces the result
+    page.goto(page.url)
+    page.wait_for_selector(".yasr table tbody tr", timeout=20000)
+    assert page.locator(".yasr table tbody tr").count() == 12
+    assert page.foreign == []
+
+
+def test_example_picker_in_the_workbench(page, site) -> None:
+    page.goto(site + "/sparql?lang=en")
+    page.select_option("#example-picker", "quotes-per-source")
+    page.wait_for_selector(".yasr table tbody tr", timeout=20000)
+    assert page.locator(".yasr table tbody tr").count() == 5
+    assert page.foreign == []
+
+
+def test_from_home_to_an_entity_and_on_to_its_source_passage(page, site) -> None:
+    page.goto(site + "/?lang=en")
+    shot(page, "home")
+    page.click("a.source:has-text('Lidingö stad vill göra det svåra enkelt')")
+    page.wait_for_selector("pre.text a.passage")
+    shot(page, "source-000")
+    page.click("a#q-000-penje-helhet")
+    page.wait_for_selector("blockquote")
+    assert "Vi har skapat en helhet" in page.locator("blockquote").inner_text()
+    shot(page, "statement")
+    page.click("a.in-context")
+    page.wait_for_selector(":target")
+    assert page.locator(":target").get_attribute("id") == "q-000-penje-helhet"
+    assert page.foreign == []
+
+
+def test_switching_language_keeps_the_choice_in_the_url(page, site) -> None:
+    page.goto(site + "/id/municipality/lidingo")
+    assert page.url.endswith("lidingo.html?lang=en")  # Accept-Language en-GB
+    assert page.locator("h2").first.inner_text() in ("Facts", "Quote")
+    page.click("a.lang-switch[hreflang=sv]")
+    assert "lang=sv" in page.url
+    assert page.locator("html").get_attribute("lang") == "sv"
+    assert "Uppgifter" in page.content()
+    shot(page, "entity-lidingo-sv")
+    page.click("a[href^='/id/county/']")
+    assert "lang=sv" in page.url  # the choice follows the links
+    assert page.foreign == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/pictures", "/downloads", "/examples", "/ontology", "/id/source/003.html", "/nowhere"],
+)
+def test_no_page_asks_another_host(page, site, path: str) -> None:
+    page.goto(site + path + ("&" if "?" in path else "?") + "lang=en")
+    page.wait_for_load_state("networkidle")
+    if path in ("/pictures", "/downloads"):
+        shot(page, path.strip("/"))
+    assert page.foreign == []
