@@ -29,6 +29,17 @@ def ask(built: Settings):
     return run
 
 
+def test_every_competency_question_has_its_test() -> None:
+    """A new cq-*.rq file without a test here (or a test without its file) fails."""
+    files = sorted(p.name for p in QUERIES.glob("cq-*.rq"))
+    tested = sorted(
+        name
+        for name in Path(__file__).read_text(encoding="utf-8").split('"')
+        if name.startswith("cq-") and name.endswith(".rq") and "*" not in name
+    )
+    assert files == sorted(set(tested)) and len(files) == 12
+
+
 def column(rows: list[dict[str, str]], name: str) -> list[str]:
     return [row[name] for row in rows]
 
