@@ -23,11 +23,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(root=ROOT, build_dir=build_dir)
 
 
-@pytest.fixture(scope="session")
-def app(built: Settings):
+@pytest.fixture(scope="session", params=["memory", "rdflib"])
+def app(request: pytest.FixtureRequest, built: Settings):
+    """One app per engine: every protocol test runs against both, and their answers must agree."""
+    from dataclasses import replace
+
     from kg import create_app
 
-    application = create_app(built)
+    application = create_app(replace(built, store=request.param))
     application.config["TESTING"] = True
     return application
 

@@ -19,9 +19,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["kg_engine"] = open_engine(settings)
 
+    from kg.web import http
     from kg.web.health import health
     from kg.web.protocol import protocol
 
     app.register_blueprint(health)
     app.register_blueprint(protocol)
+    http.install(app)
     return app
