@@ -238,7 +238,7 @@ def to_graph_format(result: Triples, media_type: str) -> str:
     dataset = Dataset()
     for prefix, namespace in PREFIXES.items():
         dataset.bind(prefix, namespace, override=True, replace=True)
-    default = dataset.default_context
+    default = dataset.default_graph
     for s, p, o in result.triples:
         default.add((_rdflib_term(s), _rdflib_term(p), _rdflib_term(o)))
     name = _RDFLIB_NAMES[media_type]
