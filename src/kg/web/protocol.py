@@ -96,7 +96,18 @@ def _read_request() -> QueryRequest:
             _format_param(args),
         )
     # POST
+    if "update" in args:
+        raise _refuse_update()
     content_type = request.mimetype
+    if not request.content_length and content_type in ("", FORM) and "query" in args:
+        # A POST whose parameters are all in the URL (no body, as some clients and the generated
+        # W3C manifest send it) means what the same GET means.
+        return QueryRequest(
+            _single(args.getlist("query"), "query"),
+            args.getlist("default-graph-uri"),
+            args.getlist("named-graph-uri"),
+            _format_param(args),
+        )
     charset = request.mimetype_params.get("charset", "utf-8").lower()
     if content_type == UPDATE:
         raise _refuse_update()
@@ -112,12 +123,12 @@ def _read_request() -> QueryRequest:
         form = request.form
         if "update" in form or "update" in args:
             raise _refuse_update()
-        if "query" in args:
+        if "query" in args and "query" in form:
             raise ProtocolError(
                 400, "A form POST carries the query in its body, not also in the URL."
             )
         return QueryRequest(
-            _single(form.getlist("query"), "query"),
+            _single(form.getlist("query") or args.getlist("query"), "query"),
             form.getlist("default-graph-uri") + args.getlist("default-graph-uri"),
             form.getlist("named-graph-uri") + args.getlist("named-graph-uri"),
             _format_param(form, args),
@@ -174,6 +185,7 @@ def _run_query(text: str, req: QueryRequest) -> QueryResult:
         default_graphs=req.default_graphs if dataset else None,
         named_graphs=req.named_graphs if dataset else None,
         max_rows=settings.max_rows,
+        base_iri=endpoint_url(),  # relative IRIs resolve against the endpoint (Protocol 2.1.4)
     )
 
 
