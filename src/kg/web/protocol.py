@@ -19,7 +19,7 @@ from kg.store import Bindings, QueryResult, QuerySyntaxError, Triples
 from kg.web import http
 from kg.web.negotiate import negotiate, parse_accept, quality
 from kg.web.operation import operation, query_form
-from kg.web.results import GRAPH_FORMATS, Format, formats_for, rdflib_format, serialise
+from kg.web.results import GRAPH_FORMATS, Format, formats_for, graph_to_text, serialise
 from kg.web.service_description import default_graph_size, describe
 
 protocol = Blueprint("protocol", __name__)
@@ -51,7 +51,7 @@ class QueryRequest:
     query: str | None
     default_graphs: list[str] = field(default_factory=list)
     named_graphs: list[str] = field(default_factory=list)
-    format: str | None = None
+    formats: tuple[str, ...] = ()
 
     @property
     def has_dataset(self) -> bool:
@@ -78,9 +78,11 @@ def _single(values: list[str], name: str) -> str | None:
     return values[0] if values else None
 
 
-def _format_param(*sources) -> str | None:
+def _format_param(*sources) -> tuple[str, ...]:
+    """Every value given for a format parameter; SPARQLWrapper sends the same wish several
+    times in different spellings (format=json&output=json, or tsv and its media type)."""
     values = [v for source in sources for name in FORMAT_PARAMS for v in source.getlist(name)]
-    return _single(values, "format")
+    return tuple(dict.fromkeys(v.strip().lower() for v in values if v.strip()))
 
 
 def _read_request() -> QueryRequest:
@@ -149,18 +151,22 @@ def _read_request() -> QueryRequest:
     )
 
 
-def _choose(offered: tuple[Format, ...], format_param: str | None) -> Format:
+def _choose(offered: tuple[Format, ...], format_params: tuple[str, ...]) -> Format:
     """The format to answer in: the ``format`` parameter if given, else the Accept header."""
     listing = ", ".join(f.media_type for f in offered)
-    if format_param:
-        wanted = format_param.strip().lower()
-        for fmt in offered:
-            if wanted == fmt.media_type or wanted in fmt.names or wanted in fmt.aliases:
-                return fmt
-        names = ", ".join(f.names[0] for f in offered)
-        raise ProtocolError(
-            406, f"format={format_param} is not offered here; use one of {names} or {listing}."
-        )
+    if format_params:
+        chosen = set()
+        for wanted in format_params:
+            match = [f for f in offered if wanted in (f.media_type, *f.names, *f.aliases)]
+            if not match:
+                names = ", ".join(f.names[0] for f in offered)
+                raise ProtocolError(
+                    406, f"format={wanted} is not offered here; use one of {names} or {listing}."
+                )
+            chosen.add(match[0])
+        if len(chosen) > 1:
+            raise ProtocolError(400, f"Conflicting format parameters: {', '.join(format_params)}.")
+        return chosen.pop()
     candidates = [(fmt.media_type, fmt) for fmt in offered]
     candidates += [(alias, fmt) for fmt in offered for alias in fmt.aliases]
     chosen = negotiate(request.headers.get("Accept"), [mime for mime, _ in candidates])
@@ -196,7 +202,7 @@ def _answer_query(req: QueryRequest) -> Response:
         raise ProtocolError(400, "The 'query' parameter is empty.")
     form = query_form(text)
     kind = {"ASK": "ask", "CONSTRUCT": "graph", "DESCRIBE": "graph"}.get(form or "", "select")
-    fmt = _choose(formats_for(kind), req.format)
+    fmt = _choose(formats_for(kind), req.formats)
     engine = current_app.extensions["kg_engine"]
     compress = http.wants_gzip()
     etag = None
@@ -217,7 +223,7 @@ def _answer_query(req: QueryRequest) -> Response:
         raise ProtocolError(400, f"Malformed query: {err}") from None
     actual = formats_for("graph" if isinstance(result, Triples) else _kind_of(result))
     if fmt not in actual:  # the tokenizer guessed the form wrong (cannot happen for valid text)
-        fmt = _choose(actual, req.format)
+        fmt = _choose(actual, req.formats)
     if isinstance(result, Bindings):
         g.kg_rows = len(result.rows)
     elif isinstance(result, Triples):
@@ -257,7 +263,7 @@ def _wants_workbench() -> bool:
 def _answer_description(req: QueryRequest) -> Response:
     if _wants_workbench():
         return current_app.view_functions[WORKBENCH_VIEW]()
-    fmt = _choose(GRAPH_FORMATS, req.format)
+    fmt = _choose(GRAPH_FORMATS, req.formats)
     engine = current_app.extensions["kg_engine"]
     settings = current_app.config["KG_SETTINGS"]
     endpoint = endpoint_url()
@@ -276,7 +282,7 @@ def _answer_description(req: QueryRequest) -> Response:
     if engine.version not in sizes:
         sizes[engine.version] = default_graph_size(engine)
     graph = describe(endpoint, engine, settings, sizes[engine.version])
-    body = graph.serialize(format=rdflib_format(fmt.media_type), encoding="utf-8")
+    body = graph_to_text(graph, fmt.media_type)
     response = Response(body, status=200, content_type=_content_type(fmt))
     return http.finish(response, etag, compress=compress)
 

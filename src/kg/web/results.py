@@ -233,17 +233,30 @@ def _rdflib_term(term: Term):
 
 def to_graph_format(result: Triples, media_type: str) -> str:
     """Serialise CONSTRUCT/DESCRIBE triples; for TriG and N-Quads they form the default graph."""
+    from rdflib import Graph
+
+    graph = Graph()
+    for s, p, o in result.triples:
+        graph.add((_rdflib_term(s), _rdflib_term(p), _rdflib_term(o)))
+    return graph_to_text(graph, media_type)
+
+
+def graph_to_text(graph, media_type: str) -> str:
+    """Serialise an rdflib graph as one of ``GRAPH_FORMATS``; for the quad formats (TriG,
+    N-Quads) its triples become the default graph of a dataset, as rdflib needs a dataset."""
     from rdflib import Dataset
 
-    dataset = Dataset()
-    for prefix, namespace in PREFIXES.items():
-        dataset.bind(prefix, namespace, override=True, replace=True)
-    default = dataset.default_graph
-    for s, p, o in result.triples:
-        default.add((_rdflib_term(s), _rdflib_term(p), _rdflib_term(o)))
     name = _RDFLIB_NAMES[media_type]
-    target = dataset if name in ("trig", "nquads") else default
-    return target.serialize(format=name, encoding="utf-8").decode("utf-8")
+    if name in ("trig", "nquads"):
+        dataset = Dataset()
+        for prefix, namespace in graph.namespaces():
+            dataset.bind(prefix, namespace, override=True, replace=True)
+        for triple in graph:
+            dataset.default_graph.add(triple)
+        graph = dataset
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace, override=False)
+    return graph.serialize(format=name, encoding="utf-8").decode("utf-8")
 
 
 SERIALISERS: dict[str, Callable[..., str]] = {
