@@ -9,7 +9,7 @@ INPUTS := $(shell find ontology data shapes -type f \( -name '*.ttl' -o -name '*
 ARTIFACT := build/manifest.json
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test lint build validate clean
+.PHONY: help serve test lint build validate clean comunica
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -37,7 +37,16 @@ lint: $(STAMP) ## ruff over the code
 	$(BIN)/ruff check src tests server.py
 	$(BIN)/ruff format --check src tests server.py
 
-test: $(ARTIFACT) lint ## set up, build, lint and run the whole test suite
+COMUNICA := tools/comunica/node_modules/.installed-stamp
+
+# npm ci only when the lock file changed: a second `make test` does not touch the network.
+$(COMUNICA): tools/comunica/package.json tools/comunica/package-lock.json
+	cd tools/comunica && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+comunica: $(COMUNICA) ## install the Comunica SPARQL engine used by the federation tests
+
+test: $(ARTIFACT) lint $(COMUNICA) ## set up, build, lint and run the whole test suite
 	$(BIN)/pytest
 
 clean: ## remove the build and the virtual environment

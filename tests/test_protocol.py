@@ -611,3 +611,19 @@ def test_access_log_has_one_line_with_hash_status_rows_and_ms(client) -> None:
     assert rows >= 12
     assert float(ok.split("ms=")[1].split()[0]) >= 0
     assert bad.startswith("GET /sparql 400 ")
+
+
+def check_body(text: str, parser: str) -> int:
+    """Parse a body with a real parser and return how many rows or triples it holds."""
+    if parser == "json":
+        return len(json.loads(text)["results"]["bindings"])
+    if parser == "xml" and text.lstrip().startswith("<?xml") and RESULTS[1:-1] in text[:200]:
+        return len(list(ET.fromstring(text.encode()).iter(RESULTS + "result")))
+    if parser in ("csv", "tsv"):
+        rows = list(
+            csv.reader(io.StringIO(text, newline=""), delimiter="," if parser == "csv" else "\t")
+        )
+        return len(rows) - 1
+    if parser in ("trig", "nquads"):
+        return len(Dataset().parse(data=text, format=parser))
+    return len(Graph().parse(data=text, format=parser))

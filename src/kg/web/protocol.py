@@ -221,6 +221,11 @@ def _answer_query(req: QueryRequest) -> Response:
         result = _run_query(text, req)
     except QuerySyntaxError as err:
         raise ProtocolError(400, f"Malformed query: {err}") from None
+    except ProtocolError:
+        raise
+    except Exception as err:  # an engine's own failure: a short answer, never a traceback
+        current_app.logger.exception("query %s failed", g.kg_query_hash)
+        raise ProtocolError(500, f"The query could not be evaluated: {err}") from None
     actual = formats_for("graph" if isinstance(result, Triples) else _kind_of(result))
     if fmt not in actual:  # the tokenizer guessed the form wrong (cannot happen for valid text)
         fmt = _choose(actual, req.formats)
