@@ -66,7 +66,7 @@ class RdflibEngine:
         try:
             prepared = prepareQuery(sparql, initNs=PREFIXES, base=base_iri)
         except ParseException as err:
-            raise QuerySyntaxError(f"{err.msg} at line {err.lineno}, column {err.col}") from None
+            raise QuerySyntaxError(f"error at {err.lineno}:{err.col}: {err.msg}") from None
         except (SPARQLError, Exception) as err:  # rdflib reports unknown prefixes as Exception
             raise QuerySyntaxError(str(err)) from None
         clauses = prepared.algebra.get("datasetClause") or []
