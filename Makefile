@@ -9,7 +9,7 @@ INPUTS := $(shell find ontology data shapes -type f \( -name '*.ttl' -o -name '*
 ARTIFACT := build/manifest.json
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test lint lint-ontology build validate clean frontend chromium
+.PHONY: help serve test lint lint-ontology build validate clean frontend chromium comunica
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -59,7 +59,16 @@ lint: $(STAMP) ## ruff over the code
 lint-ontology: $(STAMP) ## check the ontology, shapes and data against the house rules (kg lint)
 	$(BIN)/kg lint
 
-test: $(ARTIFACT) $(YASGUI) chromium lint lint-ontology ## set up, build, lint and run the whole test suite
+COMUNICA := tools/comunica/node_modules/.installed-stamp
+
+# npm ci only when the lock file changed: a second `make test` does not touch the network.
+$(COMUNICA): tools/comunica/package.json tools/comunica/package-lock.json
+	cd tools/comunica && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+comunica: $(COMUNICA) ## install the Comunica SPARQL engine used by the federation tests
+
+test: $(ARTIFACT) $(YASGUI) $(COMUNICA) chromium lint lint-ontology ## set up, build, lint and run the whole test suite
 	$(BIN)/pytest
 
 clean: ## remove the build and the virtual environment

@@ -23,11 +23,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(root=ROOT, build_dir=build_dir)
 
 
-@pytest.fixture(scope="session")
-def app(built: Settings):
+@pytest.fixture(scope="session", params=["memory", "rdflib"])
+def app(request: pytest.FixtureRequest, built: Settings):
+    """One app per engine: every protocol test runs against both, and their answers must agree."""
+    from dataclasses import replace
+
     from kg import create_app
 
-    application = create_app(built)
+    application = create_app(replace(built, store=request.param))
     application.config["TESTING"] = True
     return application
 
@@ -50,3 +53,42 @@ def copy_project(target: Path) -> Path:
     for name in ("ontology", "shapes", "data"):
         shutil.copytree(ROOT / name, target / name)
     return target
+
+
+@pytest.fixture(scope="session")
+def gunicorn_url(built: Settings):
+    """A real gunicorn serving the built artifact on a free port, shared by the integration
+    tests of the endpoint (W3C protocol cases, federation, Python clients): it starts in about
+    a second, and they only read."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = free_port()
+    env = {**os.environ, "KG_BUILD_DIR": str(built.build_dir), "KG_STORE": "memory"}
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen(
+        [str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", "2", "server:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            raise AssertionError(f"gunicorn exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=1):
+                break
+        except OSError:
+            if time.monotonic() > deadline:
+                process.terminate()
+                raise AssertionError("gunicorn did not answer within 30 s") from None
+            time.sleep(0.1)
+    yield base + "/sparql"
+    process.terminate()
+    process.wait(timeout=10)

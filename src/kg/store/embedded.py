@@ -24,14 +24,16 @@ class EmbeddedEngine:
         self._store = store
         self.version = version
         self._counts: dict[str, int] | None = None
+        self._merges: dict[tuple[tuple[str, ...], tuple[str, ...]], ox.Store] = {}
 
     @classmethod
     def from_artifact(cls, artifact: Path, manifest: Path) -> EmbeddedEngine:
         store = ox.Store()
         store.bulk_load(path=str(artifact), format=ox.RdfFormat.N_QUADS)
-        # Oxigraph's union default graph repeats a triple once per named graph that holds it;
-        # SPARQL's default graph is a set, so the union is materialised (deduplicated) once.
-        store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+        # Oxigraph merges several default graphs (and use_default_graph_as_union) as a bag: a
+        # triple stated in two graphs would be counted twice. SPARQL's merge is a set, and
+        # rdflib's engine agrees, so the union is written once into the store's default graph.
+        store.extend([_in_default_graph(quad) for quad in store])
         return cls(store, read_manifest(manifest)["version"])
 
     def query(
@@ -44,15 +46,45 @@ class EmbeddedEngine:
         base_iri: str | None = None,
     ) -> QueryResult:
         options: dict[str, object] = {}
-        if default_graphs is not None:
-            options["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
-        if named_graphs is not None:
-            options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        store = self._store
+        if default_graphs is not None or named_graphs is not None:
+            # A protocol dataset replaces the query's FROM / FROM NAMED; an unspecified part is
+            # empty (SPARQL 1.1 Protocol 2.1.4), and so is a graph the store does not hold.
+            default_graphs = sorted(set(default_graphs or []))
+            if len(default_graphs) > 1:
+                store = self._merged(tuple(default_graphs), tuple(sorted(set(named_graphs or []))))
+                options["default_graph"] = ox.DefaultGraph()
+            else:
+                options["default_graph"] = [ox.NamedNode(g) for g in default_graphs] or [
+                    _EMPTY_GRAPH
+                ]
+            options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs or []] or [
+                _EMPTY_GRAPH
+            ]
         try:
-            result = self._store.query(sparql, base_iri=base_iri, prefixes=PREFIXES, **options)
+            result = store.query(sparql, base_iri=base_iri, prefixes=PREFIXES, **options)
         except SyntaxError as err:
             raise QuerySyntaxError(str(err)) from None
         return _convert(result, max_rows)
+
+    def _merged(self, default_graphs: tuple[str, ...], named_graphs: tuple[str, ...]) -> ox.Store:
+        """A scratch store whose default graph is the set union of ``default_graphs``."""
+        key = (default_graphs, named_graphs)
+        if key not in self._merges:
+            scratch = ox.Store()
+            for name in default_graphs:
+                scratch.extend(
+                    [
+                        _in_default_graph(q)
+                        for q in self._store.quads_for_pattern(None, None, None, ox.NamedNode(name))
+                    ]
+                )
+            for name in named_graphs:
+                scratch.extend(self._store.quads_for_pattern(None, None, None, ox.NamedNode(name)))
+            if len(self._merges) >= 8:
+                self._merges.pop(next(iter(self._merges)))
+            self._merges[key] = scratch
+        return self._merges[key]
 
     def graph_counts(self) -> dict[str, int]:
         if self._counts is None:
@@ -62,6 +94,15 @@ class EmbeddedEngine:
                     counts[quad.graph_name.value] = counts.get(quad.graph_name.value, 0) + 1
             self._counts = dict(sorted(counts.items()))
         return self._counts
+
+
+#: A graph name no data uses: the only way to give pyoxigraph an empty default graph or an empty
+#: set of named graphs (an empty list means "not set").
+_EMPTY_GRAPH = ox.NamedNode("urn:x-kg:empty-graph")
+
+
+def _in_default_graph(quad: ox.Quad) -> ox.Quad:
+    return ox.Quad(quad.subject, quad.predicate, quad.object, ox.DefaultGraph())
 
 
 def _convert(result: object, max_rows: int | None) -> QueryResult:

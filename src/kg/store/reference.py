@@ -36,13 +36,22 @@ class RdflibEngine:
         dataset.parse(str(artifact), format="nquads")
         return cls(dataset, read_manifest(manifest)["version"])
 
-    def _view(self, default_graphs: list[str] | None) -> Graph:
-        if default_graphs is None:
+    def _view(self, default_graphs: list[str] | None, named_graphs: list[str] | None) -> Graph:
+        """The dataset a query sees: everything, or only the graphs a dataset names.
+
+        A named dataset is copied into a fresh Dataset whose default graph is the set union of
+        ``default_graphs``; a graph the store does not hold is simply empty.
+        """
+        if default_graphs is None and named_graphs is None:
             return self._dataset
-        view = Graph()
-        for name in default_graphs:
+        view = Dataset(default_union=False)
+        for name in default_graphs or []:
             for triple in self._dataset.graph(URIRef(name)):
-                view.add(triple)
+                view.default_context.add(triple)
+        for name in named_graphs or []:
+            target = view.graph(URIRef(name))
+            for triple in self._dataset.graph(URIRef(name)):
+                target.add(triple)
         return view
 
     def query(
@@ -57,10 +66,19 @@ class RdflibEngine:
         try:
             prepared = prepareQuery(sparql, initNs=PREFIXES, base=base_iri)
         except ParseException as err:
-            raise QuerySyntaxError(f"{err.msg} at line {err.lineno}, column {err.col}") from None
-        except SPARQLError as err:
+            raise QuerySyntaxError(f"error at {err.lineno}:{err.col}: {err.msg}") from None
+        except (SPARQLError, Exception) as err:  # rdflib reports unknown prefixes as Exception
             raise QuerySyntaxError(str(err)) from None
-        result = self._view(default_graphs).query(prepared)
+        clauses = prepared.algebra.get("datasetClause") or []
+        if clauses:
+            # rdflib would fetch a FROM IRI that names no graph here (file or network). Take the
+            # clauses out of its hands: they name graphs of this store, or empty ones, and a
+            # protocol dataset replaces them (SPARQL 1.1 Protocol 2.1.4).
+            prepared.algebra["datasetClause"] = None
+            if default_graphs is None and named_graphs is None:
+                default_graphs = [str(c.default) for c in clauses if c.default]
+                named_graphs = [str(c.named) for c in clauses if c.named]
+        result = self._view(default_graphs, named_graphs).query(prepared)
         limit = None if max_rows is None else max_rows + 1
         if result.type == "ASK":
             return Boolean(bool(result.askAnswer))

@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["kg_engine"] = open_engine(settings)
 
+    from kg.web import http
     from kg.web.health import health
     from kg.web.protocol import protocol
 
@@ -35,4 +36,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(pictures)
     app.register_blueprint(downloads)
     app.register_blueprint(metadata)
+    http.install(app)
     return app

@@ -1,35 +1,325 @@
-"""The SPARQL 1.1 Protocol endpoint at ``/sparql`` (query operation only: it is read-only)."""
+"""The SPARQL 1.1 Protocol endpoint at ``/sparql``: the query operation only, read-only.
+
+Requests are read in three ways (GET, POST form, POST direct), each one strictly: ambiguous
+parameter combinations, unknown content types and updates get a short 4xx saying why, because
+a client that guessed wrong learns more from a clear refusal than from a silent reinterpretation.
+Every query passes through ``_run_query``, the one place where a query text is checked and
+executed. ``GET /sparql`` without a query answers with the Service Description (or, for a
+browser, the HTML workbench when the pages blueprint registers one).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+from dataclasses import dataclass, field
 
-from kg.store import Bindings, Boolean, QuerySyntaxError
-from kg.web.results import SPARQL_JSON, to_json
+from flask import Blueprint, Response, current_app, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from kg.store import Bindings, QueryResult, QuerySyntaxError, Triples
+from kg.web import http
+from kg.web.negotiate import negotiate, parse_accept, quality
+from kg.web.operation import operation, query_form
+from kg.web.results import GRAPH_FORMATS, Format, formats_for, graph_to_text, serialise
+from kg.web.service_description import default_graph_size, describe
 
 protocol = Blueprint("protocol", __name__)
 
+FORM = "application/x-www-form-urlencoded"
+DIRECT = "application/sparql-query"
+UPDATE = "application/sparql-update"
+ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
+#: Parameters that name the media type of the answer, as Fuseki (``format``, ``output``) and
+#: Virtuoso (``format``) accept them.
+FORMAT_PARAMS = ("format", "output")
+WORKBENCH_VIEW = "pages.workbench"
 
-def _bad_request(reason: str) -> Response:
-    return Response(reason + "\n", status=400, mimetype="text/plain")
+
+class ProtocolError(Exception):
+    """A request the protocol refuses: carries the status and a one-line reason."""
+
+    def __init__(self, status: int, reason: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.headers = headers or {}
 
 
-@protocol.get("/sparql")
-def sparql_get() -> Response:
-    # Browsers (Accept: text/html) get the query workbench; programs get results.
-    if request.accept_mimetypes.best_match([SPARQL_JSON, "text/html"]) == "text/html":
-        return current_app.view_functions["pages.workbench"]()
-    query = request.args.get("query")
-    if not query:
-        return _bad_request("Missing the 'query' parameter.")
+@dataclass
+class QueryRequest:
+    """What a protocol request asks for, whichever of the three ways it was sent."""
+
+    query: str | None
+    default_graphs: list[str] = field(default_factory=list)
+    named_graphs: list[str] = field(default_factory=list)
+    formats: tuple[str, ...] = ()
+
+    @property
+    def has_dataset(self) -> bool:
+        return bool(self.default_graphs or self.named_graphs)
+
+
+def _error(status: int, reason: str, headers: dict[str, str] | None = None) -> Response:
+    response = Response(reason.rstrip("\n") + "\n", status=status, mimetype="text/plain")
+    response.headers.update(headers or {})
+    return http.finish(response, None, compress=False)
+
+
+def _refuse_update() -> ProtocolError:
+    return ProtocolError(
+        403, "This endpoint is read-only: SPARQL Update is not accepted here (use a query)."
+    )
+
+
+def _single(values: list[str], name: str) -> str | None:
+    if len(values) > 1:
+        raise ProtocolError(
+            400, f"The '{name}' parameter was given {len(values)} times; give it once."
+        )
+    return values[0] if values else None
+
+
+def _format_param(*sources) -> tuple[str, ...]:
+    """Every value given for a format parameter; SPARQLWrapper sends the same wish several
+    times in different spellings (format=json&output=json, or tsv and its media type)."""
+    values = [v for source in sources for name in FORMAT_PARAMS for v in source.getlist(name)]
+    return tuple(dict.fromkeys(v.strip().lower() for v in values if v.strip()))
+
+
+def _read_request() -> QueryRequest:
+    """Read the query and its dataset from GET, POST form or POST direct, or refuse."""
+    args = request.args
+    if request.method in ("GET", "HEAD"):
+        if "update" in args:
+            raise _refuse_update()
+        return QueryRequest(
+            _single(args.getlist("query"), "query"),
+            args.getlist("default-graph-uri"),
+            args.getlist("named-graph-uri"),
+            _format_param(args),
+        )
+    # POST
+    if "update" in args:
+        raise _refuse_update()
+    content_type = request.mimetype
+    if not request.content_length and content_type in ("", FORM) and "query" in args:
+        # A POST whose parameters are all in the URL (no body, as some clients and the generated
+        # W3C manifest send it) means what the same GET means.
+        return QueryRequest(
+            _single(args.getlist("query"), "query"),
+            args.getlist("default-graph-uri"),
+            args.getlist("named-graph-uri"),
+            _format_param(args),
+        )
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if content_type == UPDATE:
+        raise _refuse_update()
+    if content_type not in (FORM, DIRECT):
+        sent = f"'{content_type}'" if content_type else "no Content-Type"
+        raise ProtocolError(
+            415,
+            f"POST needs Content-Type {FORM} or {DIRECT}; this request sent {sent}.",
+        )
+    if charset not in ("utf-8", "utf8"):
+        raise ProtocolError(415, f"Queries must be sent as UTF-8, not {charset}.")
+    if content_type == FORM:
+        form = request.form
+        if "update" in form or "update" in args:
+            raise _refuse_update()
+        if "query" in args and "query" in form:
+            raise ProtocolError(
+                400, "A form POST carries the query in its body, not also in the URL."
+            )
+        return QueryRequest(
+            _single(form.getlist("query") or args.getlist("query"), "query"),
+            form.getlist("default-graph-uri") + args.getlist("default-graph-uri"),
+            form.getlist("named-graph-uri") + args.getlist("named-graph-uri"),
+            _format_param(form, args),
+        )
+    if "query" in args or "update" in args:
+        raise ProtocolError(
+            400, f"A {DIRECT} POST carries the query as its body; the URL must not give one."
+        )
+    try:
+        text = request.get_data(cache=False).decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ProtocolError(400, f"The query body is not valid UTF-8 ({err.reason}).") from None
+    return QueryRequest(
+        text,
+        args.getlist("default-graph-uri"),
+        args.getlist("named-graph-uri"),
+        _format_param(args),
+    )
+
+
+def _choose(offered: tuple[Format, ...], format_params: tuple[str, ...]) -> Format:
+    """The format to answer in: the ``format`` parameter if given, else the Accept header."""
+    listing = ", ".join(f.media_type for f in offered)
+    if format_params:
+        chosen = set()
+        for wanted in format_params:
+            match = [f for f in offered if wanted in (f.media_type, *f.names, *f.aliases)]
+            if not match:
+                names = ", ".join(f.names[0] for f in offered)
+                raise ProtocolError(
+                    406, f"format={wanted} is not offered here; use one of {names} or {listing}."
+                )
+            chosen.add(match[0])
+        if len(chosen) > 1:
+            raise ProtocolError(400, f"Conflicting format parameters: {', '.join(format_params)}.")
+        return chosen.pop()
+    candidates = [(fmt.media_type, fmt) for fmt in offered]
+    candidates += [(alias, fmt) for fmt in offered for alias in fmt.aliases]
+    chosen = negotiate(request.headers.get("Accept"), [mime for mime, _ in candidates])
+    if chosen is None:
+        raise ProtocolError(406, f"No acceptable format. Offered: {listing}.")
+    return dict(candidates)[chosen]
+
+
+def _run_query(text: str, req: QueryRequest) -> QueryResult:
+    """Check one query text and execute it: every query the endpoint answers passes here.
+
+    Updates are refused before any engine sees the text (the tokenizer in ``operation.py`` skips
+    strings, IRIs and comments). Further checks on the text (limits, SERVICE) belong here too.
+    """
+    if operation(text) == "update":
+        raise _refuse_update()
+    settings = current_app.config["KG_SETTINGS"]
+    engine = current_app.extensions["kg_engine"]
+    dataset = req.has_dataset
+    return engine.query(
+        text,
+        default_graphs=req.default_graphs if dataset else None,
+        named_graphs=req.named_graphs if dataset else None,
+        max_rows=settings.max_rows,
+        base_iri=endpoint_url(),  # relative IRIs resolve against the endpoint (Protocol 2.1.4)
+    )
+
+
+def _answer_query(req: QueryRequest) -> Response:
+    text = req.query or ""
+    g.kg_query_hash = http.query_hash(text)
+    if not text.strip():
+        raise ProtocolError(400, "The 'query' parameter is empty.")
+    form = query_form(text)
+    kind = {"ASK": "ask", "CONSTRUCT": "graph", "DESCRIBE": "graph"}.get(form or "", "select")
+    fmt = _choose(formats_for(kind), req.formats)
+    engine = current_app.extensions["kg_engine"]
+    compress = http.wants_gzip()
+    etag = None
+    if request.method in ("GET", "HEAD"):
+        etag = http.etag_for(
+            engine.version,
+            text,
+            "\x1e".join(req.default_graphs),
+            "\x1e".join(req.named_graphs),
+            fmt.media_type,
+            "gzip" if compress else "identity",
+        )
+        if http.if_none_match(etag):
+            return http.not_modified(etag)
+    try:
+        result = _run_query(text, req)
+    except QuerySyntaxError as err:
+        raise ProtocolError(400, f"Malformed query: {err}") from None
+    except ProtocolError:
+        raise
+    except Exception as err:  # an engine's own failure: a short answer, never a traceback
+        current_app.logger.exception("query %s failed", g.kg_query_hash)
+        raise ProtocolError(500, f"The query could not be evaluated: {err}") from None
+    actual = formats_for("graph" if isinstance(result, Triples) else _kind_of(result))
+    if fmt not in actual:  # the tokenizer guessed the form wrong (cannot happen for valid text)
+        fmt = _choose(actual, req.formats)
+    if isinstance(result, Bindings):
+        g.kg_rows = len(result.rows)
+    elif isinstance(result, Triples):
+        g.kg_rows = len(result.triples)
+    else:
+        g.kg_rows = 1
+    body = serialise(result, fmt.media_type)
+    response = Response(body, status=200, content_type=_content_type(fmt))
+    return http.finish(response, etag, compress=compress)
+
+
+def _kind_of(result: QueryResult) -> str:
+    return "select" if isinstance(result, Bindings) else "ask"
+
+
+def _content_type(fmt: Format) -> str:
+    return f"{fmt.media_type}; charset=utf-8" if fmt.charset else fmt.media_type
+
+
+def endpoint_url() -> str:
+    """The URL the client used for the endpoint, or the public one behind a proxy."""
+    public = current_app.config["KG_SETTINGS"].public_url
+    if public:
+        return public.rstrip("/") + request.path
+    return request.base_url
+
+
+def _wants_workbench() -> bool:
+    if WORKBENCH_VIEW not in current_app.view_functions:
+        return False
+    ranges = parse_accept(request.headers.get("Accept"))
+    html = max(quality(ranges, "text/html"), quality(ranges, "application/xhtml+xml"))
+    rdf = max(quality(ranges, fmt.media_type) for fmt in GRAPH_FORMATS)
+    return html > rdf
+
+
+def _answer_description(req: QueryRequest) -> Response:
+    if _wants_workbench():
+        return current_app.view_functions[WORKBENCH_VIEW]()
+    fmt = _choose(GRAPH_FORMATS, req.formats)
     engine = current_app.extensions["kg_engine"]
     settings = current_app.config["KG_SETTINGS"]
+    endpoint = endpoint_url()
+    compress = http.wants_gzip()
+    etag = http.etag_for(
+        engine.version,
+        "service-description",
+        endpoint,
+        fmt.media_type,
+        ",".join(settings.service_allowlist),
+        "gzip" if compress else "identity",
+    )
+    if http.if_none_match(etag):
+        return http.not_modified(etag)
+    sizes = current_app.extensions.setdefault("kg_default_graph_size", {})
+    if engine.version not in sizes:
+        sizes[engine.version] = default_graph_size(engine)
+    graph = describe(endpoint, engine, settings, sizes[engine.version])
+    body = graph_to_text(graph, fmt.media_type)
+    response = Response(body, status=200, content_type=_content_type(fmt))
+    return http.finish(response, etag, compress=compress)
+
+
+@protocol.route("/sparql", methods=["GET", "POST"], provide_automatic_options=False)
+def sparql() -> Response:
+    """GET and POST (HEAD comes with GET): a query, or without one the Service Description."""
     try:
-        result = engine.query(query, max_rows=settings.max_rows)
-    except QuerySyntaxError as err:
-        return _bad_request(f"Malformed query: {err}")
-    if not isinstance(result, (Bindings, Boolean)):
-        return Response(
-            "Only SELECT and ASK are served in this version.\n", status=406, mimetype="text/plain"
-        )
-    return Response(to_json(result), mimetype=SPARQL_JSON)
+        req = _read_request()
+        if req.query is None:
+            if request.method == "POST" or req.has_dataset:
+                raise ProtocolError(400, "Missing the 'query' parameter.")
+            return _answer_description(req)
+        return _answer_query(req)
+    except ProtocolError as err:
+        return _error(err.status, err.reason, err.headers)
+    except RequestEntityTooLarge:
+        limit = current_app.config["KG_SETTINGS"].max_body_bytes
+        return _error(413, f"The request body is larger than {limit} bytes.")
+
+
+@protocol.route("/sparql", methods=["OPTIONS"], provide_automatic_options=False)
+def sparql_options() -> Response:
+    """CORS preflight and plain OPTIONS alike: which methods and headers are allowed."""
+    return http.preflight()
+
+
+@protocol.route("/sparql", methods=["PUT", "DELETE", "PATCH"], provide_automatic_options=False)
+def sparql_other_methods() -> Response:
+    """The protocol's query operation is GET or POST; say so rather than a bare 405 page."""
+    return _error(
+        405,
+        f"{request.method} is not supported here; send the query with GET or POST.",
+        {"Allow": ALLOWED_METHODS},
+    )
