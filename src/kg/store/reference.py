@@ -47,7 +47,7 @@ class RdflibEngine:
         view = Dataset(default_union=False)
         for name in default_graphs or []:
             for triple in self._dataset.graph(URIRef(name)):
-                view.default_context.add(triple)
+                view.default_graph.add(triple)
         for name in named_graphs or []:
             target = view.graph(URIRef(name))
             for triple in self._dataset.graph(URIRef(name)):

@@ -256,17 +256,21 @@ def endpoint_url() -> str:
     return request.base_url
 
 
-def _wants_workbench() -> bool:
+def _wants_workbench(offered: tuple[Format, ...]) -> bool:
+    """A browser (HTML preferred over every format we could answer in) gets the workbench.
+
+    This holds with a query too, so that a shared link ``/sparql?query=…`` opens the workbench
+    with its results; programs name a result format (or ``format=``) and get the results.
+    """
     if WORKBENCH_VIEW not in current_app.view_functions:
         return False
     ranges = parse_accept(request.headers.get("Accept"))
     html = max(quality(ranges, "text/html"), quality(ranges, "application/xhtml+xml"))
-    rdf = max(quality(ranges, fmt.media_type) for fmt in GRAPH_FORMATS)
-    return html > rdf
+    return html > max(quality(ranges, fmt.media_type) for fmt in offered)
 
 
 def _answer_description(req: QueryRequest) -> Response:
-    if _wants_workbench():
+    if _wants_workbench(GRAPH_FORMATS):
         return current_app.view_functions[WORKBENCH_VIEW]()
     fmt = _choose(GRAPH_FORMATS, req.formats)
     engine = current_app.extensions["kg_engine"]
@@ -301,6 +305,9 @@ def sparql() -> Response:
             if request.method == "POST" or req.has_dataset:
                 raise ProtocolError(400, "Missing the 'query' parameter.")
             return _answer_description(req)
+        every_format = formats_for("select") + formats_for("ask") + GRAPH_FORMATS
+        if request.method == "GET" and not req.formats and _wants_workbench(every_format):
+            return current_app.view_functions[WORKBENCH_VIEW]()
         return _answer_query(req)
     except ProtocolError as err:
         return _error(err.status, err.reason, err.headers)
