@@ -270,3 +270,18 @@ def test_user_input_is_never_echoed_as_html(client) -> None:
     for path, params in (("/sparql", {"query": payload}), (f"/{payload}", {})):
         response = client.get(path, query_string=params)
         assert response.mimetype != "text/html" or payload not in response.get_data(as_text=True)
+
+
+def test_under_overload_the_long_query_is_shed_for_a_new_one(strict_app) -> None:
+    outcome: list[int] = []
+    slow = threading.Thread(
+        target=lambda: outcome.append(
+            strict_app.test_client().get("/sparql", query_string={"query": CARTESIAN}).status_code
+        )
+    )
+    slow.start()
+    time.sleep(0.8)  # past the grace period: the slow query is now demoted and may be shed
+    response = strict_app.test_client().get("/sparql", query_string={"query": "ASK {}"})
+    slow.join()
+    assert response.status_code == 200
+    assert outcome == [503]

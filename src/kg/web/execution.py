@@ -11,8 +11,9 @@ its memory, copy-on-write, and start in milliseconds):
   that ordinary queries arriving meanwhile get the cores first;
 - each query process has an address-space cap, so a huge sort or cartesian product dies
   alone (and is replaced) instead of dragging the machine into swap;
-- when every query process of a worker is busy, a new query gets 503 with ``Retry-After``
-  at once instead of waiting in a queue of unknown length.
+- when every query process of a worker is busy, the query that has run longest past the
+  grace period is shed (503) to make room; if none has, a new query gets 503 with
+  ``Retry-After`` at once instead of waiting in a queue of unknown length.
 
 The checks of :mod:`kg.web.limits` that need the parser run inside the query process too, so
 a parse that explodes is stopped by the same timeout.
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 GRACE_SECONDS = 0.5
 #: ``nice`` value for queries past the grace period (19 is the lowest priority).
 DEMOTED_NICE = 19
+#: Seconds a new query waits for the slot of a query shed to make room for it.
+PREEMPT_WAIT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class _QueryProcess:
         self.process.start()
         child_end.close()
         self.demoted = False
+        self.preempted = False
+        self.started = 0.0
 
     def demote(self) -> None:
         with contextlib.suppress(OSError):
@@ -101,6 +106,7 @@ class QueryPool:
         self._gate = threading.BoundedSemaphore(self._size)
         self._lock = threading.Lock()
         self._idle: list[_QueryProcess] = []
+        self._running: set[_QueryProcess] = set()
         self._owner = os.getpid()
         # Counted once, before forking, so every child inherits the answer.
         self._graph_names = frozenset(engine.graph_counts())
@@ -144,7 +150,7 @@ class QueryPool:
         timeout = settings.query_timeout
         if settings.service_allowlist and _mentions_service(text):
             timeout = min(timeout, settings.service_timeout)
-        if not self._gate.acquire(blocking=False):
+        if not self._gate.acquire(blocking=False) and not self._make_room():
             raise QueryRejected(
                 503,
                 "Every query process is busy; please try again shortly.",
@@ -170,9 +176,38 @@ class QueryPool:
             raise QuerySyntaxError(payload)
         raise payload
 
+    def _make_room(self) -> bool:
+        """Under overload, shed the query that has run longest past the grace period.
+
+        Hostile queries are exactly the ones that run long; shedding them first keeps ordinary
+        queries answering while several attacks run at once. Returns whether a slot was won.
+        """
+        with self._lock:
+            demoted = [c for c in self._running if c.demoted and not c.preempted]
+            victim = min(demoted, key=lambda c: c.started, default=None)
+            if victim is not None:
+                victim.preempted = True
+        if victim is None:
+            return False
+        with contextlib.suppress(OSError):
+            os.kill(victim.process.pid, signal.SIGKILL)
+        return self._gate.acquire(timeout=PREEMPT_WAIT_SECONDS)
+
     def _run(self, child: _QueryProcess, job: _Job, timeout: float) -> tuple[str, object]:
         retry = {"Retry-After": str(max(1, math.ceil(self._settings.query_timeout)))}
         deadline = time.monotonic() + timeout
+        child.started, child.preempted = time.monotonic(), False
+        with self._lock:
+            self._running.add(child)
+        try:
+            return self._wait(child, job, timeout, deadline, retry)
+        finally:
+            with self._lock:
+                self._running.discard(child)
+
+    def _wait(
+        self, child: _QueryProcess, job: _Job, timeout: float, deadline: float, retry: dict
+    ) -> tuple[str, object]:
         try:
             child.conn.send(job)
             if not child.conn.poll(min(GRACE_SECONDS, timeout)):
@@ -187,11 +222,11 @@ class QueryPool:
             outcome = child.conn.recv()
         except (EOFError, OSError):
             child.kill()
-            return "rejected", QueryRejected(
-                503,
-                "The query stopped its process (too much memory?) and was abandoned.",
-                retry,
-            )
+            if child.preempted:
+                reason = "The server is overloaded; this long query was stopped to let others run."
+            else:
+                reason = "The query stopped its process (too much memory?) and was abandoned."
+            return "rejected", QueryRejected(503, reason, retry)
         self._give_back(child)
         return outcome
 
