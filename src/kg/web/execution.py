@@ -35,12 +35,12 @@ from multiprocessing.connection import Connection
 
 from kg.settings import Settings
 from kg.store import Engine, QueryResult, QuerySyntaxError
-from kg.web.limits import QueryRejected, check_query, check_text, tokens
+from kg.web.limits import QueryRejected, check_query, check_text, tokens, warm_up
 
 log = logging.getLogger(__name__)
 
 #: Seconds a query runs at normal priority before it yields the CPU to newer queries.
-GRACE_SECONDS = 0.5
+GRACE_SECONDS = 0.25
 #: ``nice`` value for queries past the grace period (19 is the lowest priority).
 DEMOTED_NICE = 19
 #: Seconds a new query waits for the slot of a query shed to make room for it.
@@ -58,41 +58,69 @@ class _Job:
 
 
 class _QueryProcess:
-    """One forked child answering jobs over a pipe, one at a time."""
+    """One forked child answering jobs over a pipe, one at a time.
 
-    def __init__(self, engine: Engine, settings: Settings, graph_names: frozenset[str]) -> None:
-        context = multiprocessing.get_context("fork")
-        self.conn, child_end = context.Pipe()
-        self.process = context.Process(
-            target=_serve,
-            args=(child_end, engine, settings, graph_names),
-            daemon=True,
-            name="kg-query",
-        )
-        self.process.start()
+    Forked with ``os.fork`` rather than ``multiprocessing.Process``: its exit sentinel is a
+    pipe that every later sibling inherits, so ``join`` after a kill would wait for them all.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        graph_names: frozenset[str],
+        siblings: Iterable[_QueryProcess] = (),
+    ) -> None:
+        self.conn, child_end = multiprocessing.Pipe()
+        inherited = [s.conn for s in siblings]
+        pid = os.fork()
+        if pid == 0:  # the query process
+            code = 0
+            try:
+                self.conn.close()
+                for conn in inherited:  # so that each sibling sees EOF when the worker exits
+                    with contextlib.suppress(OSError):
+                        conn.close()
+                _serve(child_end, engine, settings, graph_names)
+            except BaseException:  # never return into the web server's code
+                code = 1
+            finally:
+                os._exit(code)
         child_end.close()
+        self.pid = pid
         self.demoted = False
         self.preempted = False
         self.started = 0.0
 
+    def is_alive(self) -> bool:
+        try:
+            return os.waitpid(self.pid, os.WNOHANG) == (0, 0)
+        except ChildProcessError:
+            return False
+
     def demote(self) -> None:
         with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, self.process.pid, DEMOTED_NICE)
+            os.setpriority(os.PRIO_PROCESS, self.pid, DEMOTED_NICE)
             self.demoted = True
 
     def restore(self) -> bool:
         """Back to normal priority; False where lowering ``nice`` is not allowed (non-root)."""
         try:
-            os.setpriority(os.PRIO_PROCESS, self.process.pid, 0)
+            os.setpriority(os.PRIO_PROCESS, self.pid, 0)
         except OSError:
             return False
         self.demoted = False
         return True
 
-    def kill(self) -> None:
+    def signal_kill(self) -> None:
         with contextlib.suppress(OSError):
-            os.kill(self.process.pid, signal.SIGKILL)
-        self.process.join(timeout=5)
+            os.kill(self.pid, signal.SIGKILL)
+
+    def kill(self) -> None:
+        """SIGKILL and reap at once: a killed process dies without running any code."""
+        self.signal_kill()
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
         self.conn.close()
 
 
@@ -108,8 +136,10 @@ class QueryPool:
         self._idle: list[_QueryProcess] = []
         self._running: set[_QueryProcess] = set()
         self._owner = os.getpid()
-        # Counted once, before forking, so every child inherits the answer.
+        # Counted once, before forking, so every child inherits the answer and the parser.
         self._graph_names = frozenset(engine.graph_counts())
+        warm_up()
+        _forbid_rdflib_loading()
 
     @property
     def graph_names(self) -> frozenset[str]:
@@ -121,10 +151,11 @@ class QueryPool:
                 self._idle, self._owner = [], os.getpid()
             while self._idle:
                 child = self._idle.pop()
-                if child.process.is_alive():
+                if child.is_alive():
                     return child
                 child.kill()
-        return _QueryProcess(self._engine, self._settings, self._graph_names)
+            siblings = [*self._idle, *self._running]
+        return _QueryProcess(self._engine, self._settings, self._graph_names, siblings)
 
     def _give_back(self, child: _QueryProcess) -> None:
         if child.demoted and not child.restore():
@@ -150,6 +181,7 @@ class QueryPool:
         timeout = settings.query_timeout
         if settings.service_allowlist and _mentions_service(text):
             timeout = min(timeout, settings.service_timeout)
+        arrived = time.monotonic()
         if not self._gate.acquire(blocking=False) and not self._make_room():
             raise QueryRejected(
                 503,
@@ -166,7 +198,8 @@ class QueryPool:
         )
         try:
             child = self._take()
-            outcome = self._run(child, job, timeout)
+            # The time spent waiting for room counts against the query's own time.
+            outcome = self._run(child, job, max(0.1, timeout - (time.monotonic() - arrived)))
         finally:
             self._gate.release()
         kind, payload = outcome
@@ -189,8 +222,7 @@ class QueryPool:
                 victim.preempted = True
         if victim is None:
             return False
-        with contextlib.suppress(OSError):
-            os.kill(victim.process.pid, signal.SIGKILL)
+        victim.signal_kill()
         return self._gate.acquire(timeout=PREEMPT_WAIT_SECONDS)
 
     def _run(self, child: _QueryProcess, job: _Job, timeout: float) -> tuple[str, object]:

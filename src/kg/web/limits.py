@@ -176,6 +176,16 @@ def check_query(
             )
 
 
+def warm_up() -> None:
+    """Import and exercise rdflib's parser once, in the web worker before it forks.
+
+    Building the grammar costs about a second of CPU; done here, every query process
+    inherits it, so a process that replaces a killed one answers at once (and never forks
+    while another thread holds the import lock).
+    """
+    check_query("ASK { FILTER(1 < 2) }", Settings(), ())
+
+
 def _parse(text: str) -> tuple[list[str | None], list[str]] | None:
     """SERVICE endpoints (``None`` for a variable) and FROM/FROM NAMED IRIs, as rdflib's
     parser resolves them; ``None`` when rdflib cannot parse the text as a query."""
