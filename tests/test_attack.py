@@ -209,5 +209,6 @@ def test_a_bad_rebuild_never_replaces_what_is_served(tmp_path: Path) -> None:
         status, after, headers_after = ask(base, probe)
         assert status == 200 and after == before
         assert headers_after.get("ETag") == headers_before.get("ETag")
+        assert not any(c.isdigit() for c in headers_after.get("Server", "")), "no version"
     finally:
         stop(process)
