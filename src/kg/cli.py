@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from kg.settings import Settings
 
@@ -159,21 +160,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
         create_app(settings).run(host=settings.host, port=settings.port, debug=True)
         return 0
-    argv = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"{settings.host}:{settings.port}",
-        "--workers",
-        str(settings.workers),
-        "--timeout",
-        str(int(settings.query_timeout) + 5),
-        "--chdir",
-        str(settings.root),
-        "server:app",
-    ]
-    os.execv(argv[0], argv)  # noqa: S606 - a fixed command, no shell, no user input
+    # Bind, workers, threads, timeouts and request limits: src/kg/web/gunicorn_conf.py.
+    # gunicorn is installed next to this Python; `make serve` does not put the venv on PATH.
+    beside = Path(sys.executable).with_name("gunicorn")
+    program = str(beside) if beside.is_file() else "gunicorn"
+    argv = [program, "--config", "python:kg.web.gunicorn_conf", "server:app"]
+    os.execvp(argv[0], argv)  # noqa: S606 - a fixed command, no shell, no user input
     return 2
 
 

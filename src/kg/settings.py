@@ -45,6 +45,12 @@ class Settings:
     max_query_depth: int = 64
     #: Comma-separated SERVICE endpoints that queries may call (empty: SERVICE is refused).
     service_allowlist: tuple[str, ...] = field(default_factory=tuple)
+    #: Seconds a query that calls an allow-listed SERVICE may run (shorter than query_timeout).
+    service_timeout: float = 5.0
+    #: Killable query processes per gunicorn worker; more concurrent queries get 503.
+    query_processes: int = 8
+    #: Megabytes of memory a query process may add before it is stopped (0: no cap).
+    query_memory_mb: int = 512
     #: Public base URL used in links when behind a proxy (empty: taken from the request).
     public_url: str = ""
 

@@ -22,6 +22,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from kg.web import http
     from kg.web.health import health
     from kg.web.protocol import protocol
+    from kg.web.security import install as install_security
+
+    install_security(app)
 
     app.register_blueprint(health)
     app.register_blueprint(protocol)

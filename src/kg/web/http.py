@@ -35,7 +35,7 @@ access_log = logging.getLogger("kg.access")
 def add_cors(response: Response) -> Response:
     """Open for reading from any origin, without credentials (so ``*`` is allowed)."""
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = "ETag, Content-Encoding, Vary"
+    response.headers["Access-Control-Expose-Headers"] = "ETag, Content-Encoding, Vary, KG-Truncated"
     return response
 
 

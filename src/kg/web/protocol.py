@@ -17,6 +17,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from kg.store import Bindings, QueryResult, QuerySyntaxError, Triples
 from kg.web import http
+from kg.web.execution import pool_for
+from kg.web.limits import QueryRejected
 from kg.web.negotiate import negotiate, parse_accept, quality
 from kg.web.operation import operation, query_form
 from kg.web.results import GRAPH_FORMATS, Format, formats_for, graph_to_text, serialise
@@ -179,20 +181,25 @@ def _run_query(text: str, req: QueryRequest) -> QueryResult:
     """Check one query text and execute it: every query the endpoint answers passes here.
 
     Updates are refused before any engine sees the text (the tokenizer in ``operation.py`` skips
-    strings, IRIs and comments). Further checks on the text (limits, SERVICE) belong here too.
+    strings, IRIs and comments). The query pool (``execution.py``) then applies every limit of
+    ``limits.py`` (size, depth, SERVICE, LOAD, unknown graphs) and runs the query in a process it
+    can kill at the timeout.
     """
     if operation(text) == "update":
         raise _refuse_update()
     settings = current_app.config["KG_SETTINGS"]
-    engine = current_app.extensions["kg_engine"]
     dataset = req.has_dataset
-    return engine.query(
-        text,
-        default_graphs=req.default_graphs if dataset else None,
-        named_graphs=req.named_graphs if dataset else None,
-        max_rows=settings.max_rows,
-        base_iri=endpoint_url(),  # relative IRIs resolve against the endpoint (Protocol 2.1.4)
-    )
+    try:
+        return pool_for(current_app).query(
+            text,
+            via_url=request.method in ("GET", "HEAD"),
+            default_graphs=req.default_graphs if dataset else None,
+            named_graphs=req.named_graphs if dataset else None,
+            max_rows=settings.max_rows,
+            base_iri=endpoint_url(),  # relative IRIs resolve against the endpoint (2.1.4)
+        )
+    except QueryRejected as err:
+        raise ProtocolError(err.status, err.reason, err.headers) from None
 
 
 def _answer_query(req: QueryRequest) -> Response:
@@ -237,6 +244,8 @@ def _answer_query(req: QueryRequest) -> Response:
         g.kg_rows = 1
     body = serialise(result, fmt.media_type)
     response = Response(body, status=200, content_type=_content_type(fmt))
+    if getattr(result, "truncated", False):  # the row cap cut the answer (SECURITY.md)
+        response.headers["KG-Truncated"] = str(current_app.config["KG_SETTINGS"].max_rows)
     return http.finish(response, etag, compress=compress)
 
 

@@ -1,0 +1,367 @@
+"""Run queries in child processes that can be killed, behind a gate that never queues.
+
+A Python thread cannot be stopped, and neither engine can be interrupted from outside, so a
+catastrophic regex or a cartesian product would hold a web worker for good. Each web worker
+therefore owns a few query processes, forked from it after the store is loaded (so they share
+its memory, copy-on-write, and start in milliseconds):
+
+- a query that runs past its time is killed with SIGKILL and its process replaced: 503 with
+  ``Retry-After``;
+- a query still running after a short grace period is moved to the lowest CPU priority, so
+  that ordinary queries arriving meanwhile get the cores first;
+- each query process has an address-space cap, so a huge sort or cartesian product dies
+  alone (and is replaced) instead of dragging the machine into swap;
+- when every query process of a worker is busy, the query that has run longest past the
+  grace period is shed (503) to make room; if none has, a new query gets 503 with
+  ``Retry-After`` at once instead of waiting in a queue of unknown length.
+
+The checks of :mod:`kg.web.limits` that need the parser run inside the query process too, so
+a parse that explodes is stopped by the same timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+
+from kg.settings import Settings
+from kg.store import Engine, QueryResult, QuerySyntaxError
+from kg.web.limits import QueryRejected, check_query, check_text, tokens, warm_up
+
+log = logging.getLogger(__name__)
+
+#: Seconds a query runs at normal priority before it yields the CPU to newer queries.
+GRACE_SECONDS = 0.25
+#: ``nice`` value for queries past the grace period (19 is the lowest priority).
+DEMOTED_NICE = 19
+#: Seconds a new query waits for the slot of a query shed to make room for it.
+PREEMPT_WAIT_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class _Job:
+    text: str
+    via_url: bool
+    default_graphs: list[str] | None
+    named_graphs: list[str] | None
+    max_rows: int | None
+    base_iri: str | None
+
+
+class _QueryProcess:
+    """One forked child answering jobs over a pipe, one at a time.
+
+    Forked with ``os.fork`` rather than ``multiprocessing.Process``: its exit sentinel is a
+    pipe that every later sibling inherits, so ``join`` after a kill would wait for them all.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        graph_names: frozenset[str],
+        siblings: Iterable[_QueryProcess] = (),
+    ) -> None:
+        self.conn, child_end = multiprocessing.Pipe()
+        inherited = [s.conn for s in siblings]
+        pid = os.fork()
+        if pid == 0:  # the query process
+            code = 0
+            try:
+                self.conn.close()
+                for conn in inherited:  # so that each sibling sees EOF when the worker exits
+                    with contextlib.suppress(OSError):
+                        conn.close()
+                _serve(child_end, engine, settings, graph_names)
+            except BaseException:  # never return into the web server's code
+                code = 1
+            finally:
+                os._exit(code)
+        child_end.close()
+        self.pid = pid
+        self.demoted = False
+        self.preempted = False
+        self.started = 0.0
+
+    def is_alive(self) -> bool:
+        try:
+            return os.waitpid(self.pid, os.WNOHANG) == (0, 0)
+        except ChildProcessError:
+            return False
+
+    def demote(self) -> None:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, self.pid, DEMOTED_NICE)
+            self.demoted = True
+
+    def restore(self) -> bool:
+        """Back to normal priority; False where lowering ``nice`` is not allowed (non-root)."""
+        try:
+            os.setpriority(os.PRIO_PROCESS, self.pid, 0)
+        except OSError:
+            return False
+        self.demoted = False
+        return True
+
+    def signal_kill(self) -> None:
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+
+    def kill(self) -> None:
+        """SIGKILL and reap at once: a killed process dies without running any code."""
+        self.signal_kill()
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+        self.conn.close()
+
+
+class QueryPool:
+    """The query processes of one web worker and the gate in front of them."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self._engine = engine
+        self._settings = settings
+        self._size = max(1, settings.query_processes)
+        self._gate = threading.BoundedSemaphore(self._size)
+        self._lock = threading.Lock()
+        self._idle: list[_QueryProcess] = []
+        self._running: set[_QueryProcess] = set()
+        self._owner = os.getpid()
+        # Counted once, before forking, so every child inherits the answer and the parser.
+        self._graph_names = frozenset(engine.graph_counts())
+        warm_up()
+        _forbid_rdflib_loading()
+
+    @property
+    def graph_names(self) -> frozenset[str]:
+        return self._graph_names
+
+    def _take(self) -> _QueryProcess:
+        with self._lock:
+            if self._owner != os.getpid():  # forked (gunicorn --preload): the pipes are not ours
+                self._idle, self._owner = [], os.getpid()
+            while self._idle:
+                child = self._idle.pop()
+                if child.is_alive():
+                    return child
+                child.kill()
+            siblings = [*self._idle, *self._running]
+        return _QueryProcess(self._engine, self._settings, self._graph_names, siblings)
+
+    def _give_back(self, child: _QueryProcess) -> None:
+        if child.demoted and not child.restore():
+            child.kill()  # a fresh process is cheaper than a slow one
+            return
+        with self._lock:
+            self._idle.append(child)
+
+    def query(
+        self,
+        text: str,
+        *,
+        via_url: bool = False,
+        default_graphs: Iterable[str] | None = None,
+        named_graphs: Iterable[str] | None = None,
+        max_rows: int | None = None,
+        base_iri: str | None = None,
+    ) -> QueryResult:
+        """Check and run one query in a query process; raise :class:`QueryRejected` (4xx for
+        the query, 503 for busy, time-out or a crashed process) or ``QuerySyntaxError``."""
+        settings = self._settings
+        check_text(text, settings, via_url=via_url)
+        timeout = settings.query_timeout
+        if settings.service_allowlist and _mentions_service(text):
+            timeout = min(timeout, settings.service_timeout)
+        arrived = time.monotonic()
+        if not self._gate.acquire(blocking=False) and not self._make_room():
+            raise QueryRejected(
+                503,
+                "Every query process is busy; please try again shortly.",
+                {"Retry-After": "1"},
+            )
+        job = _Job(
+            text,
+            via_url,
+            None if default_graphs is None else list(default_graphs),
+            None if named_graphs is None else list(named_graphs),
+            max_rows,
+            base_iri,
+        )
+        try:
+            child = self._take()
+            # The time spent waiting for room counts against the query's own time.
+            outcome = self._run(child, job, max(0.1, timeout - (time.monotonic() - arrived)))
+        finally:
+            self._gate.release()
+        kind, payload = outcome
+        if kind == "ok":
+            return payload
+        if kind == "syntax":
+            raise QuerySyntaxError(payload)
+        raise payload
+
+    def _make_room(self) -> bool:
+        """Under overload, shed the query that has run longest past the grace period.
+
+        Hostile queries are exactly the ones that run long; shedding them first keeps ordinary
+        queries answering while several attacks run at once. Returns whether a slot was won.
+        """
+        with self._lock:
+            demoted = [c for c in self._running if c.demoted and not c.preempted]
+            victim = min(demoted, key=lambda c: c.started, default=None)
+            if victim is not None:
+                victim.preempted = True
+        if victim is None:
+            return False
+        victim.signal_kill()
+        return self._gate.acquire(timeout=PREEMPT_WAIT_SECONDS)
+
+    def _run(self, child: _QueryProcess, job: _Job, timeout: float) -> tuple[str, object]:
+        retry = {"Retry-After": str(max(1, math.ceil(self._settings.query_timeout)))}
+        deadline = time.monotonic() + timeout
+        child.started, child.preempted = time.monotonic(), False
+        with self._lock:
+            self._running.add(child)
+        try:
+            return self._wait(child, job, timeout, deadline, retry)
+        finally:
+            with self._lock:
+                self._running.discard(child)
+
+    def _wait(
+        self, child: _QueryProcess, job: _Job, timeout: float, deadline: float, retry: dict
+    ) -> tuple[str, object]:
+        try:
+            child.conn.send(job)
+            if not child.conn.poll(min(GRACE_SECONDS, timeout)):
+                child.demote()
+                if not child.conn.poll(max(0.0, deadline - time.monotonic())):
+                    child.kill()
+                    return "rejected", QueryRejected(
+                        503,
+                        f"The query ran longer than {timeout:g} s and was stopped.",
+                        retry,
+                    )
+            outcome = child.conn.recv()
+        except (EOFError, OSError):
+            child.kill()
+            if child.preempted:
+                reason = "The server is overloaded; this long query was stopped to let others run."
+            else:
+                reason = "The query stopped its process (too much memory?) and was abandoned."
+            return "rejected", QueryRejected(503, reason, retry)
+        self._give_back(child)
+        return outcome
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for child in idle:
+            child.kill()
+
+
+def _mentions_service(text: str) -> bool:
+    return any(kind == "word" and word.lower() == "service" for kind, word in tokens(text))
+
+
+def _serve(
+    conn: Connection, engine: Engine, settings: Settings, graph_names: frozenset[str]
+) -> None:
+    """The loop of a query process: one job in, one outcome out, until the pipe closes."""
+    # The web server's signal handlers were inherited with the fork; they must not run here.
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(signum, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _cap_memory(settings.query_memory_mb)
+    _forbid_rdflib_loading()
+    while True:
+        try:
+            job: _Job = conn.recv()
+        except (EOFError, OSError):
+            return  # the web worker is gone
+        conn.send(_answer(job, engine, settings, graph_names))
+
+
+def _answer(
+    job: _Job, engine: Engine, settings: Settings, graph_names: frozenset[str]
+) -> tuple[str, object]:
+    try:
+        check_query(
+            job.text,
+            settings,
+            graph_names,
+            via_url=job.via_url,
+            default_graphs=job.default_graphs or (),
+            named_graphs=job.named_graphs or (),
+        )
+        return "ok", engine.query(
+            job.text,
+            default_graphs=job.default_graphs,
+            named_graphs=job.named_graphs,
+            max_rows=job.max_rows,
+            base_iri=job.base_iri,
+        )
+    except QueryRejected as err:
+        return "rejected", err
+    except QuerySyntaxError as err:
+        return "syntax", str(err)
+    except MemoryError:
+        return "rejected", QueryRejected(
+            503, "The query needed more memory than a query may use.", {"Retry-After": "10"}
+        )
+    except RecursionError:
+        return "rejected", QueryRejected(400, "The query nests too deeply to be evaluated.")
+    except Exception as err:  # any engine failure is the query's, not a crash
+        log.warning("query failed: %s: %s", type(err).__name__, err)
+        return "rejected", QueryRejected(
+            400, f"The query could not be evaluated ({type(err).__name__})."
+        )
+
+
+def _cap_memory(megabytes: int) -> None:
+    """Cap the address space at what the process already maps plus ``megabytes``."""
+    if megabytes <= 0:
+        return
+    import resource
+
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:  # noqa: PTH123
+            mapped = next(int(line.split()[1]) for line in status if line.startswith("VmSize:"))
+        limit = mapped * 1024 + megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, resource.RLIM_INFINITY))
+    except (OSError, ValueError, StopIteration):  # not Linux: the timeout still applies
+        log.info("no address-space cap for query processes on this system")
+
+
+def _forbid_rdflib_loading() -> None:
+    """rdflib would fetch every FROM IRI (files included); make FROM only select graphs."""
+    try:
+        import rdflib.plugins.sparql as rdflib_sparql
+    except ImportError:  # pragma: no cover - rdflib is a dependency
+        return
+    rdflib_sparql.SPARQL_LOAD_GRAPHS = False
+
+
+def pool_for(app: object) -> QueryPool:
+    """The query pool of this web worker, created on first use (after gunicorn forked it)."""
+    extensions = app.extensions  # type: ignore[attr-defined]
+    pool = extensions.get("kg_query_pool")
+    if pool is None:
+        with _POOL_LOCK:
+            pool = extensions.get("kg_query_pool")
+            if pool is None:
+                pool = QueryPool(extensions["kg_engine"], app.config["KG_SETTINGS"])  # type: ignore[attr-defined]
+                extensions["kg_query_pool"] = pool
+    return pool
+
+
+_POOL_LOCK = threading.Lock()

@@ -1,0 +1,32 @@
+"""gunicorn settings for ``kg serve``, derived from the ``KG_*`` settings.
+
+Threaded workers (``gthread``) are chosen so that a worker can still say "busy, retry" (503)
+while its query processes are all taken: the threads only wait on pipes, and the queries
+themselves run in the killable processes of :mod:`kg.web.execution`. There are more threads
+than query processes, so the spare threads answer 503, health checks and pages at once.
+
+Use it with ``gunicorn -c python:kg.web.gunicorn_conf server:app``.
+"""
+
+from kg.settings import Settings
+
+_settings = Settings.from_env()
+
+bind = [f"{_settings.host}:{_settings.port}"]
+workers = _settings.workers
+worker_class = "gthread"
+threads = _settings.query_processes + 4
+# Heartbeat of a worker, not of a request: a query never holds a thread past query_timeout.
+timeout = int(_settings.query_timeout) + 20
+graceful_timeout = int(_settings.query_timeout) + 5
+keepalive = 5
+# gunicorn answers 414 itself above this (its maximum); longer queries go by POST.
+limit_request_line = 8190
+limit_request_fields = 50
+limit_request_field_size = 8190
+# A reload (SIGHUP) starts new workers, which load the artifact in full before they accept.
+pidfile = str(_settings.build_dir / "gunicorn.pid")
+chdir = str(_settings.root)
+# No control socket in the operator's home: one less thing listening, and no clash between
+# several servers (tests run many). Reload with SIGHUP to the pid in ``pidfile``.
+control_socket_disable = True

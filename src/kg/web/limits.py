@@ -1,0 +1,257 @@
+"""What a query may ask for, decided before any engine sees it.
+
+Both engines call out to the network for ``SERVICE`` (pyoxigraph POSTs to the URL, rdflib
+fetches it), and rdflib loads ``FROM`` IRIs, files included. Neither has a switch to stop
+that, so the endpoint reads the query itself. One entry point, :func:`check_query`, raises
+:class:`QueryRejected` with the HTTP status and a one-sentence reason.
+
+The checks run from cheap to expensive, so that hostile input is stopped before it can cost
+much: the length cap first (the parser is slow on huge input), then a bracket-depth guard
+from a linear tokenizer (the parser recurses per bracket), and only then rdflib's real
+SPARQL parser, which resolves prefixes so that ``SERVICE``, ``FROM`` and ``FROM NAMED`` are
+judged by the IRI they really name, wherever the words sit in strings, IRIs or comments.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from kg.settings import Settings
+
+#: Words that only a SPARQL Update request contains; a query never needs them.
+UPDATE_WORDS = frozenset(
+    {"insert", "delete", "load", "clear", "drop", "create", "add", "move", "copy", "with"}
+)
+
+#: Recursion needed by rdflib's parser: about 100 frames per bracket level.
+PARSER_RECURSION_LIMIT = 12000
+
+
+@dataclass
+class QueryRejected(Exception):  # noqa: N818 - the name reads as what happened to the query
+    """The query is refused: ``status`` is the HTTP status, ``reason`` one sentence for users."""
+
+    status: int
+    reason: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.reason}"
+
+
+# --- a linear SPARQL tokenizer (terminals of the SPARQL 1.1 grammar, section 19.8) ---------
+
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_TOKEN = re.compile(
+    r"""
+      (?P<space>\s+)
+    | (?P<comment>\#[^\n\r]*)
+    | (?P<string>'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''
+               |\"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
+               |'(?:[^'\\\n\r]|\\.)*'
+               |"(?:[^"\\\n\r]|\\.)*")
+    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+    | (?P<var>[?$][\w\u00b7]+)
+    | (?P<bnode>_:[\w.\-\u00b7]*)
+    | (?P<pname>(?:[^\W\d_][\w.\-\u00b7]*)?:
+                (?:[\w.\-:\u00b7]|%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?\#@%])*)
+    | (?P<word>[^\W\d][\w\-]*)
+    | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_OPEN = frozenset("({[")
+_CLOSE = frozenset(")}]")
+
+
+def unescape_codepoints(text: str) -> str:
+    r"""Apply ``\uXXXX`` and ``\UXXXXXXXX`` escapes, as SPARQL does before parsing anything.
+
+    Without this, ``\u0053ERVICE`` would pass a check that looks for ``SERVICE``.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        code = int(match.group(1) or match.group(2), 16)
+        return chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else match.group(0)
+
+    return _ESCAPE.sub(replace, text)
+
+
+def tokens(text: str) -> Iterator[tuple[str, str]]:
+    """Yield ``(kind, text)`` for each token; never fails, whatever the input."""
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "other"
+        if kind not in ("space", "comment"):
+            yield kind, match.group()
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of ``( { [`` outside strings, IRIs and comments."""
+    depth = deepest = 0
+    for kind, token in tokens(text):
+        if kind != "other":
+            continue
+        if token in _OPEN:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in _CLOSE:
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+# --- the entry point ------------------------------------------------------------------------
+
+
+def check_text(text: str, settings: Settings, *, via_url: bool = False) -> str:
+    """The cheap checks (length, depth), safe to run in the web worker; returns the text as
+    SPARQL reads it (code-point escapes applied)."""
+    if len(text) > settings.max_query_length:
+        status = 414 if via_url else 413
+        raise QueryRejected(
+            status,
+            f"The query is {len(text)} characters long; this endpoint accepts at most "
+            f"{settings.max_query_length}.",
+        )
+    if "\x00" in text:
+        raise QueryRejected(400, "The query contains a NUL character.")
+    unescaped = unescape_codepoints(text)
+    depth = nesting_depth(unescaped)
+    if depth > settings.max_query_depth:
+        raise QueryRejected(
+            400,
+            f"The query nests brackets {depth} deep; this endpoint accepts at most "
+            f"{settings.max_query_depth}.",
+        )
+    return unescaped
+
+
+def check_query(
+    text: str,
+    settings: Settings,
+    graph_names: Iterable[str],
+    *,
+    via_url: bool = False,
+    default_graphs: Iterable[str] = (),
+    named_graphs: Iterable[str] = (),
+) -> None:
+    """Raise :class:`QueryRejected` unless the query is safe to hand to an engine.
+
+    ``graph_names`` are the named graphs of the dataset; ``FROM``, ``FROM NAMED`` and the
+    protocol's ``default-graph-uri``/``named-graph-uri`` (``default_graphs``/``named_graphs``)
+    may only select among them. ``via_url`` makes an over-long query a 414 instead of a 413.
+    The parser runs here, so call this where a runaway parse can be stopped (the query
+    process of :mod:`kg.web.execution`), after :func:`check_text` in the web worker.
+    """
+    unescaped = check_text(text, settings, via_url=via_url)
+    known = set(graph_names)
+    for name in (*default_graphs, *named_graphs):
+        if name not in known:
+            raise QueryRejected(400, f"<{name}> names no graph in this dataset.")
+    parsed = _parse(text)
+    if parsed is None:
+        _check_unparsed(unescaped)
+        return
+    services, dataset = parsed
+    allowed = set(settings.service_allowlist)
+    for service in services:
+        if service is None:
+            raise QueryRejected(
+                400, "SERVICE with a variable endpoint is refused: name the endpoint."
+            )
+        if service not in allowed:
+            raise QueryRejected(
+                400,
+                f"SERVICE <{service}> is refused: this endpoint does not call other "
+                "endpoints unless the operator allow-lists them.",
+            )
+    for name in dataset:
+        if name not in known:
+            raise QueryRejected(
+                400,
+                f"FROM <{name}> names no graph in this dataset; FROM only selects existing "
+                "graphs and never loads anything.",
+            )
+
+
+def warm_up() -> None:
+    """Import and exercise rdflib's parser once, in the web worker before it forks.
+
+    Building the grammar costs about a second of CPU; done here, every query process
+    inherits it, so a process that replaces a killed one answers at once (and never forks
+    while another thread holds the import lock).
+    """
+    check_query("ASK { FILTER(1 < 2) }", Settings(), ())
+
+
+def _parse(text: str) -> tuple[list[str | None], list[str]] | None:
+    """SERVICE endpoints (``None`` for a variable) and FROM/FROM NAMED IRIs, as rdflib's
+    parser resolves them; ``None`` when rdflib cannot parse the text as a query."""
+    from pyparsing import ParseBaseException
+    from rdflib import URIRef
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    from kg.namespaces import PREFIXES
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, PARSER_RECURSION_LIMIT))
+    try:
+        try:
+            tree = parseQuery(text)
+        except ParseBaseException:
+            try:
+                parseUpdate(text)
+            except (ParseBaseException, RecursionError):
+                return None
+            raise QueryRejected(
+                400, "Updates (INSERT, DELETE, LOAD, CLEAR, ...) are refused: read-only."
+            ) from None
+        try:
+            algebra = translateQuery(tree, initNs=PREFIXES).algebra
+        except Exception:  # rdflib raises plain Exceptions (unknown prefix)
+            return None
+    except RecursionError:
+        raise QueryRejected(400, "The query nests too deeply to be parsed.") from None
+    finally:
+        sys.setrecursionlimit(limit)
+
+    services: list[str | None] = []
+    stack: list[object] = [algebra]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, CompValue):
+            if node.name == "ServiceGraphPattern":
+                term = node.get("term")
+                services.append(str(term) if isinstance(term, URIRef) else None)
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple, set)):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+    dataset = [
+        str(clause.get("default") or clause.get("named"))
+        for clause in algebra.get("datasetClause") or ()
+    ]
+    return services, dataset
+
+
+_STRICT = re.compile(r"(?<![\w?$:])(service|from|" + "|".join(UPDATE_WORDS) + r")(?![\w:])", re.I)
+
+
+def _check_unparsed(unescaped: str) -> None:
+    """rdflib could not parse the text: the engine will most likely report a syntax error, but
+    it may accept syntax rdflib lacks. Without a parse tree the words cannot be placed, so any
+    of them anywhere (even in a string, an IRI or a comment) refuses the query."""
+    match = _STRICT.search(unescaped)
+    if match:
+        word = match.group(1).upper()
+        kind = "an update" if word.lower() in UPDATE_WORDS else word
+        raise QueryRejected(
+            400,
+            f"The query does not parse as SPARQL 1.1 and contains {word}; {kind} cannot be "
+            "checked in it, so it is refused.",
+        )

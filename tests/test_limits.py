@@ -1,0 +1,287 @@
+"""Hostile queries against the app: nothing reaches the network or the disk, work is bounded,
+and every refusal is a clear status with one sentence (issue: a public endpoint that hostile
+input cannot harm)."""
+
+
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from kg.settings import Settings
+from kg.web.limits import QueryRejected, check_query, nesting_depth, unescape_codepoints
+
+GRAPH = "https://w3id.org/digikommun/graph/ontology"
+
+
+class Canary:
+    """A local HTTP server that must never be contacted, and a file that must never be read."""
+
+    def __init__(self, directory: Path) -> None:
+        self.hits: list[str] = []
+        canary = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                canary.hits.append(f"GET {self.path}")
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_POST = do_GET  # noqa: N815
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sparql"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.file = directory / "canary.ttl"
+        self.token = "canary-token-7f3a"
+        self.file.write_text(f'<urn:x> <urn:y> "{self.token}" .\n', encoding="utf-8")
+        stat = self.file.stat()
+        # An access time older than the modification time is updated by any read (relatime).
+        os.utime(self.file, (stat.st_mtime - 3600, stat.st_mtime))
+        self.atime = self.file.stat().st_atime
+
+    def untouched(self) -> bool:
+        return not self.hits and self.file.stat().st_atime == self.atime
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def canary(tmp_path: Path) -> Iterator[Canary]:
+    bird = Canary(tmp_path)
+    yield bird
+    bird.close()
+
+
+def hostile(canary: Canary) -> dict[str, str]:
+    """Every way a query could reach out, each named for what it tries."""
+    file_iri = canary.file.as_uri()
+    return {
+        "service": f"SELECT * WHERE {{ SERVICE <{canary.url}> {{ ?s ?p ?o }} }}",
+        "service-silent": f"SELECT * WHERE {{ SERVICE SILENT <{canary.url}> {{ ?s ?p ?o }} }}",
+        "service-lowercase": f"select * where {{ service <{canary.url}> {{ ?s ?p ?o }} }}",
+        "service-prefixed": (
+            f"PREFIX c: <{canary.url}#> SELECT * WHERE {{ SERVICE c: {{ ?s ?p ?o }} }}"
+        ),
+        "service-variable": (
+            f"SELECT * WHERE {{ BIND(<{canary.url}> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}"
+        ),
+        "service-escaped": f"SELECT * WHERE {{ \\u0053ERVICE <{canary.url}> {{ ?s ?p ?o }} }}",
+        "service-after-fake-iri": (
+            f"SELECT * WHERE {{ ?a ?b ?c FILTER(?a<1)SERVICE<{canary.url}>#>\n{{ ?s ?p ?o }} }}"
+        ),
+        "service-nested": (
+            f"SELECT * WHERE {{ {{ OPTIONAL {{ SERVICE <{canary.url}> {{ ?s ?p ?o }} }} }} }}"
+        ),
+        "from-http": f"SELECT * FROM <{canary.url}> WHERE {{ ?s ?p ?o }}",
+        "from-named-http": (
+            f"SELECT * FROM NAMED <{canary.url}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+        ),
+        "from-file": f"SELECT * FROM <{file_iri}> WHERE {{ ?s ?p ?o }}",
+        "from-named-file": f"SELECT * FROM NAMED <{file_iri}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+        "load-http": f"LOAD <{canary.url}>",
+        "load-file": f"LOAD <{file_iri}> INTO GRAPH <urn:g>",
+        "insert": "INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+        "delete-where": "DELETE WHERE { ?s ?p ?o }",
+        "drop": "DROP ALL",
+        "clear": "CLEAR DEFAULT",
+        "update-after-query": f"SELECT * WHERE {{ ?s ?p ?o }} ; LOAD <{canary.url}>",
+        "service-in-broken-query": f"SELECT * WHERE {{ SERVICE <{canary.url}> {{ ?s ?p ?o ",
+    }
+
+
+NAMES = [
+    "service", "service-silent", "service-lowercase", "service-prefixed", "service-variable",
+    "service-escaped", "service-after-fake-iri", "service-nested", "from-http",
+    "from-named-http", "from-file", "from-named-file", "load-http", "load-file", "insert",
+    "delete-where", "drop", "clear", "update-after-query", "service-in-broken-query",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("engine", ["memory", "rdflib"])
+def test_no_query_reaches_the_network_or_the_disk(built: Settings, canary: Canary, engine) -> None:
+    from kg import create_app
+
+    app = create_app(dataclasses.replace(built, store=engine))
+    client = app.test_client()
+    cases = hostile(canary)
+    assert sorted(cases) == sorted(NAMES), "a case was added or lost"
+    for name, query in cases.items():
+        response = client.get("/sparql", query_string={"query": query})
+        assert response.status_code == 400, (name, response.status_code)
+        body = response.get_data(as_text=True)
+        assert canary.token not in body
+        assert "Traceback" not in body
+    time.sleep(0.2)  # a late callback from a query process would show up here
+    assert canary.untouched(), canary.hits
+
+
+def test_the_canary_sings_when_an_engine_is_asked_directly(built: Settings, canary) -> None:
+    """Proof that the canary would notice: the bare engine does call SERVICE endpoints."""
+    from kg.store import open_engine
+
+    with pytest.raises(Exception):  # noqa: B017 - the canary's empty answer is no SPARQL result
+        open_engine(built).query(hostile(canary)["service"])
+    assert canary.hits
+
+
+def test_words_inside_strings_iris_and_comments_are_not_refused(client) -> None:
+    query = (
+        "# SERVICE <http://example.org/> LOAD\n"
+        'SELECT ?x WHERE { BIND("SERVICE <http://example.org/> { }" AS ?x) '
+        "FILTER(?x != <http://example.org/service/load/insert>) }"
+    )
+    assert client.get("/sparql", query_string={"query": query}).status_code == 200
+
+
+def test_from_selects_existing_graphs_only(client) -> None:
+    query = f"SELECT (COUNT(*) AS ?n) FROM <{GRAPH}> WHERE {{ ?s ?p ?o }}"
+    response = client.get("/sparql", query_string={"query": query})
+    assert response.status_code == 200
+    assert int(response.get_json()["results"]["bindings"][0]["n"]["value"]) > 0
+
+
+def test_allow_listed_service_passes_the_check(built: Settings) -> None:
+    partner = "http://partner.example/sparql"
+    settings = dataclasses.replace(built, service_allowlist=(partner,))
+    check_query(f"SELECT * WHERE {{ SERVICE <{partner}> {{ ?s ?p ?o }} }}", settings, [GRAPH])
+    with pytest.raises(QueryRejected) as caught:
+        check_query(f"SELECT * WHERE {{ SERVICE <{partner}x> {{ ?s ?p ?o }} }}", settings, [])
+    assert caught.value.status == 400
+
+
+@pytest.mark.parametrize(
+    ("text", "via_url", "status"),
+    [
+        ("SELECT * WHERE { ?s ?p ?o }" + " " * 30000, True, 414),
+        ("SELECT * WHERE { ?s ?p ?o }" + " " * 30000, False, 413),
+        ("SELECT * WHERE " + "{" * 100 + "?s ?p ?o" + "}" * 100, False, 400),
+        ("ASK { FILTER(" + "(" * 80 + "1" + ")" * 80 + ") }", False, 400),
+        ("ASK {}\x00", False, 400),
+    ],
+)
+def test_size_and_depth_caps(built: Settings, text: str, via_url: bool, status: int) -> None:
+    with pytest.raises(QueryRejected) as caught:
+        check_query(text, built, [], via_url=via_url)
+    assert caught.value.status == status
+    assert str(built.max_query_length) in caught.value.reason or status == 400
+
+
+def test_depth_ignores_brackets_in_strings_iris_and_comments() -> None:
+    assert nesting_depth('ASK { FILTER("((((((" != <urn:((((>) } # ((((((') == 2
+    assert unescape_codepoints(r"\u0053ERVICE") == "SERVICE"
+
+
+def test_protocol_graph_parameters_must_name_existing_graphs(built: Settings) -> None:
+    with pytest.raises(QueryRejected):
+        check_query("ASK {}", built, [GRAPH], default_graphs=["file:///etc/passwd"])
+    check_query("ASK {}", built, [GRAPH], default_graphs=[GRAPH])
+
+
+@pytest.fixture(scope="module")
+def strict_app(built: Settings):
+    """One query process and a one-second timeout, so the limits show quickly."""
+    from kg import create_app
+
+    return create_app(dataclasses.replace(built, query_timeout=1.0, query_processes=1, max_rows=5))
+
+
+CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def test_a_runaway_query_is_stopped_with_503_and_the_next_one_answers(strict_app) -> None:
+    client = strict_app.test_client()
+    started = time.monotonic()
+    response = client.get("/sparql", query_string={"query": CARTESIAN})
+    assert response.status_code == 503
+    assert int(response.headers["Retry-After"]) >= 1
+    assert time.monotonic() - started < 3
+    ok = client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"})
+    assert ok.status_code == 200 and ok.get_json()["boolean"] is True
+
+
+def test_busy_workers_answer_503_at_once(strict_app) -> None:
+    client = strict_app.test_client()
+    slow = threading.Thread(
+        target=lambda: strict_app.test_client().get("/sparql", query_string={"query": CARTESIAN})
+    )
+    slow.start()
+    time.sleep(0.1)  # running, but not yet past the grace period, so it may not be shed
+    started = time.monotonic()
+    response = client.get("/sparql", query_string={"query": "ASK {}"})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert time.monotonic() - started < 0.5
+    slow.join()
+
+
+def test_row_cap_is_signalled(strict_app) -> None:
+    response = strict_app.test_client().get(
+        "/sparql", query_string={"query": "SELECT ?s WHERE { ?s ?p ?o }"}
+    )
+    assert response.status_code == 200
+    assert len(response.get_json()["results"]["bindings"]) == 5
+    assert response.headers["KG-Truncated"] == "5"
+
+
+def test_body_cap_is_413(client, app) -> None:
+    body = b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    response = client.post("/sparql", data=body, content_type="application/sparql-query")
+    assert response.status_code in (405, 413)
+    assert b"<" not in response.data
+
+
+def test_security_headers_on_every_response(client) -> None:
+    for path in ("/sparql?query=ASK%7B%7D", "/healthz", "/no-such-page", "/sparql"):
+        response = client.get(path, headers={"Origin": "https://evil.example"})
+        assert "default-src" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"]
+        assert "Access-Control-Allow-Credentials" not in response.headers
+
+
+def test_errors_leak_no_traceback_path_or_version(app) -> None:
+    from kg.web.security import _unexpected
+
+    with app.test_request_context("/boom"):
+        response = _unexpected(RuntimeError(f"secret at {Path(__file__)}"))
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "secret" not in body and "/" not in body.replace("/boom", "")
+    assert response.mimetype == "text/plain"
+
+
+def test_user_input_is_never_echoed_as_html(client) -> None:
+    payload = "<script>alert(1)</script>"
+    for path, params in (("/sparql", {"query": payload}), (f"/{payload}", {})):
+        response = client.get(path, query_string=params)
+        assert response.mimetype != "text/html" or payload not in response.get_data(as_text=True)
+
+
+def test_under_overload_the_long_query_is_shed_for_a_new_one(strict_app) -> None:
+    outcome: list[int] = []
+    slow = threading.Thread(
+        target=lambda: outcome.append(
+            strict_app.test_client().get("/sparql", query_string={"query": CARTESIAN}).status_code
+        )
+    )
+    slow.start()
+    time.sleep(0.8)  # past the grace period: the slow query is now demoted and may be shed
+    response = strict_app.test_client().get("/sparql", query_string={"query": "ASK {}"})
+    slow.join()
+    assert response.status_code == 200
+    assert outcome == [503]
