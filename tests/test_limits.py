@@ -2,8 +2,6 @@
 and every refusal is a clear status with one sentence (issue: a public endpoint that hostile
 input cannot harm)."""
 
-
-
 from __future__ import annotations
 
 import dataclasses
