@@ -152,12 +152,13 @@ def test_quote_that_does_not_match_its_source_stops_the_build(tmp_path: Path) ->
         "@prefix dk: <https://w3id.org/digikommun/ontology#> .\n"
         "@prefix oa: <http://www.w3.org/ns/oa#> .\n"
         "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
-        f"<{EX}statement/wrong> a dk:Statement ; rdfs:label \"fel\"@sv ;\n"
-        "    dk:quote \"Vi har skapat en helhet!\"@sv ;\n"
+        f'<{EX}statement/wrong> a dk:Statement ; rdfs:label "fel"@sv ;\n'
+        '    dk:quote "Vi har skapat en helhet!"@sv ;\n'
         f"    dk:speaker <{EX}person/sara-penje> ; dk:quotedFrom <{EX}source/000> ;\n"
         f"    dk:textSelector <{EX}selector/wrong> .\n"
-        f"<{EX}selector/wrong> a oa:TextQuoteSelector ; oa:exact \"Vi har skapat en helhet!\" .\n",
-        encoding="utf-8")
+        f'<{EX}selector/wrong> a oa:TextQuoteSelector ; oa:exact "Vi har skapat en helhet!" .\n',
+        encoding="utf-8",
+    )
     with pytest.raises(NonConformingDataError) as caught:
         build(root, tmp_path / "out")
     assert "statement/wrong" in str(caught.value)
