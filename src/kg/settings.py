@@ -47,6 +47,8 @@ class Settings:
     service_allowlist: tuple[str, ...] = field(default_factory=tuple)
     #: Public base URL used in links when behind a proxy (empty: taken from the request).
     public_url: str = ""
+    #: Query answers kept in memory per worker, keyed by dataset version (0: no cache).
+    cache_entries: int = 1024
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
