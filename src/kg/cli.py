@@ -26,7 +26,7 @@ EPILOG = """exit codes:
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     from kg.pipeline.build import build
 
-    result = build(settings.root, settings.build_dir, force=args.force)
+    result = build(settings.root, settings.build_dir, force=args.force, reasoner=settings.reasoner)
     if result.skipped:
         print(f"build {result.version} is up to date ({result.artifact})")
         return 0
