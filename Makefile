@@ -9,7 +9,7 @@ INPUTS := $(shell find ontology data shapes -type f \( -name '*.ttl' -o -name '*
 ARTIFACT := build/manifest.json
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test lint build validate clean
+.PHONY: help serve test lint build validate clean bench
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -39,6 +39,9 @@ lint: $(STAMP) ## ruff over the code
 
 test: $(ARTIFACT) lint ## set up, build, lint and run the whole test suite
 	$(BIN)/pytest
+
+bench: $(ARTIFACT) ## our server vs an Oxigraph server on the same build (not part of test)
+	$(BIN)/python bench/run.py --build-dir build
 
 clean: ## remove the build and the virtual environment
 	rm -rf build $(VENV)
