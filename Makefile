@@ -9,7 +9,7 @@ INPUTS := $(shell find ontology data shapes -type f \( -name '*.ttl' -o -name '*
 ARTIFACT := build/manifest.json
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test lint lint-ontology build validate clean frontend chromium comunica
+.PHONY: help serve test lint lint-ontology build validate clean frontend chromium comunica bench
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -70,6 +70,9 @@ comunica: $(COMUNICA) ## install the Comunica SPARQL engine used by the federati
 
 test: $(ARTIFACT) $(YASGUI) $(COMUNICA) chromium lint lint-ontology ## set up, build, lint and run the whole test suite
 	$(BIN)/pytest
+
+bench: $(ARTIFACT) ## our server vs an Oxigraph server on the same build (not part of test)
+	$(BIN)/python bench/run.py --build-dir build
 
 clean: ## remove the build and the virtual environment
 	rm -rf build $(VENV)

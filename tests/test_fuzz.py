@@ -9,7 +9,7 @@ import urllib.parse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-ALLOWED = {200, 304, 400, 404, 405, 406, 413, 414, 415, 503}
+ALLOWED = {200, 204, 304, 400, 403, 404, 405, 406, 413, 414, 415, 503}  # 204: OPTIONS; 403: updates
 #: Fragments of SPARQL, so that the generated text is often almost a query.
 WORDS = st.sampled_from(
     [

@@ -303,17 +303,19 @@ def test_named_graph_uri_restricts_graph_patterns(client) -> None:
     assert empty_default.get_json()["boolean"] is False
 
 
-def test_unknown_graph_is_empty_and_never_fetched(client) -> None:
+def test_unknown_graph_is_refused_and_never_fetched(client) -> None:
+    """A graph the store does not hold is a clear 400 (SECURITY.md), never a fetch."""
     for iri in ("http://127.0.0.1:9/never-fetched", "file:///etc/passwd"):
         response = client.get(
             "/sparql", query_string={"query": "ASK { ?s ?p ?o }", "default-graph-uri": iri}
         )
-        assert response.status_code == 200
-        assert response.get_json()["boolean"] is False
+        assert response.status_code == 400
+        assert iri in response.get_data(as_text=True)
         from_clause = client.get(
             "/sparql", query_string={"query": f"ASK FROM <{iri}> {{ ?s ?p ?o }}"}
         )
-        assert from_clause.get_json()["boolean"] is False
+        assert from_clause.status_code == 400
+        assert "never loads" in from_clause.get_data(as_text=True)
 
 
 def test_protocol_dataset_replaces_from_clauses(client) -> None:

@@ -27,7 +27,7 @@ EPILOG = """exit codes:
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     from kg.pipeline.build import build
 
-    result = build(settings.root, settings.build_dir, force=args.force)
+    result = build(settings.root, settings.build_dir, force=args.force, reasoner=settings.reasoner)
     if result.skipped:
         print(f"build {result.version} is up to date ({result.artifact})")
         return 0
@@ -169,6 +169,26 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 2
 
 
+def cmd_synth(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from kg.pipeline.synth import synthesise
+
+    result = synthesise(Path(args.out), args.triples, seed=args.seed, project_root=settings.root)
+    print(f"wrote {result.triples} triples in {result.files} files under {result.root}")
+    print(f"build it with: KG_ROOT={result.root} KG_BUILD_DIR={result.root}/build kg build")
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
+    from kg.pipeline.publish import publish
+
+    for graph, count in publish(settings.artifact, args.to, timeout=args.timeout).items():
+        print(f"  {count:>8}  {graph or '(default graph: the union)'}")
+    print(f"published {settings.artifact} to {args.to} (every graph counted back)")
+    return 0
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, Settings], int], str]] = {
     "build": (cmd_build, "load, validate, reason and write build/kg.nq + build/manifest.json"),
     "validate": (cmd_validate, "check the data against the SHACL shapes and the source texts"),
@@ -180,6 +200,8 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, Settings], int], str]] =
     "query": (cmd_query, "run a SPARQL query against the built artifact"),
     "stats": (cmd_stats, "print triples per named graph, asserted and inferred apart"),
     "serve": (cmd_serve, "serve the built artifact with gunicorn"),
+    "synth": (cmd_synth, "write a deterministic synthetic project of N triples for benchmarks"),
+    "publish": (cmd_publish, "replace every named graph of the build in a Graph Store endpoint"),
 }
 
 
@@ -215,6 +237,13 @@ def parser() -> argparse.ArgumentParser:
             sub.add_argument("--format", choices=("table", "json", "csv"), default="table")
         if name == "serve":
             sub.add_argument("--debug", action="store_true", help="Flask development server")
+        if name == "synth":
+            sub.add_argument("--triples", type=int, required=True, help="about how many")
+            sub.add_argument("--out", required=True, help="directory of the synthetic project")
+            sub.add_argument("--seed", type=int, default=1)
+        if name == "publish":
+            sub.add_argument("--to", required=True, help="Graph Store Protocol URL (…/store)")
+            sub.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
     return root
 
 

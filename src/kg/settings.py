@@ -53,6 +53,10 @@ class Settings:
     query_memory_mb: int = 512
     #: Public base URL used in links when behind a proxy (empty: taken from the request).
     public_url: str = ""
+    #: Query answers kept in memory per worker, keyed by dataset version (0: no cache).
+    cache_entries: int = 1024
+    #: OWL 2 RL reasoner of ``kg build``: ``owlrl`` (the reference) or ``fast`` (materialise.py).
+    reasoner: str = "owlrl"
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -1,10 +1,14 @@
 """Query engines behind one small interface; only this package knows which engine runs a query.
 
 ``open_engine(settings)`` picks the engine from ``KG_STORE``: ``memory`` (embedded pyoxigraph over
-the built artifact, the default, chosen by measurement), ``rdflib`` (the reference engine).
+the built artifact, the default, chosen by measurement), ``rdflib`` (the reference engine), or
+``sparql+http://host/path`` / ``sparql+https://…`` (a remote SPARQL 1.1 endpoint, for a store
+that has outgrown one machine). Answers are cached per dataset version (``KG_CACHE_ENTRIES``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from kg.settings import Settings
 from kg.store.base import (
@@ -15,12 +19,47 @@ from kg.store.base import (
     QuerySyntaxError,
     Term,
     Triples,
+    read_manifest,
 )
 
 
 def open_engine(settings: Settings) -> Engine:
-    """Open the engine named by ``settings.store`` over the built artifact."""
+    """Open the engine named by ``settings.store``, wrapped in an answer cache when enabled."""
+    engine = _open_bare_engine(settings)
+    if settings.cache_entries > 0:
+        from kg.store.cache import CachingEngine
+
+        return CachingEngine(engine, settings.cache_entries, max_cached_rows=settings.max_rows)
+    return engine
+
+
+def bare(engine: Engine) -> Engine:
+    """The engine without its answer cache: what a query process should run on."""
+    from kg.store.cache import CachingEngine
+
+    return engine.engine if isinstance(engine, CachingEngine) else engine
+
+
+def answer(engine: Engine, run: Callable[..., QueryResult], sparql: str, **dataset: object):
+    """Answer from the engine's cache when it has one; on a miss (or without one) call ``run``."""
+    from kg.store.cache import CachingEngine
+
+    if isinstance(engine, CachingEngine):
+        return engine.query(sparql, run=run, **dataset)  # type: ignore[arg-type]
+    return run(sparql, **dataset)
+
+
+def _open_bare_engine(settings: Settings) -> Engine:
     kind = settings.store
+    if kind.startswith(("sparql+http://", "sparql+https://")):
+        from kg.store.remote import RemoteEngine
+
+        version = "remote"
+        if settings.manifest.is_file():  # the build that was published there
+            version = read_manifest(settings.manifest)["version"]
+        return RemoteEngine(
+            kind.removeprefix("sparql+"), version=version, timeout=settings.query_timeout
+        )
     if kind == "memory":
         from kg.store.embedded import EmbeddedEngine
 
@@ -29,7 +68,9 @@ def open_engine(settings: Settings) -> Engine:
         from kg.store.reference import RdflibEngine
 
         return RdflibEngine.from_artifact(settings.artifact, settings.manifest)
-    raise ValueError(f"KG_STORE={kind!r} is not a known engine (memory, rdflib)")
+    raise ValueError(
+        f"KG_STORE={kind!r} is not a known engine (memory, rdflib, sparql+http://host/path)"
+    )
 
 
 __all__ = [
@@ -40,5 +81,7 @@ __all__ = [
     "QuerySyntaxError",
     "Term",
     "Triples",
+    "answer",
+    "bare",
     "open_engine",
 ]

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 from kg.settings import Settings
-from kg.store import Engine, QueryResult, QuerySyntaxError
+from kg.store import Engine, QueryResult, QuerySyntaxError, bare
 from kg.web.limits import QueryRejected, check_query, check_text, tokens, warm_up
 
 log = logging.getLogger(__name__)
@@ -359,7 +359,7 @@ def pool_for(app: object) -> QueryPool:
         with _POOL_LOCK:
             pool = extensions.get("kg_query_pool")
             if pool is None:
-                pool = QueryPool(extensions["kg_engine"], app.config["KG_SETTINGS"])  # type: ignore[attr-defined]
+                pool = QueryPool(bare(extensions["kg_engine"]), app.config["KG_SETTINGS"])  # type: ignore[attr-defined]
                 extensions["kg_query_pool"] = pool
     return pool
 

@@ -1,0 +1,245 @@
+"""Benchmark our server (gunicorn + Flask + the chosen engine) against an Oxigraph server.
+
+Both serve the same build on free local ports; the same query mix (every example query plus
+bench/queries/*.rq) is sent by 1 and by 8 concurrent keep-alive clients, alternating between
+the two servers in short rounds so that machine noise falls on both alike. Prints throughput,
+p50 and p99 for both and their ratios, plus the cold start. Not a test: numbers, not verdicts.
+
+    .venv/bin/python bench/run.py --build-dir build [--rounds 3 --seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from kg.namespaces import PREFIXES  # noqa: E402
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def query_mix() -> list[str]:
+    """Every query that both servers answer as SPARQL JSON (SELECT and ASK). Our prefixes are
+    declared in each text, so both servers receive the same bytes."""
+    prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
+    texts = []
+    for path in sorted(ROOT.glob("queries/*.rq")) + sorted(ROOT.glob("bench/queries/*.rq")):
+        text = path.read_text(encoding="utf-8")
+        if "CONSTRUCT" in text.upper().split("WHERE")[0]:
+            continue  # the /sparql of this branch answers SELECT and ASK only (406 otherwise)
+        texts.append(prologue + text)
+    return texts
+
+
+def wait_until_up(port: int, path: str, process: subprocess.Popen, seconds: float = 60) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < seconds:
+        if process.poll() is not None:
+            raise SystemExit(f"server on {port} exited with {process.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            if conn.getresponse().status == 200:
+                return time.monotonic() - start
+        except OSError:
+            time.sleep(0.02)
+    raise SystemExit(f"server on {port} did not start")
+
+
+def start_ours(build_dir: Path, workers: int, cache: int) -> tuple[subprocess.Popen, int, float]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "KG_BUILD_DIR": str(build_dir),
+        "KG_CACHE_ENTRIES": str(cache),
+        "KG_WORKERS": str(workers),
+    }
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+        + ["--timeout", "30", "--preload", "server:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_until_up(port, "/sparql?query=ASK%7B%7D", process)
+    return process, port, time.monotonic() - started
+
+
+def start_oxigraph(build_dir: Path, workdir: Path) -> tuple[subprocess.Popen, int, float]:
+    """Oxigraph loaded as ``kg publish`` leaves a store: named graphs plus their union."""
+    import pyoxigraph as ox
+
+    artifact = build_dir / "kg.nq"
+    union = workdir / "union.nt"
+    triples = {
+        ox.Triple(q.subject, q.predicate, q.object)
+        for q in ox.parse(path=str(artifact), format=ox.RdfFormat.N_QUADS)
+    }
+    ox.serialize(triples, str(union), format=ox.RdfFormat.N_TRIPLES)
+    location = workdir / "oxigraph"
+    for file in (artifact, union):
+        subprocess.run(
+            [str(BIN / "oxigraph"), "load", "--location", str(location), "--file", str(file)],
+            check=True,
+            capture_output=True,
+        )
+    port = free_port()
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [str(BIN / "oxigraph"), "serve-read-only", "--location", str(location)]
+        + ["--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_until_up(port, "/query?query=ASK%7B%7D", process)
+    return process, port, time.monotonic() - started
+
+
+def run_load(port: int, path: str, queries: list[str], clients: int, seconds: float):
+    """``clients`` threads, each with one keep-alive connection, cycling through the mix."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+    urls = [f"{path}?{urllib.parse.urlencode({'query': q})}" for q in queries]
+
+    def client(offset: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        i = offset
+        while time.monotonic() < stop:
+            url = urls[i % len(urls)]
+            i += 1
+            t0 = time.perf_counter()
+            try:
+                conn.request("GET", url, headers={"Accept": "application/sparql-results+json"})
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 200
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                ok = False
+            mine.append(time.perf_counter() - t0)
+            if not ok:
+                with lock:
+                    errors[0] += 1
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(n * 3,)) for n in range(clients)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    return latencies, elapsed, errors[0]
+
+
+def summarise(latencies: list[float], elapsed: float) -> dict[str, float]:
+    ordered = sorted(latencies)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else float("nan")
+    return {
+        "rps": len(ordered) / elapsed if elapsed else 0.0,
+        "p50": statistics.median(ordered) * 1000 if ordered else float("nan"),
+        "p99": p99 * 1000,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build-dir", type=Path, default=ROOT / "build")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=5.0, help="per round and server")
+    args = parser.parse_args()
+
+    queries = query_mix()
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}")
+    print(f"build: {args.build_dir} ({sum(1 for _ in open(args.build_dir / 'kg.nq'))} quads)")
+    print(f"mix: {len(queries)} queries; {args.rounds} rounds × {args.seconds} s per server\n")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        oxi, oxi_port, oxi_start = start_oxigraph(args.build_dir, Path(tmp))
+        servers = {}
+        try:
+            for label, cache in (("uncached", 0), ("cached", 1024)):
+                servers[label] = start_ours(args.build_dir, args.workers, cache)
+            print(
+                f"cold start to first answer: ours {servers['uncached'][2]:.2f} s "
+                f"(gunicorn, {args.workers} workers), oxigraph {oxi_start:.2f} s\n"
+            )
+            print(
+                "| mode | clients | ours req/s | oxigraph req/s | ratio | ours p50 ms | "
+                "oxi p50 ms | ours p99 ms | oxi p99 ms | p99 ratio | errors |"
+            )
+            print("|---|---|---|---|---|---|---|---|---|---|---|")
+            for label, (_, port, _) in servers.items():
+                for clients in args.clients:
+                    run_load(port, "/sparql", queries, clients, 1.0)  # warm-up
+                    run_load(oxi_port, "/query", queries, clients, 1.0)
+                    ours: list[float] = []
+                    theirs: list[float] = []
+                    t_ours = t_theirs = 0.0
+                    errors = 0
+                    for _ in range(args.rounds):  # interleaved: noise is shared
+                        lat, el, err = run_load(port, "/sparql", queries, clients, args.seconds)
+                        ours += lat
+                        t_ours += el
+                        errors += err
+                        lat, el, err = run_load(oxi_port, "/query", queries, clients, args.seconds)
+                        theirs += lat
+                        t_theirs += el
+                        errors += err
+                    a, b = summarise(ours, t_ours), summarise(theirs, t_theirs)
+                    print(
+                        f"| {label} | {clients} | {a['rps']:.0f} | {b['rps']:.0f} | "
+                        f"{a['rps'] / b['rps']:.2f}× | {a['p50']:.1f} | {b['p50']:.1f} | "
+                        f"{a['p99']:.1f} | {b['p99']:.1f} | {a['p99'] / b['p99']:.2f}× | "
+                        f"{errors} |",
+                        flush=True,
+                    )
+        finally:
+            for process, _, _ in servers.values():
+                process.terminate()
+                process.wait(timeout=10)
+            oxi.terminate()
+            oxi.wait(timeout=10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

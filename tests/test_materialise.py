@@ -1,0 +1,50 @@
+"""The fast materialiser gives the same inferred graph as owlrl, on the real data."""
+
+from __future__ import annotations
+
+import pytest
+from rdflib import Graph
+
+from kg.pipeline.build import build, check
+from kg.pipeline.errors import InconsistentDataError
+from kg.pipeline.materialise import UnsupportedByFastReasonerError, materialise
+from kg.pipeline.reason import reason
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def union() -> Graph:
+    return check(ROOT)[1]
+
+
+def test_same_inferred_graph_as_owlrl_on_the_real_data(union: Graph) -> None:
+    assert set(materialise(union)) == set(reason(union))
+
+
+def test_the_build_is_byte_identical_with_either_reasoner(built, tmp_path) -> None:
+    fast = build(ROOT, tmp_path, force=True, reasoner="fast")
+    assert fast.artifact.read_bytes() == built.artifact.read_bytes()
+
+
+def test_owl_outside_the_subset_is_refused(union: Graph) -> None:
+    data = Graph()
+    data.parse(
+        data="@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+        "<https://w3id.org/digikommun/ontology#a> owl:inverseOf <urn:x:b> .",
+        format="turtle",
+    )
+    with pytest.raises(UnsupportedByFastReasonerError):
+        materialise(data)
+
+
+def test_a_functional_data_property_with_two_values_is_inconsistent() -> None:
+    data = Graph()
+    data.parse(
+        data="""@prefix owl: <http://www.w3.org/2002/07/owl#> .
+        @prefix dk: <https://w3id.org/digikommun/ontology#> .
+        dk:year a owl:FunctionalProperty .
+        <https://w3id.org/digikommun/id/edition/x> dk:year 2019, 2020 .""",
+        format="turtle",
+    )
+    with pytest.raises(InconsistentDataError):
+        materialise(data)
