@@ -58,8 +58,8 @@ def copy_project(target: Path) -> Path:
 @pytest.fixture(scope="session")
 def gunicorn_url(built: Settings):
     """A real gunicorn serving the built artifact on a free port, shared by the integration
-    tests of the endpoint (W3C protocol cases, federation, Python clients): it starts in about
-    a second, and they only read."""
+    tests (W3C protocol cases, federation, Python clients, the browser tests): it starts in
+    about a second, and they only read."""
     import os
     import subprocess
     import sys
@@ -67,10 +67,17 @@ def gunicorn_url(built: Settings):
     import urllib.request
 
     port = free_port()
-    env = {**os.environ, "KG_BUILD_DIR": str(built.build_dir), "KG_STORE": "memory"}
+    env = {
+        **os.environ,
+        "KG_BUILD_DIR": str(built.build_dir),
+        "KG_STORE": "memory",
+        "KG_HOST": "127.0.0.1",
+        "KG_PORT": str(port),
+    }
     gunicorn = Path(sys.executable).with_name("gunicorn")
+    # The same configuration as `kg serve` (threads, killable query processes, limits).
     process = subprocess.Popen(
-        [str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", "2", "server:app"],
+        [str(gunicorn), "--config", "python:kg.web.gunicorn_conf", "server:app"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -8,13 +8,11 @@ are kept under build/screenshots/ so that a person can look at them.
 from __future__ import annotations
 
 import shutil
-import threading
 from urllib.parse import urlparse
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
 
@@ -31,14 +29,9 @@ ARGS = [
 
 
 @pytest.fixture(scope="module")
-def site(app):
-    """The app on a free local port, in a thread (the browser needs a real socket)."""
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
+def site(gunicorn_url: str) -> str:
+    """The site as users meet it: served by gunicorn with the production configuration."""
+    return gunicorn_url.removesuffix("/sparql")
 
 
 @pytest.fixture(scope="module")
