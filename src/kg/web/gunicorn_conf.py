@@ -25,7 +25,8 @@ limit_request_line = 8190
 limit_request_fields = 50
 limit_request_field_size = 8190
 # A reload (SIGHUP) starts new workers, which load the artifact in full before they accept.
-pidfile = str(_settings.build_dir / "gunicorn.pid")
+# One pid file per port, so that several servers can share a build (tests run many).
+pidfile = str(_settings.build_dir / f"gunicorn-{_settings.port}.pid")
 chdir = str(_settings.root)
 # No control socket in the operator's home: one less thing listening, and no clash between
 # several servers (tests run many). Reload with SIGHUP to the pid in ``pidfile``.
