@@ -74,11 +74,13 @@ def start_ours(build_dir: Path, workers: int, cache: int) -> tuple[subprocess.Po
         "KG_BUILD_DIR": str(build_dir),
         "KG_CACHE_ENTRIES": str(cache),
         "KG_WORKERS": str(workers),
+        "KG_HOST": "127.0.0.1",
+        "KG_PORT": str(port),
     }
     started = time.monotonic()
+    # Exactly as `kg serve` runs it, every limit on: threads, killable query processes.
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
-        + ["--timeout", "30", "--preload", "server:app"],
+        [str(BIN / "gunicorn"), "--config", "python:kg.web.gunicorn_conf", "server:app"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph
 from rdflib.compare import isomorphic
 
 from kg.settings import Settings
@@ -65,18 +65,8 @@ def normalise(result: object, loose: bool = False) -> object:
     assert isinstance(result, Triples)
     graph = Graph()
     for triple in result.triples:
-        graph.add(tuple(_rdflib(t) for t in triple))
+        graph.add(tuple(t.to_rdflib() for t in triple))
     return graph
-
-
-def _rdflib(term):
-    if term.kind == "uri":
-        return URIRef(term.value)
-    if term.kind == "bnode":
-        return BNode(term.value)
-    if term.lang:
-        return Literal(term.value, lang=term.lang)
-    return Literal(term.value, datatype=term.datatype)
 
 
 def agree(engines: dict, run) -> None:

@@ -7,6 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Identifier
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
 
 @dataclass(frozen=True)
 class Term:
@@ -16,6 +21,17 @@ class Term:
     value: str
     lang: str | None = None
     datatype: str | None = None
+
+    def to_rdflib(self) -> Identifier:
+        """The rdflib term, for serialisers and pages; ``xsd:string`` is RDF 1.1's plain literal."""
+        if self.kind == "uri":
+            return URIRef(self.value)
+        if self.kind == "bnode":
+            return BNode(self.value)
+        if self.lang:
+            return Literal(self.value, lang=self.lang)
+        datatype = None if self.datatype in (None, XSD_STRING) else URIRef(self.datatype)
+        return Literal(self.value, datatype=datatype)
 
 
 @dataclass

@@ -150,6 +150,9 @@ def check_query(
     for name in (*default_graphs, *named_graphs):
         if name not in known:
             raise QueryRejected(400, f"<{name}> names no graph in this dataset.")
+    lowered = unescaped.lower()
+    if not any(word in lowered for word in _RISKY_WORDS):
+        return  # no SERVICE, FROM or update keyword can hide in a text without these letters
     parsed = _parse(text)
     if parsed is None:
         _check_unparsed(unescaped)
@@ -238,6 +241,10 @@ def _parse(text: str) -> tuple[list[str | None], list[str]] | None:
     ]
     return services, dataset
 
+
+#: A text that contains none of these (after code-point escapes, in any case) cannot hold a
+#: SERVICE, FROM or update keyword, so the slow parse is skipped: keywords have no other escape.
+_RISKY_WORDS = ("service", "from", *UPDATE_WORDS)
 
 _STRICT = re.compile(r"(?<![\w?$:])(service|from|" + "|".join(UPDATE_WORDS) + r")(?![\w:])", re.I)
 

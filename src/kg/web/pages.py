@@ -25,7 +25,7 @@ from flask import (
     request,
     url_for,
 )
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph
 
 from kg.namespaces import BASE, INFERRED_GRAPH, ONTOLOGY_IRI, PREFIXES
 from kg.store import Bindings, Term, Triples
@@ -195,22 +195,12 @@ def labels(iris: set[str], lang: str) -> dict[str, str]:
     }
 
 
-def to_rdflib(term: Term):
-    if term.kind == "uri":
-        return URIRef(term.value)
-    if term.kind == "bnode":
-        return BNode(term.value)
-    if term.lang:
-        return Literal(term.value, lang=term.lang)
-    return Literal(term.value, datatype=URIRef(term.datatype) if term.datatype else None)
-
-
 def graph_of(triples: Triples) -> Graph:
     g = Graph()
     for prefix, ns in PREFIXES.items():
         g.bind(prefix, ns, override=True)
     for s, p, o in triples.triples:
-        g.add((to_rdflib(s), to_rdflib(p), to_rdflib(o)))
+        g.add((s.to_rdflib(), p.to_rdflib(), o.to_rdflib()))
     return g
 
 

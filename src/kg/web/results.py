@@ -219,25 +219,13 @@ def to_tsv(result: Bindings) -> str:
 # --- graphs -------------------------------------------------------------------------------
 
 
-def _rdflib_term(term: Term):
-    from rdflib import BNode, Literal, URIRef
-
-    if term.kind == "uri":
-        return URIRef(term.value)
-    if term.kind == "bnode":
-        return BNode(term.value)
-    if term.lang:
-        return Literal(term.value, lang=term.lang)
-    return Literal(term.value, datatype=term.datatype or XSD_STRING)
-
-
 def to_graph_format(result: Triples, media_type: str) -> str:
     """Serialise CONSTRUCT/DESCRIBE triples; for TriG and N-Quads they form the default graph."""
     from rdflib import Graph
 
     graph = Graph()
     for s, p, o in result.triples:
-        graph.add((_rdflib_term(s), _rdflib_term(p), _rdflib_term(o)))
+        graph.add((s.to_rdflib(), p.to_rdflib(), o.to_rdflib()))
     return graph_to_text(graph, media_type)
 
 
