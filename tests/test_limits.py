@@ -286,3 +286,20 @@ def test_under_overload_the_long_query_is_shed_for_a_new_one(strict_app) -> None
     slow.join()
     assert response.status_code == 200
     assert outcome == [503]
+
+
+def test_comment_lines_do_not_cost_a_parse_but_code_still_does(client, monkeypatch) -> None:
+    """Regression (performance): header comments of example queries mention 'from' and 'with';
+    only words on code lines may send a query through rdflib's slow parser."""
+    from kg.web import limits
+
+    parsed: list[str] = []
+    real = limits._parse
+    monkeypatch.setattr(limits, "_parse", lambda text: parsed.append(text) or real(text))
+    settings = client.application.config["KG_SETTINGS"]
+    limits.check_query("# a query from the examples, with a header\nASK {}", settings, ())
+    assert parsed == []
+    with pytest.raises(limits.QueryRejected):
+        limits.check_query("ASK FROM <file:///etc/passwd> {}  # from", settings, ())
+    with pytest.raises(limits.QueryRejected):
+        limits.check_query('ASK { ?s ?p """\n# x""" } \n SERVICE', settings, ())

@@ -150,7 +150,7 @@ def check_query(
     for name in (*default_graphs, *named_graphs):
         if name not in known:
             raise QueryRejected(400, f"<{name}> names no graph in this dataset.")
-    lowered = unescaped.lower()
+    lowered = _WHOLE_LINE_COMMENT.sub("", unescaped).lower()
     if not any(word in lowered for word in _RISKY_WORDS):
         return  # no SERVICE, FROM or update keyword can hide in a text without these letters
     parsed = _parse(text)
@@ -245,6 +245,9 @@ def _parse(text: str) -> tuple[list[str | None], list[str]] | None:
 #: A text that contains none of these (after code-point escapes, in any case) cannot hold a
 #: SERVICE, FROM or update keyword, so the slow parse is skipped: keywords have no other escape.
 _RISKY_WORDS = ("service", "from", *UPDATE_WORDS)
+#: A line that starts with ``#`` is a comment or the inside of a long string, never code (an IRI
+#: cannot span lines), so its words cannot be keywords: the header lines of example queries.
+_WHOLE_LINE_COMMENT = re.compile(r"(?m)^[ \t]*#.*$")
 
 _STRICT = re.compile(r"(?<![\w?$:])(service|from|" + "|".join(UPDATE_WORDS) + r")(?![\w:])", re.I)
 
