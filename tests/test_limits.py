@@ -4,6 +4,7 @@ input cannot harm)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import threading
@@ -303,3 +304,26 @@ def test_comment_lines_do_not_cost_a_parse_but_code_still_does(client, monkeypat
         limits.check_query("ASK FROM <file:///etc/passwd> {}  # from", settings, ())
     with pytest.raises(limits.QueryRejected):
         limits.check_query('ASK { ?s ?p """\n# x""" } \n SERVICE', settings, ())
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("SELECT ?s WHERE { ?s prov:wasDerivedFrom ?d ; dk:validFrom ?y }", False),
+        ("SELECT ?s WHERE { ?s ?p trueSERVICE <http://127.0.0.1:9/> {} }", True),
+        ("SELECT ?s WHERE { ?s ?p x:a.SERVICE <http://127.0.0.1:9/> {} }", True),
+        ("SELECT ?s FROM <http://127.0.0.1:9/> WHERE { ?s ?p ?o }", True),
+        ("ASK { ?s ?p 1SERVICE <http://127.0.0.1:9/> {} }", True),
+    ],
+)
+def test_only_words_that_may_be_keywords_cost_a_parse(text: str, parsed: bool, monkeypatch) -> None:
+    """Oxigraph reads `trueSERVICE` as `true SERVICE`: only a prefixed name's tail is safe."""
+    from kg.settings import Settings
+    from kg.web import limits
+
+    seen: list[str] = []
+    real = limits._parse
+    monkeypatch.setattr(limits, "_parse", lambda t: seen.append(t) or real(t))
+    with contextlib.suppress(limits.QueryRejected):
+        limits.check_query(text, Settings(), ())
+    assert bool(seen) is parsed

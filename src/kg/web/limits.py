@@ -150,9 +150,8 @@ def check_query(
     for name in (*default_graphs, *named_graphs):
         if name not in known:
             raise QueryRejected(400, f"<{name}> names no graph in this dataset.")
-    lowered = _WHOLE_LINE_COMMENT.sub("", unescaped).lower()
-    if not any(word in lowered for word in _RISKY_WORDS):
-        return  # no SERVICE, FROM or update keyword can hide in a text without these letters
+    if not _keyword_may_be_code(_WHOLE_LINE_COMMENT.sub("", unescaped).lower()):
+        return  # no SERVICE, FROM or update keyword can be in this text: skip the slow parse
     parsed = _parse(text)
     if parsed is None:
         _check_unparsed(unescaped)
@@ -245,6 +244,27 @@ def _parse(text: str) -> tuple[list[str | None], list[str]] | None:
 #: A text that contains none of these (after code-point escapes, in any case) cannot hold a
 #: SERVICE, FROM or update keyword, so the slow parse is skipped: keywords have no other escape.
 _RISKY_WORDS = ("service", "from", *UPDATE_WORDS)
+_RISKY = re.compile("|".join(sorted(_RISKY_WORDS)))
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def _keyword_may_be_code(code: str) -> bool:
+    """False only when every risky word is the tail of a prefixed name's local part.
+
+    Measured on Oxigraph's parser: ``?s ?p trueSERVICE <x> {}`` parses as ``true SERVICE``, so a
+    word glued to letters is not safe in general; but a local name (``prov:wasDerivedFrom``)
+    is read greedily by every parser, so a word after ``:`` and plain name characters is part of
+    the name. Dots are not followed back: a parser may end a name before one.
+    """
+    for match in _RISKY.finditer(code):
+        start = match.start()
+        while start > 0 and code[start - 1] in _NAME_CHARS:
+            start -= 1
+        if start == 0 or code[start - 1] != ":":
+            return True
+    return False
+
+
 #: A line that starts with ``#`` is a comment or the inside of a long string, never code (an IRI
 #: cannot span lines), so its words cannot be keywords: the header lines of example queries.
 _WHOLE_LINE_COMMENT = re.compile(r"(?m)^[ \t]*#.*$")
