@@ -185,9 +185,12 @@ def labels(iris: set[str], lang: str) -> dict[str, str]:
     chunk = sorted(iris)
     for start in range(0, len(chunk), 200):
         values = " ".join(f"<{i}>" for i in chunk[start : start + 200])
+        # A skos:prefLabel (one per language, the official name) wins over the several
+        # rdfs:label forms the texts use ("Lidingö stad", "Lidingö"); they are sorted first.
         for row in select(
             f"SELECT ?x ?l WHERE {{ VALUES ?x {{ {values} }} "
-            "?x rdfs:label|skos:prefLabel|dcterms:title ?l }"
+            "{ ?x skos:prefLabel ?l BIND (0 AS ?rank) } UNION "
+            "{ ?x rdfs:label|dcterms:title ?l BIND (1 AS ?rank) } } ORDER BY ?x ?rank STR(?l)"
         ):
             found[row["x"].value].append(row["l"])
     return {iri: pick(lits, lang) or curie(iri) for iri, lits in found.items()} | {
@@ -627,7 +630,7 @@ def overview(lang: str) -> dict:
         WHERE {
           ?edition dk:editionOf award:sveriges-digitaliseringskommun ; dk:year ?year .
           OPTIONAL { ?n dk:forEdition ?edition ; dk:stage dk:Winner ; dk:nominee ?w .
-                     ?w rdfs:label ?winnerName FILTER (lang(?winnerName) = "sv") }
+                     ?w skos:prefLabel ?winnerName FILTER (lang(?winnerName) = "sv") }
         } GROUP BY ?edition ?year ORDER BY ?year"""
     )
     counts = engine().graph_counts()

@@ -38,7 +38,7 @@ def editions() -> list[Edition]:
           OPTIONAL {{ ?e rdfs:label ?label FILTER (lang(?label) = "sv") }}
           OPTIONAL {{
             ?n dk:forEdition ?e ; dk:nominee ?m .
-            ?m rdfs:label ?name FILTER (lang(?name) = "sv")
+            ?m skos:prefLabel ?name FILTER (lang(?name) = "sv")
             BIND (EXISTS {{ ?n dk:stage dk:Winner }} AS ?win)
           }}
         }} ORDER BY ?year ?name"""
@@ -127,7 +127,8 @@ def municipalities_svg(lang: str) -> str:
     county_of: dict[str, tuple[str, str]] = {}
     for row in select(
         """SELECT ?m ?c ?cname WHERE {
-          ?m a dk:Municipality ; dk:inCounty ?c . ?c rdfs:label ?cname FILTER (lang(?cname) = "sv")
+          ?m a dk:Municipality ; dk:inCounty ?c .
+          ?c skos:prefLabel ?cname FILTER (lang(?cname) = "sv")
         }"""
     ):
         county_of[row["m"].value] = (row["c"].value, row["cname"].value)
