@@ -17,6 +17,7 @@ from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from kg.store import Bindings, QueryResult, QuerySyntaxError, Triples, answer
+from kg.store.cache import ResultCache
 from kg.web import http
 from kg.web.execution import pool_for
 from kg.web.limits import QueryRejected
@@ -35,6 +36,8 @@ ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 #: Virtuoso (``format``) accept them.
 FORMAT_PARAMS = ("format", "output")
 WORKBENCH_VIEW = "pages.workbench"
+#: Answers larger than this are not kept by the answer cache (memory stays bounded).
+MAX_CACHED_BODY_BYTES = 1 << 20
 
 
 class ProtocolError(Exception):
@@ -227,6 +230,20 @@ def _answer_query(req: QueryRequest) -> Response:
         )
         if http.if_none_match(etag):
             return http.not_modified(etag)
+    bodies = _body_cache()
+    key = (
+        engine.version,
+        text,
+        req.has_dataset,
+        tuple(req.default_graphs),
+        tuple(req.named_graphs),
+        fmt.media_type,
+        endpoint_url(),  # relative IRIs in the query resolve against it
+    )
+    cached = bodies.get(key)
+    if cached is not None:  # the data are immutable between builds: same query, same bytes
+        body, g.kg_rows, truncated = cached  # type: ignore[misc]
+        return _query_response(body, fmt, truncated, etag, compress)
     try:
         result = _run_query(text, req)
     except QuerySyntaxError as err:
@@ -246,10 +263,29 @@ def _answer_query(req: QueryRequest) -> Response:
     else:
         g.kg_rows = 1
     body = serialise(result, fmt.media_type)
+    truncated = bool(getattr(result, "truncated", False))
+    if len(body) <= MAX_CACHED_BODY_BYTES:
+        bodies.put(key, (body, g.kg_rows, truncated))
+    return _query_response(body, fmt, truncated, etag, compress)
+
+
+def _query_response(
+    body: str | bytes, fmt: Format, truncated: bool, etag: str | None, compress: bool
+) -> Response:
     response = Response(body, status=200, content_type=_content_type(fmt))
-    if getattr(result, "truncated", False):  # the row cap cut the answer (SECURITY.md)
+    if truncated:  # the row cap cut the answer (SECURITY.md)
         response.headers["KG-Truncated"] = str(current_app.config["KG_SETTINGS"].max_rows)
     return http.finish(response, etag, compress=compress)
+
+
+def _body_cache() -> ResultCache:
+    """Serialised answers of this worker, keyed by dataset version, query, dataset and format
+    (``KG_CACHE_ENTRIES`` of them; 0 turns caching off)."""
+    cache = current_app.extensions.get("kg_body_cache")
+    if cache is None:
+        entries = current_app.config["KG_SETTINGS"].cache_entries
+        cache = current_app.extensions.setdefault("kg_body_cache", ResultCache(entries))
+    return cache
 
 
 def _kind_of(result: QueryResult) -> str:
