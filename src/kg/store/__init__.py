@@ -8,8 +8,6 @@ that has outgrown one machine). Answers are cached per dataset version (``KG_CAC
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from kg.settings import Settings
 from kg.store.base import (
     Bindings,
@@ -38,15 +36,6 @@ def bare(engine: Engine) -> Engine:
     from kg.store.cache import CachingEngine
 
     return engine.engine if isinstance(engine, CachingEngine) else engine
-
-
-def answer(engine: Engine, run: Callable[..., QueryResult], sparql: str, **dataset: object):
-    """Answer from the engine's cache when it has one; on a miss (or without one) call ``run``."""
-    from kg.store.cache import CachingEngine
-
-    if isinstance(engine, CachingEngine):
-        return engine.query(sparql, run=run, **dataset)  # type: ignore[arg-type]
-    return run(sparql, **dataset)
 
 
 def _open_bare_engine(settings: Settings) -> Engine:
@@ -81,7 +70,6 @@ __all__ = [
     "QuerySyntaxError",
     "Term",
     "Triples",
-    "answer",
     "bare",
     "open_engine",
 ]

@@ -88,13 +88,7 @@ class CachingEngine:
         named_graphs: list[str] | None = None,
         max_rows: int | None = None,
         base_iri: str | None = None,
-        run: Callable[..., QueryResult] | None = None,
     ) -> QueryResult:
-        """The cached answer, else ``run`` (default: the wrapped engine) computes and stores it.
-
-        The web layer passes its killable query processes as ``run``, so a cache hit costs no
-        inter-process round trip while a miss keeps every limit.
-        """
         key = (
             self.engine.version,
             sparql,
@@ -106,7 +100,7 @@ class CachingEngine:
         cached = self.cache.get(key)
         if cached is not None:
             return cached  # type: ignore[return-value]
-        result = (run or self.engine.query)(
+        result = self.engine.query(
             sparql,
             default_graphs=default_graphs,
             named_graphs=named_graphs,

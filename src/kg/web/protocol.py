@@ -11,12 +11,11 @@ browser, the HTML workbench when the pages blueprint registers one).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from kg.store import Bindings, QueryResult, QuerySyntaxError, Triples, answer
+from kg.store import Bindings, QueryResult, QuerySyntaxError, Triples
 from kg.store.cache import ResultCache
 from kg.web import http
 from kg.web.execution import pool_for
@@ -193,12 +192,10 @@ def _run_query(text: str, req: QueryRequest) -> QueryResult:
         raise _refuse_update()
     settings = current_app.config["KG_SETTINGS"]
     dataset = req.has_dataset
-    run = partial(pool_for(current_app).query, via_url=request.method in ("GET", "HEAD"))
     try:
-        return answer(
-            current_app.extensions["kg_engine"],
-            run,
+        return pool_for(current_app).query(
             text,
+            via_url=request.method in ("GET", "HEAD"),
             default_graphs=req.default_graphs if dataset else None,
             named_graphs=req.named_graphs if dataset else None,
             max_rows=settings.max_rows,
