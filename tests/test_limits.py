@@ -310,6 +310,7 @@ def test_comment_lines_do_not_cost_a_parse_but_code_still_does(client, monkeypat
     ("text", "parsed"),
     [
         ("SELECT ?s WHERE { ?s prov:wasDerivedFrom ?d ; dk:validFrom ?y }", False),
+        ("SELECT ?validFrom WHERE { ?s dk:validFrom $validFrom }", False),
         ("SELECT ?s WHERE { ?s ?p trueSERVICE <http://127.0.0.1:9/> {} }", True),
         ("SELECT ?s WHERE { ?s ?p x:a.SERVICE <http://127.0.0.1:9/> {} }", True),
         ("SELECT ?s FROM <http://127.0.0.1:9/> WHERE { ?s ?p ?o }", True),

@@ -249,18 +249,19 @@ _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
 def _keyword_may_be_code(code: str) -> bool:
-    """False only when every risky word is the tail of a prefixed name's local part.
+    """False only when every risky word is the tail of a prefixed name or a variable.
 
     Measured on Oxigraph's parser: ``?s ?p trueSERVICE <x> {}`` parses as ``true SERVICE``, so a
-    word glued to letters is not safe in general; but a local name (``prov:wasDerivedFrom``)
-    is read greedily by every parser, so a word after ``:`` and plain name characters is part of
-    the name. Dots are not followed back: a parser may end a name before one.
+    word glued to letters is not safe in general; but a local name (``prov:wasDerivedFrom``) or
+    a variable (``?validFrom``) is read greedily by every parser, so a word after ``:``, ``?`` or
+    ``$`` and plain name characters is part of the name. Dots are not followed back: a parser
+    may end a name before one.
     """
     for match in _RISKY.finditer(code):
         start = match.start()
         while start > 0 and code[start - 1] in _NAME_CHARS:
             start -= 1
-        if start == 0 or code[start - 1] != ":":
+        if start == 0 or code[start - 1] not in ":?$":
             return True
     return False
 
