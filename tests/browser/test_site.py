@@ -88,6 +88,18 @@ def test_example_query_in_the_workbench_shows_rows(page, site) -> None:
     assert page.foreign == []
 
 
+def test_result_links_to_our_iris_stay_on_this_host(page, site) -> None:
+    """Regression: IRIs in the result table pointed at w3id.org, which fails offline."""
+    page.goto(site + "/sparql?lang=en")
+    page.select_option("#example-picker", "winners-by-year")
+    page.wait_for_selector(".yasr table tbody tr", timeout=20000)
+    page.locator(".yasr table tbody a[href$='/id/edition/2019']").first.click()
+    page.wait_for_load_state("networkidle")
+    assert page.url.startswith(site + "/id/edition/2019")
+    assert "2019" in page.locator("h1").inner_text()
+    assert page.foreign == []
+
+
 def test_example_picker_in_the_workbench(page, site) -> None:
     page.goto(site + "/sparql?lang=en")
     page.select_option("#example-picker", "quotes-per-source")

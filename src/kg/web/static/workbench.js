@@ -60,6 +60,16 @@
     yasqe.query();
   }
 
+  // Result tables link our IRIs to w3id.org; this server answers for them itself, so a click
+  // stays here (and works offline). Other IRIs are left alone.
+  var base = "https://w3id.org/digikommun/";
+  root.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a[href]") : null;
+    if (!link || link.href.indexOf(base) !== 0) { return; }
+    event.preventDefault();
+    window.location.href = "/" + link.href.slice(base.length);
+  });
+
   var picker = document.getElementById("example-picker");
   fetch(root.getAttribute("data-examples")).then(function (r) { return r.json(); }).then(function (list) {
     picker.addEventListener("change", function () {
