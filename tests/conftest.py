@@ -40,6 +40,25 @@ def client(app):
     return app.test_client()
 
 
+def wait_until_answers(url: str, process, seconds: float = 30) -> None:
+    """Poll ``url`` until a server started by a test answers; fail if it exits or times out."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None:
+            raise AssertionError(f"{process.args[0]} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                process.terminate()
+                raise AssertionError(f"{url} did not answer within {seconds} s") from None
+            time.sleep(0.05)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -63,8 +82,6 @@ def gunicorn_url(built: Settings):
     import os
     import subprocess
     import sys
-    import time
-    import urllib.request
 
     port = free_port()
     env = {
@@ -84,18 +101,7 @@ def gunicorn_url(built: Settings):
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        if process.poll() is not None:
-            raise AssertionError(f"gunicorn exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=1):
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                process.terminate()
-                raise AssertionError("gunicorn did not answer within 30 s") from None
-            time.sleep(0.1)
+    wait_until_answers(base + "/healthz", process)
     yield base + "/sparql"
     process.terminate()
     process.wait(timeout=10)

@@ -9,15 +9,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_until_answers
 
 
 def oxigraph_binary() -> str:
@@ -66,17 +64,7 @@ def oxigraph_server(location: Path, artifact: Path | None = None) -> Iterator[st
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"oxigraph exited: {process.stderr.read().decode()}")
-            try:
-                with urllib.request.urlopen(base + "/query?query=ASK%7B%7D", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise AssertionError("oxigraph did not answer within 20 s") from None
-                time.sleep(0.05)
+        wait_until_answers(base + "/query?query=ASK%7B%7D", process, seconds=20)
         yield base
     finally:
         process.terminate()

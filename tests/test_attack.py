@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from kg.settings import Settings
-from tests.conftest import ROOT, copy_project, free_port
+from tests.conftest import ROOT, copy_project, free_port, wait_until_answers
 from tests.test_limits import Canary
-from tests.test_server import COUNT_TYPES, _wait_for
+from tests.test_server import COUNT_TYPES
 
 TIMEOUT = 3.0  # a short query timeout keeps the test short; the mechanism is the same
 
@@ -47,7 +47,7 @@ def start_gunicorn(build_dir: Path, port: int, **env: str) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    _wait_for(f"http://127.0.0.1:{port}/healthz", process)
+    wait_until_answers(f"http://127.0.0.1:{port}/healthz", process)
     return process
 
 
@@ -207,7 +207,7 @@ def test_a_bad_rebuild_never_replaces_what_is_served(tmp_path: Path) -> None:
         assert manifest["version"] == first.version
         os.kill(process.pid, signal.SIGHUP)  # what an operator does after a rebuild
         time.sleep(3)
-        _wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        wait_until_answers(f"http://127.0.0.1:{port}/healthz", process)
         status, after, headers_after = ask(base, probe)
         assert status == 200 and after == before
         assert headers_after.get("ETag") == headers_before.get("ETag")

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kg.settings import Settings
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, wait_until_answers
 
 COUNT_TYPES = "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a owl:Class }"
 
@@ -44,19 +43,6 @@ def test_healthz(client) -> None:
     assert client.get("/healthz").status_code == 200
 
 
-def _wait_for(url: str, process: subprocess.Popen, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"gunicorn exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer within {seconds} s")
-
-
 @pytest.mark.integration
 def test_gunicorn_serves_the_built_artifact(gunicorn_url: str) -> None:
     url = gunicorn_url + "?" + urllib.parse.urlencode({"query": COUNT_TYPES})
@@ -84,7 +70,7 @@ def test_kg_serve_runs_gunicorn_on_kg_host_and_kg_port(built: Settings) -> None:
         [str(kg), "serve"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        _wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        wait_until_answers(f"http://127.0.0.1:{port}/healthz", process)
     finally:
         process.terminate()
         process.wait(timeout=10)
