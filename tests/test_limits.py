@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from kg.settings import Settings
-from kg.web.limits import QueryRejected, check_query, nesting_depth, unescape_codepoints
+from kg.web.lexer import shape
+from kg.web.limits import QueryRejected, check_query, unescape_codepoints
 
 GRAPH = "https://w3id.org/digikommun/graph/ontology"
 
@@ -184,7 +185,7 @@ def test_size_and_depth_caps(built: Settings, text: str, via_url: bool, status: 
 
 
 def test_depth_ignores_brackets_in_strings_iris_and_comments() -> None:
-    assert nesting_depth('ASK { FILTER("((((((" != <urn:((((>) } # ((((((') == 2
+    assert shape('ASK { FILTER("((((((" != <urn:((((>) } # ((((((').depth == 2
     assert unescape_codepoints(r"\u0053ERVICE") == "SERVICE"
 
 

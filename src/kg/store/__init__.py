@@ -15,6 +15,7 @@ from kg.store.base import (
     Engine,
     QueryResult,
     QuerySyntaxError,
+    Serialised,
     Term,
     Triples,
     read_manifest,
@@ -36,6 +37,17 @@ def bare(engine: Engine) -> Engine:
     from kg.store.cache import CachingEngine
 
     return engine.engine if isinstance(engine, CachingEngine) else engine
+
+
+def query_as(
+    engine: Engine, sparql: str, media_type: str | None, **options: object
+) -> Serialised | QueryResult:
+    """The answer already serialised as ``media_type`` where the engine can write it itself,
+    else the engine-neutral result (engines without ``query_as`` always give that)."""
+    native = getattr(engine, "query_as", None)
+    if native is not None:
+        return native(sparql, media_type, **options)
+    return engine.query(sparql, **options)  # type: ignore[arg-type]
 
 
 def _open_bare_engine(settings: Settings) -> Engine:
@@ -68,8 +80,10 @@ __all__ = [
     "Engine",
     "QueryResult",
     "QuerySyntaxError",
+    "Serialised",
     "Term",
     "Triples",
     "bare",
     "open_engine",
+    "query_as",
 ]

@@ -55,6 +55,20 @@ class Triples:
 QueryResult = Bindings | Boolean | Triples
 
 
+@dataclass(frozen=True)
+class Serialised:
+    """An answer an engine wrote itself in the media type asked for, ready to send.
+
+    ``kind`` is ``select``, ``ask`` or ``graph``; ``rows`` counts solutions or triples after the
+    row cap, and ``truncated`` says whether the cap cut the answer.
+    """
+
+    kind: str
+    rows: int
+    truncated: bool
+    body: bytes
+
+
 class QuerySyntaxError(ValueError):
     """The query does not parse; the message carries the parser's position."""
 

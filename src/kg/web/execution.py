@@ -16,7 +16,9 @@ its memory, copy-on-write, and start in milliseconds):
   ``Retry-After`` at once instead of waiting in a queue of unknown length.
 
 The checks of :mod:`kg.web.limits` that need the parser run inside the query process too, so
-a parse that explodes is stopped by the same timeout.
+a parse that explodes is stopped by the same timeout. The query process also serialises the
+answer in the format the client asked for, so that only bytes cross the pipe: pickling a
+result term by term and serialising it again in the web worker cost more than the query.
 """
 
 from __future__ import annotations
@@ -34,8 +36,19 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 from kg.settings import Settings
-from kg.store import Engine, QueryResult, QuerySyntaxError, bare
-from kg.web.limits import QueryRejected, check_query, check_text, tokens, warm_up
+from kg.store import (
+    Bindings,
+    Engine,
+    QueryResult,
+    QuerySyntaxError,
+    Serialised,
+    Triples,
+    bare,
+    query_as,
+)
+from kg.web.lexer import Shape
+from kg.web.limits import QueryRejected, check_reach, check_text, warm_up
+from kg.web.results import formats_for, result_kind, serialise
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +68,19 @@ class _Job:
     named_graphs: list[str] | None
     max_rows: int | None
     base_iri: str | None
+    media_type: str | None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a query process sends back: the serialised ``body`` when the result could be written
+    in the media type asked for, else the ``result`` itself for the caller to serialise."""
+
+    kind: str  # select, ask or graph
+    rows: int
+    truncated: bool
+    body: bytes | None = None
+    result: QueryResult | None = None
 
 
 class _QueryProcess:
@@ -173,13 +199,20 @@ class QueryPool:
         named_graphs: Iterable[str] | None = None,
         max_rows: int | None = None,
         base_iri: str | None = None,
-    ) -> QueryResult:
+        media_type: str | None = None,
+        shape: Shape | None = None,
+    ) -> Answer:
         """Check and run one query in a query process; raise :class:`QueryRejected` (4xx for
-        the query, 503 for busy, time-out or a crashed process) or ``QuerySyntaxError``."""
+        the query, 503 for busy, time-out or a crashed process) or ``QuerySyntaxError``.
+
+        ``media_type`` asks the query process to serialise the result; ``shape`` is what
+        :func:`~kg.web.limits.check_text` returned if the caller already ran it.
+        """
         settings = self._settings
-        check_text(text, settings, via_url=via_url)
+        if shape is None:
+            shape = check_text(text, settings, via_url=via_url)
         timeout = settings.query_timeout
-        if settings.service_allowlist and _mentions_service(text):
+        if settings.service_allowlist and shape.mentions_service:
             timeout = min(timeout, settings.service_timeout)
         arrived = time.monotonic()
         if not self._gate.acquire(blocking=False) and not self._make_room():
@@ -195,6 +228,7 @@ class QueryPool:
             None if named_graphs is None else list(named_graphs),
             max_rows,
             base_iri,
+            media_type,
         )
         try:
             child = self._take()
@@ -269,10 +303,6 @@ class QueryPool:
             child.kill()
 
 
-def _mentions_service(text: str) -> bool:
-    return any(kind == "word" and word.lower() == "service" for kind, word in tokens(text))
-
-
 def _serve(
     conn: Connection, engine: Engine, settings: Settings, graph_names: frozenset[str]
 ) -> None:
@@ -295,21 +325,23 @@ def _answer(
     job: _Job, engine: Engine, settings: Settings, graph_names: frozenset[str]
 ) -> tuple[str, object]:
     try:
-        check_query(
+        check_reach(  # the web worker ran check_text before sending the job
             job.text,
             settings,
             graph_names,
-            via_url=job.via_url,
             default_graphs=job.default_graphs or (),
             named_graphs=job.named_graphs or (),
         )
-        return "ok", engine.query(
+        result = query_as(
+            engine,
             job.text,
+            job.media_type,
             default_graphs=job.default_graphs,
             named_graphs=job.named_graphs,
             max_rows=job.max_rows,
             base_iri=job.base_iri,
         )
+        return "ok", _package(result, job.media_type)
     except QueryRejected as err:
         return "rejected", err
     except QuerySyntaxError as err:
@@ -325,6 +357,23 @@ def _answer(
         return "rejected", QueryRejected(
             400, f"The query could not be evaluated ({type(err).__name__})."
         )
+
+
+def _package(result: Serialised | QueryResult, media_type: str | None) -> Answer:
+    if isinstance(result, Serialised):
+        return Answer(result.kind, result.rows, result.truncated, body=result.body)
+    kind = result_kind(result)
+    if isinstance(result, Bindings):
+        rows = len(result.rows)
+    elif isinstance(result, Triples):
+        rows = len(result.triples)
+    else:
+        rows = 1
+    truncated = bool(getattr(result, "truncated", False))
+    if media_type and any(f.media_type == media_type for f in formats_for(kind)):
+        body = serialise(result, media_type).encode("utf-8")
+        return Answer(kind, rows, truncated, body=body)
+    return Answer(kind, rows, truncated, result=result)  # the guessed form was wrong
 
 
 def _cap_memory(megabytes: int) -> None:

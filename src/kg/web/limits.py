@@ -7,19 +7,22 @@ that, so the endpoint reads the query itself. One entry point, :func:`check_quer
 
 The checks run from cheap to expensive, so that hostile input is stopped before it can cost
 much: the length cap first (the parser is slow on huge input), then a bracket-depth guard
-from a linear tokenizer (the parser recurses per bracket), and only then rdflib's real
-SPARQL parser, which resolves prefixes so that ``SERVICE``, ``FROM`` and ``FROM NAMED`` are
-judged by the IRI they really name, wherever the words sit in strings, IRIs or comments.
+from one linear pass of :mod:`kg.web.lexer` (the parser recurses per bracket), and only then
+rdflib's real SPARQL parser, which resolves prefixes so that ``SERVICE``, ``FROM`` and
+``FROM NAMED`` are judged by the IRI they really name, wherever the words sit in strings, IRIs
+or comments. :func:`check_query` is :func:`check_text` (cheap, run in the web worker) followed
+by :func:`check_reach` (which may parse, run in a killable query process).
 """
 
 from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kg.settings import Settings
+from kg.web.lexer import Shape, shape, unescape_codepoints
 
 #: Words that only a SPARQL Update request contains; a query never needs them.
 UPDATE_WORDS = frozenset(
@@ -42,72 +45,13 @@ class QueryRejected(Exception):  # noqa: N818 - the name reads as what happened 
         return f"{self.status}: {self.reason}"
 
 
-# --- a linear SPARQL tokenizer (terminals of the SPARQL 1.1 grammar, section 19.8) ---------
-
-_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-_TOKEN = re.compile(
-    r"""
-      (?P<space>\s+)
-    | (?P<comment>\#[^\n\r]*)
-    | (?P<string>'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''
-               |\"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
-               |'(?:[^'\\\n\r]|\\.)*'
-               |"(?:[^"\\\n\r]|\\.)*")
-    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-    | (?P<var>[?$][\w\u00b7]+)
-    | (?P<bnode>_:[\w.\-\u00b7]*)
-    | (?P<pname>(?:[^\W\d_][\w.\-\u00b7]*)?:
-                (?:[\w.\-:\u00b7]|%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?\#@%])*)
-    | (?P<word>[^\W\d][\w\-]*)
-    | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-_OPEN = frozenset("({[")
-_CLOSE = frozenset(")}]")
-
-
-def unescape_codepoints(text: str) -> str:
-    r"""Apply ``\uXXXX`` and ``\UXXXXXXXX`` escapes, as SPARQL does before parsing anything.
-
-    Without this, ``\u0053ERVICE`` would pass a check that looks for ``SERVICE``.
-    """
-
-    def replace(match: re.Match[str]) -> str:
-        code = int(match.group(1) or match.group(2), 16)
-        return chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else match.group(0)
-
-    return _ESCAPE.sub(replace, text)
-
-
-def tokens(text: str) -> Iterator[tuple[str, str]]:
-    """Yield ``(kind, text)`` for each token; never fails, whatever the input."""
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup or "other"
-        if kind not in ("space", "comment"):
-            yield kind, match.group()
-
-
-def nesting_depth(text: str) -> int:
-    """The deepest nesting of ``( { [`` outside strings, IRIs and comments."""
-    depth = deepest = 0
-    for kind, token in tokens(text):
-        if kind != "other":
-            continue
-        if token in _OPEN:
-            depth += 1
-            deepest = max(deepest, depth)
-        elif token in _CLOSE:
-            depth = max(depth - 1, 0)
-    return deepest
-
-
 # --- the entry point ------------------------------------------------------------------------
 
 
-def check_text(text: str, settings: Settings, *, via_url: bool = False) -> str:
-    """The cheap checks (length, depth), safe to run in the web worker; returns the text as
-    SPARQL reads it (code-point escapes applied)."""
+def check_text(text: str, settings: Settings, *, via_url: bool = False) -> Shape:
+    """The cheap checks (length, depth), safe to run in the web worker; returns the
+    :class:`~kg.web.lexer.Shape` of the text as SPARQL reads it (code-point escapes applied),
+    which also tells an update from a query and names the query form."""
     if len(text) > settings.max_query_length:
         status = 414 if via_url else 413
         raise QueryRejected(
@@ -117,15 +61,14 @@ def check_text(text: str, settings: Settings, *, via_url: bool = False) -> str:
         )
     if "\x00" in text:
         raise QueryRejected(400, "The query contains a NUL character.")
-    unescaped = unescape_codepoints(text)
-    depth = nesting_depth(unescaped)
-    if depth > settings.max_query_depth:
+    found = shape(unescape_codepoints(text))
+    if found.depth > settings.max_query_depth:
         raise QueryRejected(
             400,
-            f"The query nests brackets {depth} deep; this endpoint accepts at most "
+            f"The query nests brackets {found.depth} deep; this endpoint accepts at most "
             f"{settings.max_query_depth}.",
         )
-    return unescaped
+    return found
 
 
 def check_query(
@@ -143,9 +86,25 @@ def check_query(
     protocol's ``default-graph-uri``/``named-graph-uri`` (``default_graphs``/``named_graphs``)
     may only select among them. ``via_url`` makes an over-long query a 414 instead of a 413.
     The parser runs here, so call this where a runaway parse can be stopped (the query
-    process of :mod:`kg.web.execution`), after :func:`check_text` in the web worker.
+    process of :mod:`kg.web.execution`).
     """
-    unescaped = check_text(text, settings, via_url=via_url)
+    check_text(text, settings, via_url=via_url)
+    check_reach(
+        text, settings, graph_names, default_graphs=default_graphs, named_graphs=named_graphs
+    )
+
+
+def check_reach(
+    text: str,
+    settings: Settings,
+    graph_names: Iterable[str],
+    *,
+    default_graphs: Iterable[str] = (),
+    named_graphs: Iterable[str] = (),
+) -> None:
+    """The part of :func:`check_query` that may need the parser: which graphs the query
+    selects and which endpoints it calls. For a text that :func:`check_text` has passed."""
+    unescaped = unescape_codepoints(text)
     known = set(graph_names)
     for name in (*default_graphs, *named_graphs):
         if name not in known:

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from kg.store import Bindings, QueryResult, QuerySyntaxError, Triples
+from kg.store import QuerySyntaxError
 from kg.store.cache import ResultCache
 from kg.web import http
-from kg.web.execution import pool_for
-from kg.web.limits import QueryRejected
+from kg.web.execution import Answer, pool_for
+from kg.web.lexer import Shape
+from kg.web.limits import QueryRejected, check_text
 from kg.web.negotiate import negotiate, parse_accept, quality
-from kg.web.operation import operation, query_form
 from kg.web.results import GRAPH_FORMATS, Format, formats_for, graph_to_text, serialise
 from kg.web.service_description import default_graph_size, describe
 
@@ -180,16 +180,27 @@ def _choose(offered: tuple[Format, ...], format_params: tuple[str, ...]) -> Form
     return dict(candidates)[chosen]
 
 
-def _run_query(text: str, req: QueryRequest) -> QueryResult:
-    """Check one query text and execute it: every query the endpoint answers passes here.
-
-    Updates are refused before any engine sees the text (the tokenizer in ``operation.py`` skips
-    strings, IRIs and comments). The query pool (``execution.py``) then applies every limit of
-    ``limits.py`` (size, depth, SERVICE, LOAD, unknown graphs) and runs the query in a process it
-    can kill at the timeout.
-    """
-    if operation(text) == "update":
+def _check(text: str) -> Shape:
+    """The cheap checks of ``limits.py`` (length, depth) and the update refusal, before the
+    answer cache is consulted: a refused text is refused every time, cached or not."""
+    try:
+        found = check_text(
+            text, current_app.config["KG_SETTINGS"], via_url=request.method in ("GET", "HEAD")
+        )
+    except QueryRejected as err:
+        raise ProtocolError(err.status, err.reason, err.headers) from None
+    if found.operation == "update":
         raise _refuse_update()
+    return found
+
+
+def _run_query(text: str, found: Shape, req: QueryRequest, media_type: str) -> Answer:
+    """Execute one checked query: every query the endpoint answers passes here.
+
+    The query pool (``execution.py``) applies the rest of ``limits.py`` (SERVICE, FROM, LOAD,
+    unknown graphs, which may need the parser), runs the query in a process it can kill at the
+    timeout, and serialises the answer there as ``media_type``.
+    """
     settings = current_app.config["KG_SETTINGS"]
     dataset = req.has_dataset
     try:
@@ -200,6 +211,8 @@ def _run_query(text: str, req: QueryRequest) -> QueryResult:
             named_graphs=req.named_graphs if dataset else None,
             max_rows=settings.max_rows,
             base_iri=endpoint_url(),  # relative IRIs resolve against the endpoint (2.1.4)
+            media_type=media_type,
+            shape=found,
         )
     except QueryRejected as err:
         raise ProtocolError(err.status, err.reason, err.headers) from None
@@ -207,11 +220,12 @@ def _run_query(text: str, req: QueryRequest) -> QueryResult:
 
 def _answer_query(req: QueryRequest) -> Response:
     text = req.query or ""
-    g.kg_query_hash = http.query_hash(text)
+    query_hash = http.query_hash(text)
+    http.note_query(query_hash)
     if not text.strip():
         raise ProtocolError(400, "The 'query' parameter is empty.")
-    form = query_form(text)
-    kind = {"ASK": "ask", "CONSTRUCT": "graph", "DESCRIBE": "graph"}.get(form or "", "select")
+    found = _check(text)
+    kind = {"ASK": "ask", "CONSTRUCT": "graph", "DESCRIBE": "graph"}.get(found.form or "", "select")
     fmt = _choose(formats_for(kind), req.formats)
     engine = current_app.extensions["kg_engine"]
     compress = http.wants_gzip()
@@ -239,31 +253,26 @@ def _answer_query(req: QueryRequest) -> Response:
     )
     cached = bodies.get(key)
     if cached is not None:  # the data are immutable between builds: same query, same bytes
-        body, g.kg_rows, truncated = cached  # type: ignore[misc]
+        body, rows, truncated = cached  # type: ignore[misc]
+        http.note_query(rows=rows)
         return _query_response(body, fmt, truncated, etag, compress)
     try:
-        result = _run_query(text, req)
+        answer = _run_query(text, found, req, fmt.media_type)
     except QuerySyntaxError as err:
         raise ProtocolError(400, f"Malformed query: {err}") from None
     except ProtocolError:
         raise
     except Exception as err:  # an engine's own failure: a short answer, never a traceback
-        current_app.logger.exception("query %s failed", g.kg_query_hash)
+        current_app.logger.exception("query %s failed", query_hash)
         raise ProtocolError(500, f"The query could not be evaluated: {err}") from None
-    actual = formats_for("graph" if isinstance(result, Triples) else _kind_of(result))
-    if fmt not in actual:  # the tokenizer guessed the form wrong (cannot happen for valid text)
-        fmt = _choose(actual, req.formats)
-    if isinstance(result, Bindings):
-        g.kg_rows = len(result.rows)
-    elif isinstance(result, Triples):
-        g.kg_rows = len(result.triples)
-    else:
-        g.kg_rows = 1
-    body = serialise(result, fmt.media_type)
-    truncated = bool(getattr(result, "truncated", False))
+    http.note_query(rows=answer.rows)
+    body = answer.body
+    if body is None:  # the lexer guessed the form wrong (cannot happen for valid text)
+        fmt = _choose(formats_for(answer.kind), req.formats)
+        body = serialise(answer.result, fmt.media_type).encode("utf-8")  # type: ignore[arg-type]
     if len(body) <= MAX_CACHED_BODY_BYTES:
-        bodies.put(key, (body, g.kg_rows, truncated))
-    return _query_response(body, fmt, truncated, etag, compress)
+        bodies.put(key, (body, answer.rows, answer.truncated))
+    return _query_response(body, fmt, answer.truncated, etag, compress)
 
 
 def _query_response(
@@ -283,10 +292,6 @@ def _body_cache() -> ResultCache:
         entries = current_app.config["KG_SETTINGS"].cache_entries
         cache = current_app.extensions.setdefault("kg_body_cache", ResultCache(entries))
     return cache
-
-
-def _kind_of(result: QueryResult) -> str:
-    return "select" if isinstance(result, Bindings) else "ask"
 
 
 def _content_type(fmt: Format) -> str:
