@@ -1,7 +1,17 @@
-"""The embedded pyoxigraph engine: loads the N-Quads artifact once, answers from memory."""
+"""The embedded pyoxigraph engine: loads the N-Quads artifact once, answers from memory.
+
+Besides the engine-neutral :meth:`EmbeddedEngine.query`, :meth:`EmbeddedEngine.query_as` lets
+Oxigraph write the answer itself (in Rust) in the formats where its writer and ours agree:
+SPARQL JSON results, and Turtle, N-Triples and RDF/XML graphs. Turning each solution into
+Python terms and serialising them again in Python cost more than running the query.
+"""
 
 from __future__ import annotations
 
+import io
+import json
+from collections.abc import Callable
+from functools import partial
 from itertools import islice
 from pathlib import Path
 
@@ -13,10 +23,21 @@ from kg.store.base import (
     Boolean,
     QueryResult,
     QuerySyntaxError,
+    Serialised,
     Term,
     Triples,
     read_manifest,
 )
+
+SPARQL_JSON = "application/sparql-results+json"
+#: Bytes of SPARQL JSON kept before an answer counts as large (see ``_solutions_json``).
+JSON_BUDGET_BYTES = 1 << 20
+#: Graph formats Oxigraph writes for CONSTRUCT and DESCRIBE answers, by media type.
+NATIVE_GRAPH_FORMATS = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+}
 
 
 class EmbeddedEngine:
@@ -45,6 +66,42 @@ class EmbeddedEngine:
         max_rows: int | None = None,
         base_iri: str | None = None,
     ) -> QueryResult:
+        result = self._evaluate(sparql, default_graphs, named_graphs, base_iri)
+        return _convert(result, max_rows)
+
+    def query_as(
+        self,
+        sparql: str,
+        media_type: str | None,
+        *,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        max_rows: int | None = None,
+        base_iri: str | None = None,
+    ) -> Serialised | QueryResult:
+        """The answer written by Oxigraph as ``media_type`` where it can, else as
+        :meth:`query` gives it (the caller serialises that)."""
+        result = self._evaluate(sparql, default_graphs, named_graphs, base_iri)
+        if isinstance(result, ox.QuerySolutions) and media_type == SPARQL_JSON:
+            again = partial(self._evaluate, sparql, default_graphs, named_graphs, base_iri)
+            return _solutions_json(result, max_rows, again)
+        if isinstance(result, ox.QueryTriples) and media_type in NATIVE_GRAPH_FORMATS:
+            limit = None if max_rows is None else max_rows + 1
+            triples = list(islice(result, limit))
+            truncated = max_rows is not None and len(triples) > max_rows
+            if truncated:
+                triples = triples[:max_rows]
+            body = ox.serialize(triples, format=NATIVE_GRAPH_FORMATS[media_type], prefixes=PREFIXES)
+            return Serialised("graph", len(triples), truncated, body)
+        return _convert(result, max_rows)
+
+    def _evaluate(
+        self,
+        sparql: str,
+        default_graphs: list[str] | None,
+        named_graphs: list[str] | None,
+        base_iri: str | None,
+    ) -> object:
         options: dict[str, object] = {}
         store = self._store
         if default_graphs is not None or named_graphs is not None:
@@ -62,10 +119,9 @@ class EmbeddedEngine:
                 _EMPTY_GRAPH
             ]
         try:
-            result = store.query(sparql, base_iri=base_iri, prefixes=PREFIXES, **options)
+            return store.query(sparql, base_iri=base_iri, prefixes=PREFIXES, **options)
         except SyntaxError as err:
             raise QuerySyntaxError(str(err)) from None
-        return _convert(result, max_rows)
 
     def _merged(self, default_graphs: tuple[str, ...], named_graphs: tuple[str, ...]) -> ox.Store:
         """A scratch store whose default graph is the set union of ``default_graphs``."""
@@ -103,6 +159,55 @@ _EMPTY_GRAPH = ox.NamedNode("urn:x-kg:empty-graph")
 
 def _in_default_graph(quad: ox.Quad) -> ox.Quad:
     return ox.Quad(quad.subject, quad.predicate, quad.object, ox.DefaultGraph())
+
+
+class _BudgetExceededError(Exception):
+    """Oxigraph's writer produced more than the budget allows."""
+
+
+class _CappedBuffer(io.RawIOBase):
+    """Collects what Oxigraph writes, and stops it once ``limit`` bytes are passed: Oxigraph
+    writes every solution, where the row cap needs only the first ``max_rows``."""
+
+    def __init__(self, limit: int) -> None:
+        self.data = bytearray()
+        self._limit = limit
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, chunk: bytes) -> int:
+        self.data += chunk
+        if len(self.data) > self._limit:
+            raise _BudgetExceededError
+        return len(chunk)
+
+
+def _solutions_json(
+    result: ox.QuerySolutions, max_rows: int | None, retry: Callable[[], object]
+) -> Serialised | QueryResult:
+    """SPARQL JSON written by Oxigraph, read back once (in C) to count rows and apply the cap.
+
+    An answer too large for the byte budget is evaluated again on the engine-neutral path,
+    which stops after ``max_rows``; that costs a second evaluation, for large answers only.
+    """
+    buffer = _CappedBuffer(JSON_BUDGET_BYTES if max_rows is None else _budget(max_rows))
+    try:
+        result.serialize(buffer, format=ox.QueryResultsFormat.JSON)
+    except _BudgetExceededError:
+        return _convert(retry(), max_rows)
+    body = bytes(buffer.data)
+    parsed = json.loads(body)
+    bindings = parsed["results"]["bindings"]
+    truncated = max_rows is not None and len(bindings) > max_rows
+    if truncated:
+        del bindings[max_rows:]
+        body = json.dumps(parsed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return Serialised("select", len(bindings), truncated, body)
+
+
+def _budget(max_rows: int) -> int:
+    return max(JSON_BUDGET_BYTES, 256 * max_rows)
 
 
 def _convert(result: object, max_rows: int | None) -> QueryResult:
