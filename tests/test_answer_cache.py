@@ -45,3 +45,90 @@ def test_no_cache_when_turned_off(built: Settings) -> None:
     for _ in range(2):
         assert client.get("/sparql", query_string={"query": QUERY}).status_code == 200
     assert len(runs) == 2
+
+
+def _front(app):
+    from kg.web.front_cache import FrontCache
+
+    assert isinstance(app.wsgi_app, FrontCache)
+    return app.wsgi_app
+
+
+def test_a_repeated_get_is_answered_in_front_of_flask(built: Settings) -> None:
+    app, runs = _counting_app(built, entries=16)
+    front = _front(app)
+    client = app.test_client()
+    views: list[str] = []
+    app.before_request(lambda: views.append("flask"))
+    first = client.get("/sparql", query_string={"query": QUERY}, headers={"Accept": "text/csv"})
+    second = client.get("/sparql", query_string={"query": QUERY}, headers={"Accept": "text/csv"})
+    assert first.data == second.data and first.headers == second.headers
+    assert len(runs) == 1 and views == ["flask"]  # the second never reached Flask
+    assert front.hits == 1
+    assert second.headers["Content-Security-Policy"]  # every header of the first answer
+
+
+def test_the_front_cache_keys_on_what_the_answer_depends_on(built: Settings) -> None:
+    app, _ = _counting_app(built, entries=16)
+    client = app.test_client()
+    query = {"query": QUERY}
+    csv = client.get("/sparql", query_string=query, headers={"Accept": "text/csv"})
+    xml = client.get(
+        "/sparql", query_string=query, headers={"Accept": "application/sparql-results+xml"}
+    )
+    assert csv.mimetype == "text/csv" and xml.mimetype == "application/sparql-results+xml"
+    gzipped = client.get(
+        "/sparql",
+        query_string=query,
+        headers={"Accept": "text/csv", "Accept-Encoding": "gzip"},
+    )
+    assert gzipped.headers.get("Content-Encoding") == "gzip"
+    other_host = client.get(
+        "/sparql",
+        query_string={"query": "SELECT ?x WHERE { BIND(<rel> AS ?x) }"},
+        headers={"Accept": "text/csv", "Host": "elsewhere.example"},
+    )
+    assert b"http://elsewhere.example/rel" in other_host.data
+    assert _front(app).hits == 0
+
+
+def test_refusals_errors_and_revalidation_are_not_cached(built: Settings) -> None:
+    app, _ = _counting_app(built, entries=16)
+    client = app.test_client()
+    for _ in range(2):
+        assert client.get("/sparql", query_string={"query": "SELECT ?"}).status_code == 400
+        assert client.get("/sparql", query_string={"query": "CLEAR ALL"}).status_code == 403
+    first = client.get("/sparql", query_string={"query": QUERY})
+    again = client.get(
+        "/sparql", query_string={"query": QUERY}, headers={"If-None-Match": first.headers["ETag"]}
+    )
+    assert again.status_code == 304
+    assert _front(app).hits == 0
+
+
+def test_a_front_cache_hit_is_logged(built: Settings) -> None:
+    import logging
+
+    from kg.web.http import access_log
+
+    app, _ = _counting_app(built, entries=16)
+    client = app.test_client()
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    access_log.addHandler(handler)
+    try:
+        for _ in range(2):
+            client.get("/sparql", query_string={"query": QUERY}, headers={"Accept": "text/csv"})
+    finally:
+        access_log.removeHandler(handler)
+    assert len(lines) == 2
+    assert lines[0].split(" ms=")[0] == lines[1].split(" ms=")[0] == "GET /sparql 200 rows=12"
+    assert lines[0].split(" query=")[1] == lines[1].split(" query=")[1]
+
+
+def test_no_front_cache_when_caching_is_off(built: Settings) -> None:
+    from kg.web.front_cache import FrontCache
+
+    app, _ = _counting_app(built, entries=0)
+    assert not isinstance(app.wsgi_app, FrontCache)

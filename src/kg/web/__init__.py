@@ -40,4 +40,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(downloads)
     app.register_blueprint(metadata)
     http.install(app)
+    if settings.cache_entries > 0:
+        from kg.web.front_cache import FrontCache
+        from kg.web.protocol import MAX_CACHED_BODY_BYTES
+
+        app.wsgi_app = FrontCache(  # type: ignore[method-assign]
+            app.wsgi_app,
+            lambda: app.extensions["kg_engine"].version,
+            entries=settings.cache_entries,
+            max_body_bytes=MAX_CACHED_BODY_BYTES,
+        )
     return app
