@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 
 import pytest
 from pyshacl import validate
@@ -15,7 +16,9 @@ from tests.conftest import ROOT
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 VOID = Namespace("http://rdfs.org/ns/void#")
 BASE = "https://w3id.org/digikommun/"
-SHAPES = ROOT / "shapes" / "external" / "dcat-ap-se-constraints.ttl"
+EXTERNAL = ROOT / "shapes" / "external"
+SHAPES = EXTERNAL / "dcat-ap-se-constraints.ttl"
+OFFICIAL = EXTERNAL / "dcat-ap-3.0.0-SHACL.jsonld"  # SEMIC's DCAT-AP 3.0.0 shapes, unchanged
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +45,16 @@ def test_the_constraints_catch_a_broken_catalog(catalog: Graph) -> None:
     assert not conforms
     assert "foaf:name" in text or "foaf/0.1/name" in text
     assert "blank node" in text
+
+
+def test_vendored_shapes_match_the_checksums_in_their_readme() -> None:
+    """The files in shapes/external are the ones the README describes, byte for byte."""
+    rows = re.findall(
+        r"^\| `([^`]+)` \|.*\b([0-9a-f]{64})\b", (EXTERNAL / "README.md").read_text(), re.M
+    )
+    assert OFFICIAL.name in dict(rows)
+    for name, digest in rows:
+        assert hashlib.sha256((EXTERNAL / name).read_bytes()).hexdigest() == digest, name
 
 
 def test_catalog_has_no_blank_nodes(catalog: Graph) -> None:
