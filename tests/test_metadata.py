@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
+import socket
+from unittest import mock
 
 import pytest
 from pyshacl import validate
 from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SH
 
 from tests.conftest import ROOT
 
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 VOID = Namespace("http://rdfs.org/ns/void#")
 BASE = "https://w3id.org/digikommun/"
-SHAPES = ROOT / "shapes" / "external" / "dcat-ap-se-constraints.ttl"
+EXTERNAL = ROOT / "shapes" / "external"
+SHAPES = EXTERNAL / "dcat-ap-se-constraints.ttl"
+OFFICIAL = EXTERNAL / "dcat-ap-3.0.0-SHACL.jsonld"  # SEMIC's DCAT-AP 3.0.0 shapes, unchanged
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +47,85 @@ def test_the_constraints_catch_a_broken_catalog(catalog: Graph) -> None:
     assert not conforms
     assert "foaf:name" in text or "foaf/0.1/name" in text
     assert "blank node" in text
+
+
+@pytest.fixture(scope="module")
+def official_shapes() -> Graph:
+    """SEMIC's shapes, parsed with the network cut: their JSON-LD context is inline."""
+
+    def offline(*args, **kwargs):
+        raise AssertionError("parsing the DCAT-AP shapes tried to use the network")
+
+    with (
+        mock.patch.object(socket.socket, "connect", offline),
+        mock.patch.object(socket, "create_connection", offline),
+    ):
+        shapes = Graph().parse(OFFICIAL, format="json-ld")
+    # The whole file, not a fragment: 42 node shapes holding 300 property shapes.
+    assert len(set(shapes.subjects(RDF.type, SH.NodeShape))) == 42
+    assert len(set(shapes.objects(None, SH.property))) == 300
+    return shapes
+
+
+def _results(report: Graph) -> list[tuple[str, str, str]]:
+    return [
+        (
+            str(report.value(r, SH.resultSeverity)),
+            str(report.value(r, SH.focusNode)),
+            str(report.value(r, SH.resultPath)),
+        )
+        for r in report.subjects(RDF.type, SH.ValidationResult)
+    ]
+
+
+def test_vendored_shapes_match_the_checksums_in_their_readme() -> None:
+    """The files in shapes/external are the ones the README describes, byte for byte."""
+    rows = re.findall(
+        r"^\| `([^`]+)` \|.*\b([0-9a-f]{64})\b", (EXTERNAL / "README.md").read_text(), re.M
+    )
+    assert OFFICIAL.name in dict(rows)
+    for name, digest in rows:
+        assert hashlib.sha256((EXTERNAL / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_catalog_conforms_to_the_official_dcat_ap_shapes(
+    catalog: Graph, official_shapes: Graph
+) -> None:
+    conforms, report, text = validate(
+        catalog, shacl_graph=official_shapes, inference="none", allow_warnings=False
+    )
+    assert conforms, text
+    assert _results(report) == []  # no Violations, and no Warnings or Infos either
+
+
+@pytest.mark.parametrize(
+    ("focus", "path", "breaks"),
+    [
+        ("catalog#dataset", DCTERMS.title, "drop"),
+        ("catalog", DCTERMS.publisher, "drop"),
+        ("catalog#dist-default-ttl-sha256", SPDX.checksumValue, "datatype"),
+        ("catalog", DCTERMS.license, "untype"),
+    ],
+)
+def test_the_official_shapes_catch_a_broken_catalog(
+    catalog: Graph, official_shapes: Graph, focus: str, path: URIRef, breaks: str
+) -> None:
+    """Each breakage gives a Violation on that node and path: the check is live."""
+    node = URIRef(BASE + focus)
+    broken = Graph()
+    for triple in catalog:
+        broken.add(triple)
+    values = list(broken.objects(node, path))
+    assert values
+    if breaks == "drop":  # a mandatory property missing (DCAT-AP: minCount 1)
+        broken.remove((node, path, None))
+    elif breaks == "datatype":  # a checksum that is not xsd:hexBinary
+        broken.set((node, path, Literal(str(values[0]))))  # xsd:string
+    else:  # the licence no longer typed dcterms:LicenseDocument (sh:class)
+        broken.remove((values[0], RDF.type, DCTERMS.LicenseDocument))
+    conforms, report, text = validate(broken, shacl_graph=official_shapes, inference="none")
+    assert not conforms
+    assert (str(SH.Violation), str(node), str(path)) in _results(report), text
 
 
 def test_catalog_has_no_blank_nodes(catalog: Graph) -> None:

@@ -4,13 +4,18 @@ Sweden's data portal harvests DCAT-AP-SE in RDF/XML from one stable URL: ``/cata
 (``/catalog`` negotiates; ``/catalog.ttl`` is Turtle). Every node has an IRI — harvesters
 merge records by IRI and a blank node would be a new record at every harvest. The documents
 keep the canonical ``https://w3id.org/digikommun/`` IRIs wherever the server runs.
+
+Every outside IRI the catalog points to (licences, languages, themes, media types, file types,
+URLs) is typed in the catalog itself with the class DCAT-AP gives as the property's range, and
+concepts carry their ``skos:prefLabel``: the official DCAT-AP shapes check ``sh:class`` on these
+nodes and a harvester does not dereference them (``tests/test_metadata.py``).
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
 
 from kg.namespaces import BASE, INFERRED_GRAPH, ONTOLOGY_IRI, VOID
 from kg.web.downloads import download_url, dumps
@@ -31,6 +36,9 @@ SPDX = Namespace("http://spdx.org/rdf/terms#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 
 DCAT_VERSION = URIRef(str(DCAT) + "version")  # DCAT 3; rdflib's DCAT namespace is DCAT 2
+LINGUISTIC = DCTERMS.LinguisticSystem
+MEDIA_OR_EXTENT = DCTERMS.MediaTypeOrExtent
+CHECKSUM_ALG = SPDX.ChecksumAlgorithm
 CATALOG = URIRef(BASE + "catalog")
 DATASET = URIRef(BASE + "catalog#dataset")
 PUBLISHER = URIRef(BASE + "catalog#publisher")
@@ -41,6 +49,15 @@ ENDPOINT = URIRef(BASE + "sparql")
 CC0 = URIRef("http://creativecommons.org/publicdomain/zero/1.0/")
 CC_BY = URIRef("https://creativecommons.org/licenses/by/4.0/")
 PUBLISHER_NAME = "Digitaliseringskommun knowledge graph team"  # dcterms:creator of the ontology
+# No source names the publisher's legal form: the team is neither an authority nor a company and
+# gives the data away under open licences, so the nearest ADMS type is a non-profit (README).
+PUBLISHER_TYPE = ADMS_TYPE.NonProfitOrganisation
+DATA_THEME = URIRef(EU + "data-theme")
+#: EU data themes with their labels in the Publications Office's table (sv as DIGG lists them).
+THEMES = {
+    "GOVE": {"sv": "Regeringen och den offentliga sektorn", "en": "Government and public sector"},
+    "TECH": {"sv": "Vetenskap och teknik", "en": "Science and technology"},
+}
 
 TITLE = {
     "sv": "Sveriges DigitaliseringsKommun som länkade data",
@@ -68,6 +85,12 @@ def _both(g: Graph, node: URIRef, prop: URIRef, texts: dict[str, str]) -> None:
         g.add((node, prop, Literal(text, lang=lang)))
 
 
+def _a(g: Graph, node: URIRef, cls: URIRef) -> URIRef:
+    """Type an outside IRI with the range DCAT-AP gives it, so the graph checks on its own."""
+    g.add((node, RDF.type, cls))
+    return node
+
+
 def _bind(g: Graph) -> Graph:
     for prefix, ns in {
         "dcat": DCAT,
@@ -75,6 +98,7 @@ def _bind(g: Graph) -> Graph:
         "foaf": FOAF,
         "vcard": VCARD,
         "spdx": SPDX,
+        "skos": SKOS,
         "void": VOID,
         "adms": "http://www.w3.org/ns/adms#",
     }.items():
@@ -117,18 +141,21 @@ def catalog_graph() -> Graph:
         },
     )
     g.add((CATALOG, DCTERMS.publisher, PUBLISHER))
-    g.add((CATALOG, DCTERMS.license, CC0))
-    g.add((CATALOG, DCTERMS.language, URIRef(EU + "language/SWE")))
-    g.add((CATALOG, DCTERMS.language, URIRef(EU + "language/ENG")))
-    g.add((CATALOG, FOAF.homepage, URIRef(BASE)))
+    g.add((CATALOG, DCTERMS.license, _a(g, CC0, DCTERMS.LicenseDocument)))
+    _a(g, CC_BY, DCTERMS.LicenseDocument)
+    for lang in ("SWE", "ENG"):
+        g.add((CATALOG, DCTERMS.language, _a(g, URIRef(EU + "language/" + lang), LINGUISTIC)))
+    g.add((CATALOG, FOAF.homepage, _a(g, URIRef(BASE), FOAF.Document)))
     g.add((CATALOG, DCAT.dataset, DATASET))
     g.add((CATALOG, DCAT.service, SERVICE))
 
     g.add((PUBLISHER, RDF.type, FOAF.Agent))
     g.add((PUBLISHER, FOAF.name, Literal(PUBLISHER_NAME, lang="en")))
-    g.add((PUBLISHER, DCTERMS.type, ADMS_TYPE.NonProfitOrganisation))
+    g.add((PUBLISHER, DCTERMS.type, _a(g, PUBLISHER_TYPE, SKOS.Concept)))
+    g.add((PUBLISHER_TYPE, SKOS.prefLabel, Literal("Non-Profit Organisation", lang="en")))
 
     g.add((CONTACT, RDF.type, VCARD.Organization))
+    g.add((CONTACT, RDF.type, VCARD.Kind))  # DCAT-AP's range; no vCard subclass axioms here
     g.add((CONTACT, VCARD.fn, Literal(PUBLISHER_NAME)))
     g.add((CONTACT, VCARD.hasURL, URIRef(BASE)))
 
@@ -138,22 +165,26 @@ def catalog_graph() -> Graph:
     for lang, words in KEYWORDS.items():
         for word in words:
             g.add((DATASET, DCAT.keyword, Literal(word, lang=lang)))
-    g.add((DATASET, DCAT.theme, URIRef(EU + "data-theme/GOVE")))
-    g.add((DATASET, DCAT.theme, URIRef(EU + "data-theme/TECH")))
+    for code, labels in THEMES.items():
+        theme = _a(g, URIRef(f"{DATA_THEME}/{code}"), SKOS.Concept)
+        g.add((DATASET, DCAT.theme, theme))
+        _both(g, theme, SKOS.prefLabel, labels)
+        g.add((theme, SKOS.inScheme, DATA_THEME))
     g.add((DATASET, DCTERMS.publisher, PUBLISHER))
     g.add((DATASET, DCAT.contactPoint, CONTACT))
     g.add((DATASET, DCTERMS.identifier, Literal(BASE)))
     g.add((DATASET, DCTERMS.language, URIRef(EU + "language/SWE")))
-    g.add((DATASET, DCTERMS.accessRights, URIRef(EU + "access-right/PUBLIC")))
+    public = _a(g, URIRef(EU + "access-right/PUBLIC"), DCTERMS.RightsStatement)
+    g.add((DATASET, DCTERMS.accessRights, public))
     g.add((DATASET, DCAT.landingPage, URIRef(BASE)))
-    g.add((DATASET, DCTERMS.spatial, URIRef(EU + "country/SWE")))
+    g.add((DATASET, DCTERMS.spatial, _a(g, URIRef(EU + "country/SWE"), DCTERMS.Location)))
     g.add((DATASET, DCAT_VERSION, Literal(engine().version)))
     first, last = _years()
     g.add((DATASET, DCTERMS.temporal, PERIOD))
     g.add((PERIOD, RDF.type, DCTERMS.PeriodOfTime))
     g.add((PERIOD, DCAT.startDate, Literal(first, datatype=XSD.gYear)))
     g.add((PERIOD, DCAT.endDate, Literal(last, datatype=XSD.gYear)))
-    g.add((DATASET, DCTERMS.conformsTo, URIRef(ONTOLOGY_IRI)))
+    g.add((DATASET, DCTERMS.conformsTo, _a(g, URIRef(ONTOLOGY_IRI), DCTERMS.Standard)))
 
     for dump in dumps():
         dist = URIRef(f"{BASE}catalog#dist-{dump.name.rsplit('-', 1)[-1].replace('.', '-')}")
@@ -169,7 +200,7 @@ def catalog_graph() -> Graph:
         checksum = URIRef(str(dist) + "-sha256")
         g.add((dist, SPDX.checksum, checksum))
         g.add((checksum, RDF.type, SPDX.Checksum))
-        g.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
+        g.add((checksum, SPDX.algorithm, _a(g, SPDX.checksumAlgorithm_sha256, CHECKSUM_ALG)))
         g.add((checksum, SPDX.checksumValue, Literal(dump.sha256, datatype=XSD.hexBinary)))
     _distribution(
         g,
@@ -191,7 +222,7 @@ def catalog_graph() -> Graph:
     sparql_dist = URIRef(BASE + "catalog#dist-sparql")
     g.add((DATASET, DCAT.distribution, sparql_dist))
     g.add((sparql_dist, RDF.type, DCAT.Distribution))
-    g.add((sparql_dist, DCAT.accessURL, ENDPOINT))
+    g.add((sparql_dist, DCAT.accessURL, _a(g, ENDPOINT, RDFS.Resource)))
     g.add((sparql_dist, DCAT.accessService, SERVICE))
     g.add((sparql_dist, DCTERMS.license, CC_BY))
     _both(g, sparql_dist, DCTERMS.title, {"sv": "SPARQL-ändpunkt", "en": "SPARQL endpoint"})
@@ -209,7 +240,8 @@ def catalog_graph() -> Graph:
     g.add((SERVICE, DCAT.endpointURL, ENDPOINT))
     g.add((SERVICE, DCAT.endpointDescription, ENDPOINT))  # the Service Description is there
     g.add((SERVICE, DCAT.servesDataset, DATASET))
-    g.add((SERVICE, DCTERMS.conformsTo, URIRef("https://www.w3.org/TR/sparql11-protocol/")))
+    protocol = _a(g, URIRef("https://www.w3.org/TR/sparql11-protocol/"), DCTERMS.Standard)
+    g.add((SERVICE, DCTERMS.conformsTo, protocol))
     g.add((SERVICE, DCTERMS.license, CC_BY))
     g.add((SERVICE, DCTERMS.publisher, PUBLISHER))
     return g
@@ -220,10 +252,11 @@ def _distribution(
 ) -> None:
     g.add((DATASET, DCAT.distribution, dist))
     g.add((dist, RDF.type, DCAT.Distribution))
-    g.add((dist, DCAT.accessURL, URIRef(url)))
+    g.add((dist, DCAT.accessURL, _a(g, URIRef(url), RDFS.Resource)))
     g.add((dist, DCAT.downloadURL, URIRef(url)))
-    g.add((dist, DCAT.mediaType, URIRef("https://www.iana.org/assignments/media-types/" + media)))
-    g.add((dist, DCTERMS.format, URIRef(EU + "file-type/" + file_type)))
+    iana = URIRef("https://www.iana.org/assignments/media-types/" + media)
+    g.add((dist, DCAT.mediaType, _a(g, iana, DCTERMS.MediaType)))
+    g.add((dist, DCTERMS.format, _a(g, URIRef(EU + "file-type/" + file_type), MEDIA_OR_EXTENT)))
     g.add((dist, DCTERMS.license, CC_BY))
     _both(g, dist, DCTERMS.title, title)
 
