@@ -53,8 +53,8 @@ serve: $(ARTIFACT) $(YASGUI) ## set up, build when needed, and serve on KG_HOST:
 	$(BIN)/kg serve
 
 lint: $(STAMP) ## ruff over the code
-	$(BIN)/ruff check src tests server.py
-	$(BIN)/ruff format --check src tests server.py
+	$(BIN)/ruff check src tests bench server.py
+	$(BIN)/ruff format --check src tests bench server.py
 
 lint-ontology: $(STAMP) ## check the ontology, shapes and data against the house rules (kg lint)
 	$(BIN)/kg lint

@@ -39,17 +39,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def query_mix() -> list[str]:
-    """Every query that both servers answer as SPARQL JSON (SELECT and ASK). Our prefixes are
-    declared in each text, so both servers receive the same bytes."""
+JSON = "application/sparql-results+json"
+TURTLE = "text/turtle"
+
+
+def query_mix() -> list[tuple[str, str]]:
+    """Every example query and bench query, with the media type to ask for: SPARQL JSON for
+    SELECT and ASK, Turtle for CONSTRUCT and DESCRIBE. Our prefixes are declared in each text,
+    so both servers receive the same bytes."""
+    from kg.web.lexer import shape
+
     prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
-    texts = []
+    mix = []
     for path in sorted(ROOT.glob("queries/*.rq")) + sorted(ROOT.glob("bench/queries/*.rq")):
         text = path.read_text(encoding="utf-8")
-        if "CONSTRUCT" in text.upper().split("WHERE")[0]:
-            continue  # the /sparql of this branch answers SELECT and ASK only (406 otherwise)
-        texts.append(prologue + text)
-    return texts
+        graph = shape(text).form in ("CONSTRUCT", "DESCRIBE")
+        mix.append((prologue + text, TURTLE if graph else JSON))
+    return mix
 
 
 def wait_until_up(port: int, path: str, process: subprocess.Popen, seconds: float = 60) -> float:
@@ -111,8 +117,11 @@ def start_oxigraph(build_dir: Path, workdir: Path) -> tuple[subprocess.Popen, in
     port = free_port()
     started = time.monotonic()
     process = subprocess.Popen(
-        [str(BIN / "oxigraph"), "serve-read-only", "--location", str(location)]
-        + ["--bind", f"127.0.0.1:{port}"],
+        [
+            str(BIN / "oxigraph"),
+            "serve-read-only",
+            *("--location", str(location), "--bind", f"127.0.0.1:{port}"),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -120,24 +129,24 @@ def start_oxigraph(build_dir: Path, workdir: Path) -> tuple[subprocess.Popen, in
     return process, port, time.monotonic() - started
 
 
-def run_load(port: int, path: str, queries: list[str], clients: int, seconds: float):
+def run_load(port: int, path: str, queries: list[tuple[str, str]], clients: int, seconds: float):
     """``clients`` threads, each with one keep-alive connection, cycling through the mix."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
     stop = time.monotonic() + seconds
-    urls = [f"{path}?{urllib.parse.urlencode({'query': q})}" for q in queries]
+    urls = [(f"{path}?{urllib.parse.urlencode({'query': q})}", accept) for q, accept in queries]
 
     def client(offset: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine: list[float] = []
         i = offset
         while time.monotonic() < stop:
-            url = urls[i % len(urls)]
+            url, accept = urls[i % len(urls)]
             i += 1
             t0 = time.perf_counter()
             try:
-                conn.request("GET", url, headers={"Accept": "application/sparql-results+json"})
+                conn.request("GET", url, headers={"Accept": accept})
                 response = conn.getresponse()
                 response.read()
                 ok = response.status == 200
@@ -191,7 +200,8 @@ def main() -> int:
         platform.processor(),
     )
     print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}")
-    print(f"build: {args.build_dir} ({sum(1 for _ in open(args.build_dir / 'kg.nq'))} quads)")
+    with (args.build_dir / "kg.nq").open("rb") as quads:
+        print(f"build: {args.build_dir} ({sum(1 for _ in quads)} quads)")
     print(f"mix: {len(queries)} queries; {args.rounds} rounds × {args.seconds} s per server\n")
 
     with tempfile.TemporaryDirectory() as tmp:
