@@ -76,3 +76,53 @@ def test_any_text_gives_a_shape(text: str) -> None:
     found = shape(text)
     assert found.depth >= 0
     assert found.operation in ("query", "update")
+
+
+PROLOGUE_PIECES = st.sampled_from(
+    [
+        "PREFIX ex: <http://example.org/>",
+        "prefix : <urn:x>",
+        "BASE <http://b/>",
+        "# a comment",
+        "PREFIX a.b-c: <urn:a>",
+        "\n",
+        "  ",
+        "PREFIX e:<x>",
+        "PREFIXES: <x>",
+    ]
+)
+REST = st.sampled_from(
+    [
+        "SELECT * { ?s ?p ?o }",
+        "INSERT DATA { <a> <b> <c> }",
+        "ASK { FILTER((1)) }",
+        "{",
+        "}",
+        "SERVICE",
+        '"PREFIX"',
+        "<urn:(>",
+        "ex:delete",
+        "prefix",
+        "( [",
+        "# ((",
+        "'",
+        '"""',
+    ]
+)
+
+
+@given(st.lists(PROLOGUE_PIECES, max_size=8), st.lists(REST, max_size=8))
+def test_skipping_the_prologue_changes_nothing_the_checks_read(prologue, rest) -> None:
+    from kg.web.lexer import walk
+
+    text = " ".join(prologue) + "\n" + " ".join(rest)
+    fast, slow = shape(text), walk(text)
+    assert fast.depth == slow.depth
+    declarations = len(slow.words) - len(fast.words)  # the PREFIX and BASE words skipped
+    assert set(slow.words[:declarations]) <= {"PREFIX", "BASE"}
+    assert fast.words == slow.words[declarations:]
+    assert (fast.operation, fast.form, fast.mentions_service) == (
+        slow.operation,
+        slow.form,
+        slow.mentions_service,
+    )

@@ -14,7 +14,10 @@ from kg.store import open_engine
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
+    from kg.web.querystring import FastArgsRequest
+
     app = Flask(__name__)
+    app.request_class = FastArgsRequest
     app.config["KG_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["kg_engine"] = open_engine(settings)

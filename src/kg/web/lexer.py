@@ -45,6 +45,19 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
+#: The prologue (``PREFIX``/``BASE`` declarations, comments, white space) holds no bracket and no
+#: word but PREFIX and BASE, so it is skipped in one match before the walk: a client's query
+#: usually starts with one prologue line per vocabulary.
+_PROLOGUE = re.compile(
+    r"""
+    (?: \s+
+      | \#[^\n\r]*
+      | (?i:PREFIX) \s* (?:[^\W\d_][\w.\-\u00b7]*)?: \s* <[^<>"{}|^`\\\x00-\x20]*>
+      | (?i:BASE) \s* <[^<>"{}|^`\\\x00-\x20]*>
+    )*
+    """,
+    re.VERBOSE,
+)
 _OPEN = "({["
 _CLOSE = ")}]"
 
@@ -93,9 +106,14 @@ class Shape:
 def shape(text: str) -> Shape:
     """Walk ``text`` once; never fails, whatever the input. Apply :func:`unescape_codepoints`
     first where the text comes from a client."""
+    return walk(text, _PROLOGUE.match(text).end())  # type: ignore[union-attr]
+
+
+def walk(text: str, start: int = 0) -> Shape:
+    """:func:`shape` from ``start`` on, token by token (``shape`` skips the prologue first)."""
     words: list[str] = []
     depth = deepest = 0
-    for word, other in _TOKEN.findall(text):
+    for word, other in _TOKEN.findall(text, start):
         if word:
             words.append(word.upper())
         elif other and other in _OPEN:
