@@ -132,3 +132,54 @@ def test_no_front_cache_when_caching_is_off(built: Settings) -> None:
 
     app, _ = _counting_app(built, entries=0)
     assert not isinstance(app.wsgi_app, FrontCache)
+
+
+def _tiny_app(headers: list[tuple[str, str]]):
+    calls: list[str] = []
+
+    def app(environ, start_response):
+        calls.append(environ["QUERY_STRING"])
+        start_response("200 OK", [("Content-Type", "text/plain"), *headers])
+        return [b"answer"]
+
+    return app, calls
+
+
+def _get(front, query: str = "query=x") -> bytes:
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/sparql", "QUERY_STRING": query}
+    return b"".join(front(environ, lambda status, headers, exc_info=None: None))
+
+
+def test_answers_that_vary_by_headers_outside_the_key_are_not_kept() -> None:
+    from kg.web.front_cache import FrontCache
+
+    for vary, kept in (("Accept, Accept-Encoding", True), ("Accept-Language", False), ("*", False)):
+        app, calls = _tiny_app([("ETag", '"1"'), ("Vary", vary)])
+        front = FrontCache(app, lambda: "v1", entries=4, max_body_bytes=100)
+        assert _get(front) == _get(front) == b"answer"
+        assert len(calls) == (1 if kept else 2), vary
+
+
+def test_answers_without_an_etag_or_too_large_are_not_kept() -> None:
+    from kg.web.front_cache import FrontCache
+
+    app, calls = _tiny_app([])
+    front = FrontCache(app, lambda: "v1", entries=4, max_body_bytes=100)
+    _get(front), _get(front)
+    assert len(calls) == 2
+    app, calls = _tiny_app([("ETag", '"1"')])
+    front = FrontCache(app, lambda: "v1", entries=4, max_body_bytes=3)  # "answer" is 6 bytes
+    _get(front), _get(front)
+    assert len(calls) == 2
+
+
+def test_a_new_dataset_version_is_never_answered_from_the_old_one() -> None:
+    from kg.web.front_cache import FrontCache
+
+    version = ["v1"]
+    app, calls = _tiny_app([("ETag", '"1"')])
+    front = FrontCache(app, lambda: version[0], entries=4, max_body_bytes=100)
+    _get(front), _get(front)
+    version[0] = "v2"
+    _get(front)
+    assert len(calls) == 2

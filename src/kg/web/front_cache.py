@@ -11,8 +11,9 @@ The key is everything the answer depends on: the dataset version, the path and r
 string, the headers named in ``Vary`` (``Accept``, ``Accept-Encoding``), and the host and
 scheme (relative IRIs in a query resolve against the endpoint's URL). Only complete ``200``
 answers that carry an ``ETag`` are kept (the application sets one exactly on the GET answers
-that depend on nothing else), and only up to ``max_body_bytes``. Conditional requests
-(``If-None-Match``) go through to the application, which answers them with a 304.
+that depend on nothing else), whose ``Vary`` names no header outside the key (a page that
+varies by ``Accept-Language`` is never kept), and only up to ``max_body_bytes``. Conditional
+requests (``If-None-Match``) go through to the application, which answers them with a 304.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from kg.store.cache import ResultCache
 from kg.web.http import QUERY_HASH_KEY, ROWS_KEY, log_access
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+#: The request headers that are part of the key; an answer that varies by others is not kept.
+KEYED_HEADERS = frozenset({"accept", "accept-encoding", "host"})
 
 
 @dataclass(frozen=True)
@@ -108,9 +111,11 @@ class FrontCache:
                 close()
         status, headers = captured
         names = {name.lower(): value for name, value in headers}
+        vary = {field.strip().lower() for field in names.get("vary", "").split(",")} - {""}
         if (
             status.startswith("200 ")
             and "etag" in names
+            and vary <= KEYED_HEADERS
             and "set-cookie" not in names
             and len(body) <= self._max_body_bytes
         ):
