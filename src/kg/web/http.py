@@ -32,11 +32,27 @@ _HEADER_NAMES = re.compile(r"^[A-Za-z0-9\-, ]*$")
 access_log = logging.getLogger("kg.access")
 
 
+CORS_HEADERS = (
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Expose-Headers", "ETag, Content-Encoding, Vary, KG-Truncated"),
+)
+
+
+def replace_headers(response: Response, pairs: list[tuple[str, str]] | tuple) -> Response:
+    """Set several headers at once, replacing any of the same names: one pass over the
+    headers instead of one per name, as werkzeug's item assignment does."""
+    headers = response.headers
+    names = {name.lower() for name, _ in pairs}
+    if any(name.lower() in names for name in headers.keys()):  # noqa: SIM118 - a list
+        for name, _ in pairs:
+            headers.pop(name, None)
+    headers.extend(pairs)
+    return response
+
+
 def add_cors(response: Response) -> Response:
     """Open for reading from any origin, without credentials (so ``*`` is allowed)."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = "ETag, Content-Encoding, Vary, KG-Truncated"
-    return response
+    return replace_headers(response, CORS_HEADERS)
 
 
 def preflight() -> Response:
@@ -82,19 +98,18 @@ def not_modified(etag: str) -> Response:
 
 def finish(response: Response, etag: str | None, *, compress: bool) -> Response:
     """Add caching, Vary and CORS headers, and gzip the body when worth it and allowed."""
-    response.headers["Vary"] = VARY
+    pairs = [("Vary", VARY), *CORS_HEADERS]
     if etag:
-        response.headers["ETag"] = etag
-        response.headers["Cache-Control"] = CACHE_CONTROL
+        pairs += [("ETag", etag), ("Cache-Control", CACHE_CONTROL)]
     else:
-        response.headers["Cache-Control"] = "no-store"
+        pairs.append(("Cache-Control", "no-store"))
     if compress and response.status_code == 200:
         body = response.get_data()
         if len(body) >= GZIP_MIN_BYTES:
             # mtime=0: the same answer compresses to the same bytes, as the ETag promises.
             response.set_data(gzip.compress(body, compresslevel=6, mtime=0))
-            response.headers["Content-Encoding"] = "gzip"
-    return add_cors(response)
+            pairs.append(("Content-Encoding", "gzip"))
+    return replace_headers(response, pairs)
 
 
 def query_hash(text: str) -> str:

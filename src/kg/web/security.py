@@ -41,12 +41,18 @@ def plain(status: int, reason: str, headers: dict[str, str] | None = None) -> Re
 
 
 def add_security_headers(response: Response) -> Response:
-    """Set the headers a blueprint did not set itself (a page may tighten its own CSP)."""
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    response.headers.pop("Access-Control-Allow-Credentials", None)
-    if response.headers.get("Access-Control-Allow-Origin") not in (None, "*"):
-        response.headers["Access-Control-Allow-Origin"] = "*"
+    """Set the headers a blueprint did not set itself (a page may tighten its own CSP).
+
+    One pass over the headers, then one ``extend``: werkzeug's ``setdefault`` scans (and
+    lower-cases) every header per call, which cost more than the query on a small answer.
+    """
+    headers = response.headers
+    present = {name.lower() for name in headers.keys()}  # noqa: SIM118 - Headers is a list
+    headers.extend([(n, v) for n, v in SECURITY_HEADERS.items() if n.lower() not in present])
+    if "access-control-allow-credentials" in present:
+        headers.pop("Access-Control-Allow-Credentials", None)
+    if "access-control-allow-origin" in present and headers["Access-Control-Allow-Origin"] != "*":
+        headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
