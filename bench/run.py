@@ -3,7 +3,9 @@
 Both serve the same build on free local ports; the same query mix (every example query plus
 bench/queries/*.rq) is sent by 1 and by 8 concurrent keep-alive clients, alternating between
 the two servers in short rounds so that machine noise falls on both alike. Prints throughput,
-p50 and p99 for both and their ratios, plus the cold start. Not a test: numbers, not verdicts.
+p50 and p99 for both and their ratios, the CPU each server spent per request (the whole process
+tree, from /proc: a figure the shared machine blurs less than throughput), and the cold start.
+Not a test: numbers, not verdicts.
 
     .venv/bin/python bench/run.py --build-dir build [--rounds 3 --seconds 5]
 """
@@ -171,10 +173,34 @@ def run_load(port: int, path: str, queries: list[tuple[str, str]], clients: int,
     return latencies, elapsed, errors[0]
 
 
-def summarise(latencies: list[float], elapsed: float) -> dict[str, float]:
+def tree_cpu_seconds(root: int) -> float:
+    """User + system CPU of a process and all its descendants (Linux ``/proc``): the server's
+    cost per request, which machine noise and the load generator's own share do not blur."""
+    children: dict[int, list[int]] = {}
+    cpu: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    total, stack = 0.0, [root]
+    while stack:
+        pid = stack.pop()
+        total += cpu.get(pid, 0.0)
+        stack += children.get(pid, [])
+    return total
+
+
+def summarise(latencies: list[float], elapsed: float, cpu: float) -> dict[str, float]:
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else float("nan")
     return {
+        "cpu_us": cpu / len(ordered) * 1e6 if ordered else float("nan"),
         "rps": len(ordered) / elapsed if elapsed else 0.0,
         "p50": statistics.median(ordered) * 1000 if ordered else float("nan"),
         "p99": p99 * 1000,
@@ -216,32 +242,38 @@ def main() -> int:
             )
             print(
                 "| mode | clients | ours req/s | oxigraph req/s | ratio | ours p50 ms | "
-                "oxi p50 ms | ours p99 ms | oxi p99 ms | p99 ratio | errors |"
+                "oxi p50 ms | ours p99 ms | oxi p99 ms | p99 ratio | ours CPU µs/req | "
+                "oxi CPU µs/req | errors |"
             )
-            print("|---|---|---|---|---|---|---|---|---|---|---|")
-            for label, (_, port, _) in servers.items():
+            print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+            for label, (process, port, _) in servers.items():
                 for clients in args.clients:
                     run_load(port, "/sparql", queries, clients, 1.0)  # warm-up
                     run_load(oxi_port, "/query", queries, clients, 1.0)
                     ours: list[float] = []
                     theirs: list[float] = []
-                    t_ours = t_theirs = 0.0
+                    t_ours = t_theirs = cpu_ours = cpu_theirs = 0.0
                     errors = 0
                     for _ in range(args.rounds):  # interleaved: noise is shared
+                        before = tree_cpu_seconds(process.pid)
                         lat, el, err = run_load(port, "/sparql", queries, clients, args.seconds)
+                        cpu_ours += tree_cpu_seconds(process.pid) - before
                         ours += lat
                         t_ours += el
                         errors += err
+                        before = tree_cpu_seconds(oxi.pid)
                         lat, el, err = run_load(oxi_port, "/query", queries, clients, args.seconds)
+                        cpu_theirs += tree_cpu_seconds(oxi.pid) - before
                         theirs += lat
                         t_theirs += el
                         errors += err
-                    a, b = summarise(ours, t_ours), summarise(theirs, t_theirs)
+                    a = summarise(ours, t_ours, cpu_ours)
+                    b = summarise(theirs, t_theirs, cpu_theirs)
                     print(
                         f"| {label} | {clients} | {a['rps']:.0f} | {b['rps']:.0f} | "
                         f"{a['rps'] / b['rps']:.2f}× | {a['p50']:.1f} | {b['p50']:.1f} | "
                         f"{a['p99']:.1f} | {b['p99']:.1f} | {a['p99'] / b['p99']:.2f}× | "
-                        f"{errors} |",
+                        f"{a['cpu_us']:.0f} | {b['cpu_us']:.0f} | {errors} |",
                         flush=True,
                     )
         finally:
