@@ -127,10 +127,10 @@ ROWS_KEY = "kg.rows"
 QUERY_HASH_KEY = "kg.query_hash"
 
 
-def note_query(query_hash_: str | None = None, rows: int | None = None) -> None:
-    """Record the query's hash and row count of this request for the access log."""
-    if query_hash_ is not None:
-        request.environ[QUERY_HASH_KEY] = query_hash_
+def note_query(*, fingerprint: str | None = None, rows: int | None = None) -> None:
+    """Record the query's fingerprint (:func:`query_hash`) and row count for the access log."""
+    if fingerprint is not None:
+        request.environ[QUERY_HASH_KEY] = fingerprint
     if rows is not None:
         request.environ[ROWS_KEY] = rows
 

@@ -221,7 +221,7 @@ def _run_query(text: str, found: Shape, req: QueryRequest, media_type: str) -> A
 def _answer_query(req: QueryRequest) -> Response:
     text = req.query or ""
     query_hash = http.query_hash(text)
-    http.note_query(query_hash)
+    http.note_query(fingerprint=query_hash)
     if not text.strip():
         raise ProtocolError(400, "The 'query' parameter is empty.")
     found = _check(text)
@@ -270,7 +270,7 @@ def _answer_query(req: QueryRequest) -> Response:
     if body is None:  # the lexer guessed the form wrong (cannot happen for valid text)
         fmt = _choose(formats_for(answer.kind), req.formats)
         body = serialise(answer.result, fmt.media_type).encode("utf-8")  # type: ignore[arg-type]
-    if len(body) <= MAX_CACHED_BODY_BYTES:
+    elif len(body) <= MAX_CACHED_BODY_BYTES:  # keyed by the format the lexer's guess chose
         bodies.put(key, (body, answer.rows, answer.truncated))
     return _query_response(body, fmt, answer.truncated, etag, compress)
 
