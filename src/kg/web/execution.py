@@ -63,7 +63,6 @@ PREEMPT_WAIT_SECONDS = 1.0
 @dataclass(frozen=True)
 class _Job:
     text: str
-    via_url: bool
     default_graphs: list[str] | None
     named_graphs: list[str] | None
     max_rows: int | None
@@ -223,7 +222,6 @@ class QueryPool:
             )
         job = _Job(
             text,
-            via_url,
             None if default_graphs is None else list(default_graphs),
             None if named_graphs is None else list(named_graphs),
             max_rows,
