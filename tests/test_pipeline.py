@@ -44,11 +44,11 @@ def test_failed_build_keeps_the_last_good_artifact(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "project")
     out = tmp_path / "build"
     build(root, out)
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}  # with the store
     (root / "data" / "ttl" / "broken.ttl").write_text("this is not turtle", encoding="utf-8")
     with pytest.raises(InputSyntaxError):
         build(root, out)
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
 def test_violation_stops_the_build_and_writes_nothing(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
-"""Every engine gives the same answers: memory (pyoxigraph), rdflib, and remote (a real Oxigraph
-server loaded with the same build). Runs every query in queries/*.rq and bench/queries/*.rq."""
+"""Every engine gives the same answers: memory (pyoxigraph), disk (pyoxigraph over the store
+``kg build`` writes), rdflib, and remote (a real Oxigraph server loaded with the same build).
+Runs every query in queries/*.rq and bench/queries/*.rq."""
 
 from __future__ import annotations
 
@@ -30,10 +31,12 @@ def engines(built: Settings, tmp_path_factory: pytest.TempPathFactory):
     """The three engines over one build; the server is started once for the module (slow)."""
     bare = dataclasses.replace(built, cache_entries=0)
     memory = open_engine(bare)
+    disk = open_engine(dataclasses.replace(bare, memory_max_quads=0))
+    assert memory.path is None and disk.path is not None
     rdflib_engine = open_engine(dataclasses.replace(bare, store="rdflib"))
     with oxigraph_server(tmp_path_factory.mktemp("oxigraph"), built.artifact) as base:
         remote = open_engine(dataclasses.replace(bare, store=f"sparql+{base}/query"))
-        yield {"memory": memory, "rdflib": rdflib_engine, "remote": remote}
+        yield {"memory": memory, "disk": disk, "rdflib": rdflib_engine, "remote": remote}
 
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -70,7 +73,7 @@ def normalise(result: object, loose: bool = False) -> object:
 
 
 def agree(engines: dict, run) -> None:
-    """memory and remote (both Oxigraph) agree exactly; rdflib agrees up to ``loose``."""
+    """memory, disk and remote (all Oxigraph) agree exactly; rdflib agrees up to ``loose``."""
     answers = {name: run(engine) for name, engine in engines.items()}
     reference = normalise(answers["memory"])
     if isinstance(reference, Graph):
@@ -79,6 +82,7 @@ def agree(engines: dict, run) -> None:
         return
     assert reference not in ((), ([], [])), "a parity query should return something"
     assert normalise(answers["remote"]) == reference
+    assert normalise(answers["disk"]) == reference
     assert normalise(answers["rdflib"], loose=True) == normalise(answers["memory"], loose=True)
 
 

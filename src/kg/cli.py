@@ -27,7 +27,14 @@ EPILOG = """exit codes:
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     from kg.pipeline.build import build
 
-    result = build(settings.root, settings.build_dir, force=args.force, reasoner=settings.reasoner)
+    timings = (lambda line: print(line, file=sys.stderr, flush=True)) if args.timings else None
+    result = build(
+        settings.root,
+        settings.build_dir,
+        force=args.force,
+        reasoner=settings.reasoner,
+        timings=timings,
+    )
     if result.skipped:
         print(f"build {result.version} is up to date ({result.artifact})")
         return 0
@@ -223,6 +230,11 @@ def parser() -> argparse.ArgumentParser:
         )
         if name == "build":
             sub.add_argument("--force", action="store_true", help="rebuild even if up to date")
+            sub.add_argument(
+                "--timings",
+                action="store_true",
+                help="print each phase's seconds and peak memory to stderr",
+            )
         if name == "validate":
             sub.add_argument("--format", choices=("text", "json"), default="text")
             sub.add_argument("--strict", action="store_true", help="warnings also fail (exit 1)")

@@ -57,6 +57,9 @@ class Settings:
     cache_entries: int = 1024
     #: OWL 2 RL reasoner of ``kg build``: ``owlrl`` (the reference) or ``fast`` (materialise.py).
     reasoner: str = "owlrl"
+    #: Artifacts of up to this many quads are loaded into memory (fastest queries); larger ones
+    #: are served from the on-disk store ``kg build`` writes beside them (opens in milliseconds).
+    memory_max_quads: int = 200000
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

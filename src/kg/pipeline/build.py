@@ -9,22 +9,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
+import shutil
 import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import version
+from itertools import islice
 from pathlib import Path
 
-from rdflib import Dataset, Graph, Literal, URIRef
+import pyoxigraph as ox
+from rdflib import Graph, Literal, URIRef
 from rdflib.plugins.serializers.nt import _quoteLiteral
 
 from kg.namespaces import INFERRED_GRAPH
 from kg.pipeline.errors import NonConformingDataError
-from kg.pipeline.load import discover, load_dataset, load_shapes
+from kg.pipeline.load import Triple, discover, load_shapes, load_union
 from kg.pipeline.locate import Locator
+from kg.pipeline.materialise import materialise_store
 from kg.pipeline.quotes import check_quotes
 from kg.pipeline.reason import reason
-from kg.pipeline.validate import ValidationReport, union_graph, validate
+from kg.pipeline.validate import ValidationReport, validate
+from kg.store.base import STORE_PREFIX, store_dir_name
 
 ARTIFACT_NAME = "kg.nq"
 MANIFEST_NAME = "manifest.json"
@@ -56,57 +61,122 @@ def is_up_to_date(root: Path, build_dir: Path) -> bool:
     if not manifest.is_file() or not (build_dir / ARTIFACT_NAME).is_file():
         return False
     try:
-        recorded = json.loads(manifest.read_text(encoding="utf-8")).get("version")
-    except (OSError, ValueError):
+        recorded = json.loads(manifest.read_text(encoding="utf-8"))
+        store = build_dir / store_dir_name(recorded)
+    except (OSError, ValueError, KeyError):
         return False
-    return recorded == input_version(root)[0]
+    return store.is_dir() and recorded.get("version") == input_version(root)[0]
 
 
-def check(root: Path) -> tuple[Dataset, Graph, ValidationReport]:
-    """Load and validate without writing anything: the core of ``kg validate``."""
+def check(root: Path) -> tuple[dict[str, set[str]], Graph, ValidationReport]:
+    """Load and validate without writing anything: the core of ``kg validate``. Returns each
+    input graph's N-Quads lines under its name, the union of all inputs, and the report."""
+    checked = _check(root)
+    return checked.lines, checked.union, checked.report
+
+
+@dataclass
+class _Checked:
+    #: Each input's graph as the set of its N-Quads lines, under the graph's name.
+    lines: dict[str, set[str]]
+    union: Graph
+    #: Every asserted triple once, in pyoxigraph: SPARQL targets and the fast reasoner use it.
+    store: ox.Store
+    report: ValidationReport
+
+
+def _check(root: Path, phase: Callable[[str], None] = lambda name: None) -> _Checked:
     files = discover(root)
-    dataset = load_dataset(files)
-    union = union_graph(dataset)
-    report = validate(union, load_shapes(root), Locator(files))
-    return dataset, union, report
+    union, graphs = load_union(files)
+    phase("load (rdflib)")
+    lines = {str(name): _nquads(graphs.pop(name), name) for name in list(graphs)}
+    phase("N-Quads lines")
+    store = ox.Store()
+    for graph in lines.values():  # graph by graph: never all of N-Triples in memory at once
+        store.bulk_load(
+            _without_graph_names("".join(graph).encode("utf-8")), format=ox.RdfFormat.N_TRIPLES
+        )
+    phase("working store (pyoxigraph)")
+    report = validate(union, load_shapes(root), Locator(files), store=store)
+    phase("validate (pyshacl)")
+    return _Checked(lines, union, store, report)
 
 
-def build(root: Path, build_dir: Path, force: bool = False, reasoner: str = "owlrl") -> BuildResult:
+def _phases(report: Callable[[str], None] | None) -> Callable[[str], None]:
+    """A callback that reports each phase's seconds and the peak resident memory so far."""
+    if report is None:
+        return lambda name: None
+    import resource
+    import time
+
+    last = [time.monotonic()]
+
+    def phase(name: str) -> None:
+        now = time.monotonic()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+        report(f"{name}: {now - last[0]:.1f} s (RSS {_rss_mib()}, peak so far {peak:.0f} MiB)")
+        last[0] = now
+
+    return phase
+
+
+def _rss_mib() -> str:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:  # noqa: PTH123
+            kib = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    except (OSError, StopIteration):
+        return "?"
+    return f"{kib // 1024} MiB"
+
+
+def build(
+    root: Path,
+    build_dir: Path,
+    force: bool = False,
+    reasoner: str = "owlrl",
+    timings: Callable[[str], None] | None = None,
+) -> BuildResult:
     """``reasoner`` is ``owlrl`` (the reference) or ``fast`` (kg.pipeline.materialise): both
-    give the same inferred graph on our ontology, so the artifact does not depend on it."""
+    give the same inferred graph on our ontology, so the artifact does not depend on it.
+    ``timings``, when given, receives one line per phase (seconds, peak memory)."""
+    phase = _phases(timings)
     version_id, hashes = input_version(root)
     if not force and is_up_to_date(root, build_dir):
         manifest = json.loads((build_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
         return BuildResult(
             version_id, build_dir / ARTIFACT_NAME, manifest, ValidationReport(()), skipped=True
         )
-    dataset, union, report = check(root)
+    checked = _check(root, phase)
+    report = checked.report
     if not report.conforms:
         raise NonConformingDataError(
             f"{len(report.violations)} SHACL violation(s); nothing was written:\n  "
             + "\n  ".join(str(p) for p in report.violations)
         )
-    quote_problems = check_quotes(union, root)
+    quote_problems = check_quotes(checked.union, root)
     if quote_problems:
         raise NonConformingDataError(
             f"{len(quote_problems)} quote(s) do not match their source text; nothing was written:"
             "\n  " + "\n  ".join(str(p) for p in quote_problems)
         )
+    phase("quotes")
+    lines = checked.lines
     if reasoner == "fast":
-        from kg.pipeline.materialise import materialise
-
-        inferred = materialise(union)
+        del checked.union  # the largest thing held; the fast reasoner works on the store
+        inferred: Iterable[Triple] = materialise_store(checked.store)
     else:
-        inferred = reason(union)
-    target = dataset.graph(URIRef(INFERRED_GRAPH))
-    for triple in inferred:
-        target.add(triple)
-    lines = serialise_nquads(dataset)
-    counts = graph_counts(dataset)
+        inferred = reason(checked.union)
+    lines[str(INFERRED_GRAPH)] = _nquads(inferred, URIRef(INFERRED_GRAPH))
+    phase(f"reason ({reasoner})")
+    del checked
+    counts = {name: len(lines[name]) for name in sorted(lines) if lines[name]}
+    ordered = sorted(line for graph in lines.values() for line in graph)
+    del lines
+    phase("sort")
     manifest = {
         "version": version_id,
         "artifact": ARTIFACT_NAME,
-        "artifact_sha256": hashlib.sha256("".join(lines).encode()).hexdigest(),
+        "artifact_sha256": _sha256_of_lines(ordered),
         "inputs": hashes,
         "graphs": counts,
         "triples": {
@@ -120,26 +190,20 @@ def build(root: Path, build_dir: Path, force: bool = False, reasoner: str = "owl
         },
         "tools": {name: version(name) for name in TOOLS},
     }
-    write_atomically(
-        build_dir,
-        {
-            ARTIFACT_NAME: "".join(lines),
-            MANIFEST_NAME: json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False)
-            + "\n",
-        },
-    )
+    write_build(build_dir, ordered, manifest, phase)
+    phase("write")
     return BuildResult(version_id, build_dir / ARTIFACT_NAME, manifest, report)
 
 
-def serialise_nquads(dataset: Dataset) -> list[str]:
-    """N-Quads, one line per quad, sorted so that the bytes depend only on the content."""
-    lines = []
-    for context in dataset.graphs():
-        name = context.identifier.n3()
-        for s, p, o in context:
-            lines.append(f"{s.n3()} {p.n3()} {_literal_nt(o)} {name} .\n")
-    lines.sort()
-    return lines
+def _nquads(triples: Iterable[Triple], graph: URIRef) -> set[str]:
+    """N-Quads lines of one graph, each triple once."""
+    name = graph.n3()
+    return {f"{_triple_nt(triple)} {name} .\n" for triple in triples}
+
+
+def _triple_nt(triple: Triple) -> str:
+    s, p, o = triple
+    return f"{s.n3()} {p.n3()} {_literal_nt(o)}"
 
 
 def _literal_nt(term: object) -> str:
@@ -149,26 +213,87 @@ def _literal_nt(term: object) -> str:
     return term.n3()  # type: ignore[attr-defined]
 
 
-def graph_counts(dataset: Dataset) -> dict[str, int]:
-    return {
-        str(c.identifier): len(c)
-        for c in sorted(dataset.graphs(), key=lambda c: str(c.identifier))
-        if len(c)
-    }
+def _sha256_of_lines(lines: list[str]) -> str:
+    digest = hashlib.sha256()
+    for chunk in _chunks(lines):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
-def write_atomically(directory: Path, files: dict[str, str]) -> None:
-    """Write every file to a temporary name first; only then rename them into place."""
-    directory.mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[str, Path]] = []
+def _chunks(lines: list[str], size: int = 8192) -> Iterator[bytes]:
+    """The lines as UTF-8, a few thousand at a time (never the whole file in memory)."""
+    for start in range(0, len(lines), size):
+        yield "".join(lines[start : start + size]).encode("utf-8")
+
+
+#: Lines of kg.nq per bulk load into the on-disk store.
+STORE_BATCH_LINES = 250_000
+
+
+def write_build(
+    build_dir: Path,
+    lines: list[str],
+    manifest: dict,
+    phase: Callable[[str], None] = lambda name: None,
+) -> None:
+    """Write the artifact, its on-disk store and the manifest; nothing is visible before all
+    three are complete, and the manifest (which names the other two) is renamed last.
+    ``lines`` (the artifact's sorted lines) is emptied once they are written.
+
+    The store holds every named graph plus their set union as its default graph, which is what
+    the server answers from: it opens in milliseconds, whatever the size, with no copying.
+    Stores of older builds are removed, except the one the previous manifest named, which a
+    server that has not been reloaded yet may still be reading.
+    """
+    build_dir.mkdir(parents=True, exist_ok=True)
+    previous = _recorded_store(build_dir)
+    staging = Path(tempfile.mkdtemp(dir=build_dir, prefix=".staging-", suffix=".tmp"))
     try:
-        for name, content in files.items():
-            handle, temp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-                out.write(content)
-            staged.append((name, Path(temp)))
-        for name, temp in staged:  # the manifest is last: readers trust the artifact it names
-            temp.replace(directory / name)
+        artifact = staging / ARTIFACT_NAME
+        with artifact.open("wb") as out:
+            for chunk in _chunks(lines):
+                out.write(chunk)
+        lines.clear()  # the caller's list: the store is loaded from the file, not from memory
+        phase("write kg.nq")
+        store_dir = staging / "store"
+        store = ox.Store(str(store_dir))
+        # A few hundred thousand lines per bulk load: one load of everything would hold
+        # gigabytes of sort buffers at a million triples (measured), for a few seconds less.
+        with artifact.open("rb") as quads:
+            while batch := list(islice(quads, STORE_BATCH_LINES)):
+                data = b"".join(batch)
+                store.bulk_load(data + _without_graph_names(data), format=ox.RdfFormat.N_QUADS)
+        store.optimize()
+        store.flush()
+        del store  # closes the database before it is moved
+        phase("on-disk store (Oxigraph bulk load)")
+        (staging / MANIFEST_NAME).write_text(
+            json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+            encoding="utf-8",
+        )
+        target = build_dir / store_dir_name(manifest)
+        if target.is_dir():  # the same artifact was built before: its store is the same
+            shutil.rmtree(store_dir)
+        else:
+            store_dir.rename(target)
+        for name in (ARTIFACT_NAME, MANIFEST_NAME):
+            (staging / name).replace(build_dir / name)
     finally:
-        for _, temp in staged:
-            temp.unlink(missing_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
+    keep = {store_dir_name(manifest), previous}
+    for old in build_dir.glob(STORE_PREFIX + "*"):
+        if old.name not in keep and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _without_graph_names(chunk: bytes) -> bytes:
+    """The same lines as triples of the default graph: a graph name is an IRI, so it is the
+    last word but one of its line."""
+    return b"".join(line.rsplit(b" ", 2)[0] + b" .\n" for line in chunk.splitlines() if line)
+
+
+def _recorded_store(build_dir: Path) -> str | None:
+    try:
+        return store_dir_name(json.loads((build_dir / MANIFEST_NAME).read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError):
+        return None

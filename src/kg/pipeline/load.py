@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rdflib import Dataset, Graph, URIRef
 from rdflib.plugins.parsers.notation3 import BadSyntax
+from rdflib.term import Node
 
 from kg.namespaces import graph_iri
 from kg.pipeline.errors import InputSyntaxError, PipelineError, SyntaxProblem
@@ -71,6 +72,46 @@ def load_dataset(files: list[InputFile]) -> Dataset:
     for item in files:
         parse_file(item.path, item.relative, dataset.graph(item.graph))
     return dataset
+
+
+Triple = tuple[Node, Node, Node]
+
+
+class _RecordingGraph(Graph):
+    """A graph that also notes every triple the parser adds, in the list ``recorded``.
+
+    One parse then fills both the union (a set, what the shapes check) and each file's own
+    graph (what the artifact holds), instead of a Dataset plus a second, copied union. The
+    files' ``@prefix`` lines are not bound here, so that reports shorten IRIs as before.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.recorded: list[Triple] | None = None
+
+    def add(self, triple: Triple) -> _RecordingGraph:  # type: ignore[override]
+        if self.recorded is not None:
+            self.recorded.append(triple)
+        super().add(triple)
+        return self
+
+    def bind(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+        if self.recorded is None:
+            super().bind(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def load_union(files: list[InputFile]) -> tuple[Graph, dict[URIRef, list[Triple]]]:
+    """Parse every file once: the union of all of them as one graph, plus each file's triples
+    (in parse order, possibly repeated) under its graph name."""
+    union = _RecordingGraph()
+    graphs: dict[URIRef, list[Triple]] = {}
+    try:
+        for item in files:
+            union.recorded = graphs.setdefault(item.graph, [])
+            parse_file(item.path, item.relative, union)
+    finally:
+        union.recorded = None
+    return union, graphs
 
 
 def load_shapes(root: Path) -> Graph:

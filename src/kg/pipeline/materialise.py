@@ -14,6 +14,8 @@ two values of a functional object property, which owlrl would turn into ``owl:sa
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
@@ -79,10 +81,19 @@ class UnsupportedByFastReasonerError(PipelineError):
     """The data use OWL the fast materialiser does not implement; build with owlrl instead."""
 
 
+#: Where the asserted triples are kept apart inside the working store, so that what the rules
+#: added can be told from what was there, without a copy of every triple in Python.
+ASSERTED = ox.NamedNode("urn:x-kg:asserted")
+
+
 def to_store(graph: Graph) -> ox.Store:
     """An rdflib graph into pyoxigraph's default graph (N-Triples is the cheap common form)."""
+    return store_of_ntriples(graph.serialize(format="nt", encoding="utf-8"))
+
+
+def store_of_ntriples(data: bytes) -> ox.Store:
+    """A working store: ``data`` in its default graph, each triple once."""
     store = ox.Store()
-    data = graph.serialize(format="nt", encoding="utf-8")
     store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES)
     return store
 
@@ -172,20 +183,33 @@ def _is_useful(s: object, p: ox.NamedNode, o: object) -> bool:
 
 def materialise(asserted: Graph) -> Graph:
     """The useful inferred triples, as ``reason.reason`` returns them, computed fast."""
-    store = to_store(asserted)
+    inferred = Graph()
+    for triple in materialise_store(to_store(asserted)):
+        inferred.add(triple)
+    return inferred
+
+
+def materialise_store(store: ox.Store) -> Iterator[tuple[Node, Node, Node]]:
+    """The useful inferred triples of a working store (:func:`store_of_ntriples`), each once,
+    as rdflib terms; the store's default graph is left holding the whole closure.
+
+    The asserted triples are first copied into :data:`ASSERTED`, which the rules never read, so
+    that what the rules add can be told apart inside the store."""
     check_supported(store)
-    before = set(store.quads_for_pattern(None, None, None, None))
+    store.update(f"INSERT {{ GRAPH {ASSERTED} {{ ?s ?p ?o }} }} WHERE {{ ?s ?p ?o }}")
     run_to_fixpoint(store)
     problems = find_problems(store)
     if problems:
         raise InconsistentDataError(
             "the data are inconsistent under OWL 2 RL:\n  " + "\n  ".join(sorted(problems))
         )
-    inferred = Graph()
-    for quad in store.quads_for_pattern(None, None, None, None):
-        if quad not in before and _is_useful(quad.subject, quad.predicate, quad.object):
-            inferred.add((_node(quad.subject), _node(quad.predicate), _node(quad.object)))
-    return inferred
+    new = store.query(
+        "SELECT ?s ?p ?o WHERE { ?s ?p ?o "
+        f"FILTER NOT EXISTS {{ GRAPH {ASSERTED} {{ ?s ?p ?o }} }} }}"
+    )
+    for s, p, o in new:
+        if _is_useful(s, p, o):
+            yield _node(s), _node(p), _node(o)
 
 
 def _node(term: object) -> Node:

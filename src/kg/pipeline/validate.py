@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import pyoxigraph as ox
 from pyshacl import validate as shacl_validate
-from rdflib import RDF, RDFS, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, Namespace, URIRef
 
 from kg.pipeline.locate import Locator
 
@@ -65,10 +66,28 @@ def union_graph(dataset: Dataset) -> Graph:
     return union
 
 
-def validate(data: Graph, shapes: Graph, locator: Locator | None = None) -> ValidationReport:
-    """Run pyshacl (no inference: subclass targets follow rdfs:subClassOf in the data)."""
+def validate(
+    data: Graph,
+    shapes: Graph,
+    locator: Locator | None = None,
+    store: ox.Store | None = None,
+) -> ValidationReport:
+    """Run pyshacl (no inference: subclass targets follow rdfs:subClassOf in the data).
+
+    ``store``, when given, holds the same triples as ``data`` in its default graph: SPARQL-based
+    targets are then selected there (see :func:`resolve_sparql_targets`), and pyshacl checks
+    every constraint as before. The data graph is validated in place (pyshacl would otherwise
+    copy it whole, because of advanced mode) unless a shape has SHACL rules, which write to it.
+    """
+    if store is not None:
+        shapes = resolve_sparql_targets(shapes, store)
     _, results, _ = shacl_validate(
-        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
+        data,
+        shacl_graph=shapes,
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
+        inplace=(None, SH.rule, None) not in shapes,
     )
     problems = [
         _problem(results, result, data, locator)
@@ -76,6 +95,61 @@ def validate(data: Graph, shapes: Graph, locator: Locator | None = None) -> Vali
     ]
     problems.sort(key=lambda p: (p.file, p.line, p.focus, p.path, p.message))
     return ValidationReport(tuple(problems))
+
+
+#: Names a SPARQL target may use that only pyshacl binds; such targets are left to pyshacl.
+_PRE_BOUND = ("$currentShape", "?currentShape", "$shapesGraph", "?shapesGraph")
+
+
+def resolve_sparql_targets(shapes: Graph, store: ox.Store) -> Graph:
+    """The shapes, with each SPARQL-based target replaced by the nodes its query selects.
+
+    A target ``sh:target [ a sh:SPARQLTarget ; sh:select "SELECT ?this …" ]`` makes pyshacl run
+    the query with rdflib's SPARQL engine; a query that scans every triple (our namespace
+    hygiene shape does) takes minutes at a million triples. The same query on pyoxigraph, over
+    the same triples, selects the same focus nodes in seconds; they are then given to pyshacl
+    as ``sh:targetNode``, which by definition targets exactly those nodes, and pyshacl checks
+    every constraint as before. Targets that need more than a plain query (pre-bound
+    variables, parameters, blank-node results) are left to pyshacl.
+    """
+    resolved = Graph()
+    for prefix, namespace in shapes.namespaces():
+        resolved.bind(prefix, namespace, override=True, replace=True)
+    for triple in shapes:
+        resolved.add(triple)
+    for shape, target in list(shapes.subject_objects(SH.target)):
+        nodes = _sparql_target_nodes(shapes, target, store)
+        if nodes is None:
+            continue
+        resolved.remove((shape, SH.target, target))
+        if isinstance(target, BNode):
+            resolved.remove((target, None, None))
+        for node in nodes:
+            resolved.add((shape, SH.targetNode, node))
+    return resolved
+
+
+def _sparql_target_nodes(shapes: Graph, target: object, store: ox.Store) -> list[URIRef] | None:
+    if set(shapes.objects(target, RDF.type)) != {SH.SPARQLTarget}:
+        return None
+    selects = list(shapes.objects(target, SH.select))
+    if len(selects) != 1 or any(name in str(selects[0]) for name in _PRE_BOUND):
+        return None
+    known = {SH.select, SH.prefixes, RDF.type}
+    if any(p not in known for p in shapes.predicates(target)):
+        return None
+    prologue = "".join(
+        f"PREFIX {shapes.value(d, SH.prefix)}: <{shapes.value(d, SH.namespace)}>\n"
+        for holder in shapes.objects(target, SH.prefixes)
+        for d in shapes.objects(holder, SH.declare)
+    )
+    nodes: list[URIRef] = []
+    for row in store.query(prologue + str(selects[0])):
+        value = row["this"]
+        if not isinstance(value, ox.NamedNode):
+            return None  # blank nodes are not shared with rdflib; literals are left alike
+        nodes.append(URIRef(value.value))
+    return nodes
 
 
 def _problem(results: Graph, result: object, data: Graph, locator: Locator | None) -> Problem:

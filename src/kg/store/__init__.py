@@ -64,7 +64,9 @@ def _open_bare_engine(settings: Settings) -> Engine:
     if kind == "memory":
         from kg.store.embedded import EmbeddedEngine
 
-        return EmbeddedEngine.from_artifact(settings.artifact, settings.manifest)
+        return EmbeddedEngine.from_artifact(
+            settings.artifact, settings.manifest, memory_max_quads=settings.memory_max_quads
+        )
     if kind == "rdflib":
         from kg.store.reference import RdflibEngine
 

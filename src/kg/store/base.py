@@ -93,3 +93,13 @@ class Engine(Protocol):
 
 def read_manifest(manifest: Path) -> dict:
     return json.loads(manifest.read_text(encoding="utf-8"))
+
+
+#: ``kg build`` writes an on-disk Oxigraph store beside the artifact, named after its hash.
+STORE_PREFIX = "oxigraph-"
+
+
+def store_dir_name(manifest: dict) -> str:
+    """The directory of a build's on-disk store: named after its artifact's sha256, so that a
+    manifest always finds the store of its own artifact, whatever older builds left beside it."""
+    return STORE_PREFIX + manifest["artifact_sha256"][:16]

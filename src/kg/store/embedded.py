@@ -1,4 +1,10 @@
-"""The embedded pyoxigraph engine: loads the N-Quads artifact once, answers from memory.
+"""The embedded pyoxigraph engine over the built artifact.
+
+A small artifact is loaded into memory, where queries run fastest. A large one is served from
+the on-disk Oxigraph store that ``kg build`` writes beside it (named graphs plus their set
+union as the default graph, see :func:`kg.pipeline.build.write_build`): it opens read-only in
+milliseconds whatever its size, with nothing copied. RocksDB handles must not cross a fork, so
+a forked child (a query process, a preloaded gunicorn worker) opens the store again.
 
 Besides the engine-neutral :meth:`EmbeddedEngine.query`, :meth:`EmbeddedEngine.query_as` lets
 Oxigraph write the answer itself (in Rust) in the formats where its writer and ours agree:
@@ -10,6 +16,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import weakref
 from collections.abc import Callable
 from functools import partial
 from itertools import islice
@@ -27,6 +35,7 @@ from kg.store.base import (
     Term,
     Triples,
     read_manifest,
+    store_dir_name,
 )
 
 SPARQL_JSON = "application/sparql-results+json"
@@ -38,24 +47,56 @@ NATIVE_GRAPH_FORMATS = {
     "application/n-triples": ox.RdfFormat.N_TRIPLES,
     "application/rdf+xml": ox.RdfFormat.RDF_XML,
 }
+#: Artifacts with more quads than this are served from the on-disk store (``KG_MEMORY_MAX_QUADS``).
+MEMORY_MAX_QUADS = 200_000
 
 
 class EmbeddedEngine:
-    def __init__(self, store: ox.Store, version: str) -> None:
+    def __init__(
+        self,
+        store: ox.Store,
+        version: str,
+        *,
+        counts: dict[str, int] | None = None,
+        path: Path | None = None,
+    ) -> None:
         self._store = store
         self.version = version
-        self._counts: dict[str, int] | None = None
+        self._counts: dict[str, int] | None = dict(sorted(counts.items())) if counts else None
         self._merges: dict[tuple[tuple[str, ...], tuple[str, ...]], ox.Store] = {}
+        #: The on-disk store this engine reads, or None when the data are in memory.
+        self.path = path
+        self._inherited: list[ox.Store] = []
+        if path is not None:
+            _ON_DISK.add(self)
 
     @classmethod
-    def from_artifact(cls, artifact: Path, manifest: Path) -> EmbeddedEngine:
+    def from_artifact(
+        cls, artifact: Path, manifest: Path, memory_max_quads: int = MEMORY_MAX_QUADS
+    ) -> EmbeddedEngine:
+        info = read_manifest(manifest)
+        counts = info.get("graphs")
+        on_disk = _store_dir(artifact, info)
+        size = sum(counts.values()) if counts else None
+        if on_disk is not None and (size is None or size > memory_max_quads):
+            store = ox.Store.read_only(str(on_disk))
+            return cls(store, info["version"], counts=counts, path=on_disk)
         store = ox.Store()
         store.bulk_load(path=str(artifact), format=ox.RdfFormat.N_QUADS)
         # Oxigraph merges several default graphs (and use_default_graph_as_union) as a bag: a
         # triple stated in two graphs would be counted twice. SPARQL's merge is a set, and
-        # rdflib's engine agrees, so the union is written once into the store's default graph.
-        store.extend([_in_default_graph(quad) for quad in store])
-        return cls(store, read_manifest(manifest)["version"])
+        # rdflib's engine agrees, so the union is written once into the store's default graph
+        # (a store is a set of quads).
+        store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return cls(store, info["version"], counts=counts)
+
+    def _reopen_after_fork(self) -> None:
+        """In a forked child: open the store again. The inherited handle is kept, unused and
+        never closed, because closing it could touch state the parent's RocksDB still owns."""
+        assert self.path is not None
+        self._inherited.append(self._store)
+        self._store = ox.Store.read_only(str(self.path))
+        self._merges.clear()
 
     def query(
         self,
@@ -150,6 +191,26 @@ class EmbeddedEngine:
                     counts[quad.graph_name.value] = counts.get(quad.graph_name.value, 0) + 1
             self._counts = dict(sorted(counts.items()))
         return self._counts
+
+
+_ON_DISK: weakref.WeakSet[EmbeddedEngine] = weakref.WeakSet()
+
+
+def _reopen_in_child() -> None:
+    for engine in list(_ON_DISK):
+        engine._reopen_after_fork()
+
+
+os.register_at_fork(after_in_child=_reopen_in_child)
+
+
+def _store_dir(artifact: Path, manifest: dict) -> Path | None:
+    """The on-disk store ``kg build`` wrote for this artifact, if it is there (builds made
+    before it existed have none, and are loaded into memory)."""
+    if not manifest.get("artifact_sha256"):
+        return None
+    path = artifact.parent / store_dir_name(manifest)
+    return path if (path / "CURRENT").is_file() else None
 
 
 #: A graph name no data uses: the only way to give pyoxigraph an empty default graph or an empty

@@ -24,7 +24,8 @@ keepalive = 5
 limit_request_line = 8190
 limit_request_fields = 50
 limit_request_field_size = 8190
-# A reload (SIGHUP) starts new workers, which load the artifact in full before they accept.
+# A reload (SIGHUP) starts new workers, which open the new build before they accept (its
+# on-disk store when it is large, otherwise the artifact loaded into memory).
 # One pid file per port, so that several servers can share a build (tests run many).
 pidfile = str(_settings.build_dir / f"gunicorn-{_settings.port}.pid")
 chdir = str(_settings.root)
