@@ -112,8 +112,10 @@ def test_query_processes_reopen_the_store_after_the_fork(built: Settings) -> Non
     pool = QueryPool(engine, dataclasses.replace(built, query_processes=2))
     try:
         expected = engine.query(COUNT)
-        answers = [pool.query(COUNT) for _ in range(4)]
+        answers = [pool.query(COUNT).result for _ in range(4)]
         assert all(answer == expected for answer in answers)
+        as_json = pool.query(COUNT, media_type="application/sparql-results+json")
+        assert as_json.body is not None and as_json.rows == 1  # written by the reopened store
         assert engine.query(COUNT) == expected  # the worker's own handle still works
     finally:
         pool.close()
