@@ -175,7 +175,9 @@ def run_load(port: int, path: str, queries: list[tuple[str, str]], clients: int,
 
 def tree_cpu_seconds(root: int) -> float:
     """User + system CPU of a process and all its descendants (Linux ``/proc``): the server's
-    cost per request, which machine noise and the load generator's own share do not blur."""
+    cost per request, which machine noise and the load generator's own share do not blur.
+    Descendants already reaped (a killed query process) count through their parent's
+    ``cutime``/``cstime``."""
     children: dict[int, list[int]] = {}
     cpu: dict[int, float] = {}
     tick = os.sysconf("SC_CLK_TCK")
@@ -187,7 +189,7 @@ def tree_cpu_seconds(root: int) -> float:
         except OSError:
             continue
         children.setdefault(int(fields[1]), []).append(int(entry.name))
-        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+        cpu[int(entry.name)] = sum(int(f) for f in fields[11:15]) / tick
     total, stack = 0.0, [root]
     while stack:
         pid = stack.pop()
