@@ -51,6 +51,9 @@ class Settings:
     query_processes: int = 8
     #: Megabytes of memory a query process may add before it is stopped (0: no cap).
     query_memory_mb: int = 512
+    #: A query that a query process answered within this many milliseconds runs in the web
+    #: worker's thread the next times (same text, dataset and format; 0: never).
+    inline_ms: float = 10.0
     #: Public base URL used in links when behind a proxy (empty: taken from the request).
     public_url: str = ""
     #: Query answers kept in memory per worker, keyed by dataset version (0: no cache).

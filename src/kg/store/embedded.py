@@ -52,6 +52,9 @@ MEMORY_MAX_QUADS = 200_000
 
 
 class EmbeddedEngine:
+    #: Oxigraph's store may be queried from several threads at once (and releases the GIL).
+    thread_safe = True
+
     def __init__(
         self,
         store: ox.Store,

@@ -19,11 +19,15 @@ The checks of :mod:`kg.web.limits` that need the parser run inside the query pro
 a parse that explodes is stopped by the same timeout. The query process also serialises the
 answer in the format the client asked for, so that only bytes cross the pipe: pickling a
 result term by term and serialising it again in the web worker cost more than the query.
+
+A query that has proven cheap in a query process (:mod:`kg.web.proven`) runs in the worker's
+own thread the next times, when the engine is safe to share between threads.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 import multiprocessing
@@ -48,6 +52,7 @@ from kg.store import (
 )
 from kg.web.lexer import Shape
 from kg.web.limits import QueryRejected, check_reach, check_text, warm_up
+from kg.web.proven import ProvenCheap
 from kg.web.results import formats_for, result_kind, serialise
 
 log = logging.getLogger(__name__)
@@ -80,6 +85,7 @@ class Answer:
     truncated: bool
     body: bytes | None = None
     result: QueryResult | None = None
+    seconds: float = 0.0  # checking, evaluating and serialising, in the query process
 
 
 class _QueryProcess:
@@ -163,6 +169,12 @@ class QueryPool:
         self._owner = os.getpid()
         # Counted once, before forking, so every child inherits the answer and the parser.
         self._graph_names = frozenset(engine.graph_counts())
+        self._proven: ProvenCheap | None = None
+        if settings.inline_ms > 0 and getattr(engine, "thread_safe", False):
+            self._proven = ProvenCheap(settings.inline_ms / 1000)
+        #: Queries run in a query process, and in the worker's thread (for tests and logs).
+        self.process_runs = 0
+        self.inline_runs = 0
         warm_up()
         _forbid_rdflib_loading()
 
@@ -210,6 +222,25 @@ class QueryPool:
         settings = self._settings
         if shape is None:
             shape = check_text(text, settings, via_url=via_url)
+        job = _Job(
+            text,
+            None if default_graphs is None else list(default_graphs),
+            None if named_graphs is None else list(named_graphs),
+            max_rows,
+            base_iri,
+            media_type,
+        )
+        proven = None if shape.mentions_service else self._proven
+        key = (
+            text,
+            None if job.default_graphs is None else tuple(job.default_graphs),
+            None if job.named_graphs is None else tuple(job.named_graphs),
+            max_rows,
+            base_iri,
+            media_type,
+        )
+        if proven is not None and proven.admits(key):
+            return self._inline(job, key, proven)
         timeout = settings.query_timeout
         if settings.service_allowlist and shape.mentions_service:
             timeout = min(timeout, settings.service_timeout)
@@ -220,26 +251,28 @@ class QueryPool:
                 "Every query process is busy; please try again shortly.",
                 {"Retry-After": "1"},
             )
-        job = _Job(
-            text,
-            None if default_graphs is None else list(default_graphs),
-            None if named_graphs is None else list(named_graphs),
-            max_rows,
-            base_iri,
-            media_type,
-        )
         try:
             child = self._take()
             # The time spent waiting for room counts against the query's own time.
             outcome = self._run(child, job, max(0.1, timeout - (time.monotonic() - arrived)))
         finally:
             self._gate.release()
-        kind, payload = outcome
-        if kind == "ok":
-            return payload
-        if kind == "syntax":
-            raise QuerySyntaxError(payload)
-        raise payload
+        self.process_runs += 1
+        answer = _unwrap(outcome)
+        if proven is not None:
+            proven.record(key, answer.seconds, len(answer.body or b""))
+        return answer
+
+    def _inline(self, job: _Job, key: tuple, proven: ProvenCheap) -> Answer:
+        """Run a proven-cheap job in this thread, with the same checks as a query process."""
+        started = time.perf_counter()
+        # check_reach passed for this very job when it was proven; the data have not changed.
+        outcome = _answer(job, self._engine, self._settings, self._graph_names, checked=True)
+        seconds = time.perf_counter() - started
+        if proven.check(key, seconds):
+            log.warning("a query proven cheap took %.3f s in the worker; forgotten", seconds)
+        self.inline_runs += 1
+        return _unwrap(outcome)
 
     def _make_room(self) -> bool:
         """Under overload, shed the query that has run longest past the grace period.
@@ -301,6 +334,15 @@ class QueryPool:
             child.kill()
 
 
+def _unwrap(outcome: tuple[str, object]) -> Answer:
+    kind, payload = outcome
+    if kind == "ok":
+        return payload  # type: ignore[return-value]
+    if kind == "syntax":
+        raise QuerySyntaxError(payload)
+    raise payload  # type: ignore[misc]
+
+
 def _serve(
     conn: Connection, engine: Engine, settings: Settings, graph_names: frozenset[str]
 ) -> None:
@@ -320,16 +362,23 @@ def _serve(
 
 
 def _answer(
-    job: _Job, engine: Engine, settings: Settings, graph_names: frozenset[str]
+    job: _Job,
+    engine: Engine,
+    settings: Settings,
+    graph_names: frozenset[str],
+    *,
+    checked: bool = False,
 ) -> tuple[str, object]:
+    started = time.perf_counter()
     try:
-        check_reach(  # the web worker ran check_text before sending the job
-            job.text,
-            settings,
-            graph_names,
-            default_graphs=job.default_graphs or (),
-            named_graphs=job.named_graphs or (),
-        )
+        if not checked:  # the web worker ran check_text before sending the job
+            check_reach(
+                job.text,
+                settings,
+                graph_names,
+                default_graphs=job.default_graphs or (),
+                named_graphs=job.named_graphs or (),
+            )
         result = query_as(
             engine,
             job.text,
@@ -339,7 +388,8 @@ def _answer(
             max_rows=job.max_rows,
             base_iri=job.base_iri,
         )
-        return "ok", _package(result, job.media_type)
+        answer = _package(result, job.media_type)
+        return "ok", dataclasses.replace(answer, seconds=time.perf_counter() - started)
     except QueryRejected as err:
         return "rejected", err
     except QuerySyntaxError as err:

@@ -1,0 +1,108 @@
+"""Queries proven cheap in a query process run in the worker's thread the next times."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from kg.settings import Settings
+from kg.store import QuerySyntaxError, bare, open_engine
+from kg.web.execution import QueryPool
+from kg.web.limits import QueryRejected
+from kg.web.proven import MAX_BODY_BYTES, ProvenCheap
+
+JSON = "application/sparql-results+json"
+QUERY = "SELECT ?e WHERE { ?e a dk:AwardEdition } ORDER BY ?e"
+GRAPH = "https://w3id.org/digikommun/graph/ontology"
+
+
+@pytest.fixture
+def pool_for_settings(built: Settings):
+    pools: list[QueryPool] = []
+
+    def make(**changes) -> QueryPool:
+        settings = dataclasses.replace(built, cache_entries=0, query_processes=2, **changes)
+        pool = QueryPool(bare(open_engine(settings)), settings)
+        pools.append(pool)
+        return pool
+
+    yield make
+    for pool in pools:
+        pool.close()
+
+
+#: A limit no query here can miss, so that what is tested is the rule, not the machine's speed.
+GENEROUS_MS = 60_000.0
+
+
+def test_a_cheap_query_runs_in_the_worker_the_second_time(pool_for_settings) -> None:
+    pool = pool_for_settings(inline_ms=GENEROUS_MS)
+    first = pool.query(QUERY, media_type=JSON)
+    second = pool.query(QUERY, media_type=JSON)
+    assert (pool.process_runs, pool.inline_runs) == (1, 1)
+    assert first.body == second.body and first.rows == second.rows == 12
+    assert first.seconds > 0  # measured in the query process
+
+
+def test_every_part_of_the_job_is_part_of_the_proof(pool_for_settings) -> None:
+    pool = pool_for_settings(inline_ms=GENEROUS_MS)
+    pool.query(QUERY, media_type=JSON)
+    pool.query(QUERY, media_type="text/csv")  # another format
+    pool.query(QUERY, media_type=JSON, default_graphs=[GRAPH])  # another dataset
+    pool.query(QUERY, media_type=JSON, max_rows=3)  # another row cap
+    assert (pool.process_runs, pool.inline_runs) == (4, 0)
+    pool.query(QUERY, media_type=JSON, default_graphs=[GRAPH])
+    assert (pool.process_runs, pool.inline_runs) == (4, 1)
+
+
+def test_a_query_slower_than_the_limit_never_leaves_the_process(pool_for_settings) -> None:
+    pool = pool_for_settings(inline_ms=0.001)
+    for _ in range(3):
+        pool.query(QUERY, media_type=JSON)
+    assert (pool.process_runs, pool.inline_runs) == (3, 0)
+
+
+def test_inline_runs_can_be_turned_off(pool_for_settings) -> None:
+    pool = pool_for_settings(inline_ms=0)
+    for _ in range(2):
+        pool.query(QUERY, media_type=JSON)
+    assert (pool.process_runs, pool.inline_runs) == (2, 0)
+
+
+def test_engines_not_safe_to_share_between_threads_never_run_inline(pool_for_settings) -> None:
+    pool = pool_for_settings(store="rdflib", inline_ms=GENEROUS_MS)
+    for _ in range(2):
+        pool.query(QUERY, media_type=JSON)
+    assert (pool.process_runs, pool.inline_runs) == (2, 0)
+
+
+def test_refusals_and_errors_are_never_proven(pool_for_settings) -> None:
+    pool = pool_for_settings(inline_ms=GENEROUS_MS)
+    for _ in range(2):
+        with pytest.raises(QuerySyntaxError):
+            pool.query("SELECT ?x WHERE {", media_type=JSON)
+        with pytest.raises(QueryRejected) as refused:
+            pool.query("ASK FROM <file:///etc/passwd> { ?s ?p ?o }", media_type=JSON)
+        assert refused.value.status == 400
+    assert (pool.process_runs, pool.inline_runs) == (4, 0)
+
+
+def test_the_proof_admits_only_cheap_small_answers_and_is_bounded() -> None:
+    proven = ProvenCheap(0.01, entries=2)
+    proven.record("slow", 0.02, 10)
+    proven.record("large", 0.001, MAX_BODY_BYTES + 1)
+    proven.record("a", 0.001, 10)
+    assert not proven.admits("slow") and not proven.admits("large") and proven.admits("a")
+    proven.record("b", 0.001, 10)
+    proven.record("c", 0.001, 10)  # room for two: "a", used least recently, goes
+    assert proven.admits("b") and proven.admits("c") and not proven.admits("a")
+
+
+def test_a_query_that_overruns_its_proof_is_forgotten() -> None:
+    proven = ProvenCheap(0.01)
+    proven.record("q", 0.005, 10)
+    assert not proven.check("q", 0.02)  # slower, within the margin
+    assert proven.admits("q")
+    assert proven.check("q", 0.2)
+    assert not proven.admits("q")
