@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 #: Words that only a SPARQL Update request contains; a query never needs them.
 UPDATE_KEYWORDS = frozenset(
@@ -103,9 +104,13 @@ class Shape:
         return "SERVICE" in self.words
 
 
+@lru_cache(maxsize=1024)
 def shape(text: str) -> Shape:
     """Walk ``text`` once; never fails, whatever the input. Apply :func:`unescape_codepoints`
-    first where the text comes from a client."""
+    first where the text comes from a client.
+
+    Remembered per text (a pure function, and clients repeat their queries): bounded by 1,024
+    texts of at most ``KG_MAX_QUERY_LENGTH`` characters each."""
     return walk(text, _PROLOGUE.match(text).end())  # type: ignore[union-attr]
 
 

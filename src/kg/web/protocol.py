@@ -11,9 +11,11 @@ browser, the HTML workbench when the pages blueprint registers one).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.sansio.utils import get_current_url
 
 from kg.store import QuerySyntaxError
 from kg.store.cache import ResultCache
@@ -303,7 +305,14 @@ def endpoint_url() -> str:
     public = current_app.config["KG_SETTINGS"].public_url
     if public:
         return public.rstrip("/") + request.path
-    return request.base_url
+    return _current_url(request.scheme, request.host, request.root_path, request.path)
+
+
+@lru_cache(maxsize=64)
+def _current_url(scheme: str, host: str, root_path: str, path: str) -> str:
+    """werkzeug's ``base_url``, remembered: it quotes and converts the parts on every call, and
+    the endpoint needs it twice per query (the base IRI and the answer cache's key)."""
+    return get_current_url(scheme, host, root_path, path)
 
 
 def _wants_workbench(offered: tuple[Format, ...]) -> bool:
