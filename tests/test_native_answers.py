@@ -93,3 +93,12 @@ def test_oxigraph_graph_formats_say_what_the_neutral_path_says(
 def test_formats_oxigraph_does_not_write_take_the_neutral_path(engine) -> None:
     assert isinstance(engine.query_as(MANY, "text/csv", max_rows=3), Bindings)
     assert isinstance(engine.query_as(TRIPLES, "application/ld+json", max_rows=3), Triples)
+
+
+def test_rows_are_not_read_back_when_the_caller_knows_them(engine) -> None:
+    counted = engine.query_as(SOME, SPARQL_JSON, max_rows=100_000)
+    uncounted = engine.query_as(SOME, SPARQL_JSON, max_rows=100_000, count_rows=False)
+    assert len(uncounted.body) < 3 * 100_000  # too short to hold 100,000 solutions
+    assert uncounted.body == counted.body and uncounted.rows == -1 and counted.rows > 7
+    capped = engine.query_as(SOME, SPARQL_JSON, max_rows=7, count_rows=False)
+    assert capped.truncated and capped.rows == 7  # a body that may pass the cap is still read

@@ -47,6 +47,7 @@ def query_as(
     native = getattr(engine, "query_as", None)
     if native is not None:
         return native(sparql, media_type, **options)
+    options.pop("count_rows", None)  # only engines that write answers themselves count them
     return engine.query(sparql, **options)  # type: ignore[arg-type]
 
 

@@ -239,8 +239,9 @@ class QueryPool:
             base_iri,
             media_type,
         )
-        if proven is not None and proven.admits(key):
-            return self._inline(job, key, proven)
+        rows = None if proven is None else proven.rows(key)
+        if rows is not None:
+            return self._inline(job, key, proven, rows)  # type: ignore[arg-type]
         timeout = settings.query_timeout
         if settings.service_allowlist and shape.mentions_service:
             timeout = min(timeout, settings.service_timeout)
@@ -259,20 +260,21 @@ class QueryPool:
             self._gate.release()
         self.process_runs += 1
         answer = _unwrap(outcome)
-        if proven is not None:
-            proven.record(key, answer.seconds, len(answer.body or b""))
+        if proven is not None and not answer.truncated:
+            proven.record(key, answer.seconds, len(answer.body or b""), answer.rows)
         return answer
 
-    def _inline(self, job: _Job, key: tuple, proven: ProvenCheap) -> Answer:
-        """Run a proven-cheap job in this thread, with the same checks as a query process."""
+    def _inline(self, job: _Job, key: tuple, proven: ProvenCheap, rows: int) -> Answer:
+        """Run a proven-cheap job in this thread. ``check_reach`` passed for this very job when
+        it was proven, and its row count is known: the data have not changed since."""
         started = time.perf_counter()
-        # check_reach passed for this very job when it was proven; the data have not changed.
-        outcome = _answer(job, self._engine, self._settings, self._graph_names, checked=True)
+        outcome = _answer(job, self._engine, self._settings, self._graph_names, proven=True)
         seconds = time.perf_counter() - started
         if proven.check(key, seconds):
             log.warning("a query proven cheap took %.3f s in the worker; forgotten", seconds)
         self.inline_runs += 1
-        return _unwrap(outcome)
+        answer = _unwrap(outcome)
+        return dataclasses.replace(answer, rows=rows) if answer.rows < 0 else answer
 
     def _make_room(self) -> bool:
         """Under overload, shed the query that has run longest past the grace period.
@@ -367,11 +369,11 @@ def _answer(
     settings: Settings,
     graph_names: frozenset[str],
     *,
-    checked: bool = False,
+    proven: bool = False,
 ) -> tuple[str, object]:
     started = time.perf_counter()
     try:
-        if not checked:  # the web worker ran check_text before sending the job
+        if not proven:  # the web worker ran check_text before sending the job
             check_reach(
                 job.text,
                 settings,
@@ -387,6 +389,7 @@ def _answer(
             named_graphs=job.named_graphs,
             max_rows=job.max_rows,
             base_iri=job.base_iri,
+            count_rows=not proven,
         )
         answer = _package(result, job.media_type)
         return "ok", dataclasses.replace(answer, seconds=time.perf_counter() - started)

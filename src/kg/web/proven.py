@@ -32,22 +32,27 @@ class ProvenCheap:
     def __init__(self, limit_seconds: float, entries: int = 1024) -> None:
         self.limit_seconds = limit_seconds
         self._entries = entries
-        self._proven: OrderedDict[Hashable, None] = OrderedDict()
+        self._proven: OrderedDict[Hashable, int] = OrderedDict()
         self._lock = threading.Lock()
 
-    def admits(self, key: Hashable) -> bool:
+    def rows(self, key: Hashable) -> int | None:
+        """The row count ``key`` proved with, or None if it is not proven cheap."""
         with self._lock:
-            if key in self._proven:
+            rows = self._proven.get(key)
+            if rows is not None:
                 self._proven.move_to_end(key)
-                return True
-            return False
+            return rows
 
-    def record(self, key: Hashable, seconds: float, body_bytes: int) -> None:
-        """Remember ``key`` if its run in a query process was cheap and its answer small."""
+    def admits(self, key: Hashable) -> bool:
+        return self.rows(key) is not None
+
+    def record(self, key: Hashable, seconds: float, body_bytes: int, rows: int = 0) -> None:
+        """Remember ``key`` (and its row count: the same job gives the same answer) if its run
+        in a query process was cheap and its answer small."""
         if seconds > self.limit_seconds or body_bytes > MAX_BODY_BYTES:
             return
         with self._lock:
-            self._proven[key] = None
+            self._proven[key] = rows
             self._proven.move_to_end(key)
             while len(self._proven) > self._entries:
                 self._proven.popitem(last=False)
