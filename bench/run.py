@@ -49,7 +49,7 @@ def query_mix() -> list[tuple[str, str]]:
     """Every example query and bench query, with the media type to ask for: SPARQL JSON for
     SELECT and ASK, Turtle for CONSTRUCT and DESCRIBE. Our prefixes are declared in each text,
     so both servers receive the same bytes."""
-    from kg.web.lexer import shape
+    from kg.lexer import shape
 
     prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
     mix = []

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kg.web.lexer import shape, unescape_codepoints
+from kg.lexer import shape, unescape_codepoints
 
 PROLOGUE = "PREFIX ex: <http://example.org/>\nPREFIX dk: <https://w3id.org/dk#>\n"
 
@@ -113,7 +113,7 @@ REST = st.sampled_from(
 
 @given(st.lists(PROLOGUE_PIECES, max_size=8), st.lists(REST, max_size=8))
 def test_skipping_the_prologue_changes_nothing_the_checks_read(prologue, rest) -> None:
-    from kg.web.lexer import walk
+    from kg.lexer import walk
 
     text = " ".join(prologue) + "\n" + " ".join(rest)
     fast, slow = shape(text), walk(text)
@@ -126,3 +126,14 @@ def test_skipping_the_prologue_changes_nothing_the_checks_read(prologue, rest) -
         slow.form,
         slow.mentions_service,
     )
+
+
+def test_declared_prefixes_come_from_the_prologue_only() -> None:
+    from kg.lexer import declared_prefixes
+
+    text = (
+        "# PREFIX commented: <urn:c>\nPREFIX dk: <https://w3id.org/dk#>\nprefix : <urn:e>\n"
+        'BASE <http://b/>\nPREFIX a.b: <urn:ab>\nSELECT * { ?s ?p "PREFIX later: <urn:l>" }'
+    )
+    assert declared_prefixes(text) == {"dk", "", "a.b"}
+    assert declared_prefixes("SELECT * {}") == frozenset()

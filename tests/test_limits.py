@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from kg.lexer import shape
 from kg.settings import Settings
-from kg.web.lexer import shape
 from kg.web.limits import QueryRejected, check_query, unescape_codepoints
 
 GRAPH = "https://w3id.org/digikommun/graph/ontology"

@@ -39,6 +39,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
+from kg.lexer import Shape
 from kg.settings import Settings
 from kg.store import (
     Bindings,
@@ -50,7 +51,6 @@ from kg.store import (
     bare,
     query_as,
 )
-from kg.web.lexer import Shape
 from kg.web.limits import QueryRejected, check_reach, check_text, warm_up
 from kg.web.proven import ProvenCheap
 from kg.web.results import formats_for, result_kind, serialise

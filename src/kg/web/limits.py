@@ -7,7 +7,7 @@ that, so the endpoint reads the query itself. One entry point, :func:`check_quer
 
 The checks run from cheap to expensive, so that hostile input is stopped before it can cost
 much: the length cap first (the parser is slow on huge input), then a bracket-depth guard
-from one linear pass of :mod:`kg.web.lexer` (the parser recurses per bracket), and only then
+from one linear pass of :mod:`kg.lexer` (the parser recurses per bracket), and only then
 rdflib's real SPARQL parser, which resolves prefixes so that ``SERVICE``, ``FROM`` and
 ``FROM NAMED`` are judged by the IRI they really name, wherever the words sit in strings, IRIs
 or comments. :func:`check_query` is :func:`check_text` (cheap, run in the web worker) followed
@@ -21,8 +21,8 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from kg.lexer import Shape, shape, unescape_codepoints
 from kg.settings import Settings
-from kg.web.lexer import Shape, shape, unescape_codepoints
 
 #: Words that only a SPARQL Update request contains; a query never needs them.
 UPDATE_WORDS = frozenset(
@@ -50,7 +50,7 @@ class QueryRejected(Exception):  # noqa: N818 - the name reads as what happened 
 
 def check_text(text: str, settings: Settings, *, via_url: bool = False) -> Shape:
     """The cheap checks (length, depth), safe to run in the web worker; returns the
-    :class:`~kg.web.lexer.Shape` of the text as SPARQL reads it (code-point escapes applied),
+    :class:`~kg.lexer.Shape` of the text as SPARQL reads it (code-point escapes applied),
     which also tells an update from a query and names the query form."""
     if len(text) > settings.max_query_length:
         status = 414 if via_url else 413

@@ -17,11 +17,11 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.utils import get_current_url
 
+from kg.lexer import Shape
 from kg.store import QuerySyntaxError
 from kg.store.cache import ResultCache
 from kg.web import http
 from kg.web.execution import Answer, pool_for
-from kg.web.lexer import Shape
 from kg.web.limits import QueryRejected, check_text
 from kg.web.negotiate import negotiate, parse_accept, quality
 from kg.web.results import GRAPH_FORMATS, Format, formats_for, graph_to_text, serialise

@@ -59,6 +59,8 @@ _PROLOGUE = re.compile(
     """,
     re.VERBOSE,
 )
+_DECLARED = re.compile(r"(?i:PREFIX)\s*((?:[^\W\d_][\w.\-\u00b7]*)?):")
+_COMMENT = re.compile(r"#[^\n\r]*")
 _OPEN = "({["
 _CLOSE = ")}]"
 
@@ -112,6 +114,16 @@ def shape(text: str) -> Shape:
     Remembered per text (a pure function, and clients repeat their queries): bounded by 1,024
     texts of at most ``KG_MAX_QUERY_LENGTH`` characters each."""
     return walk(text, _PROLOGUE.match(text).end())  # type: ignore[union-attr]
+
+
+@lru_cache(maxsize=1024)
+def declared_prefixes(text: str) -> frozenset[str]:
+    """The prefix names the text's prologue declares (``PREFIX dk: <…>`` gives ``dk``).
+
+    Only the prologue is read, comments taken out (a ``#`` in an IRI only cuts that IRI, after
+    its name): no string or query body can be mistaken for a declaration."""
+    prologue = text[: _PROLOGUE.match(text).end()]  # type: ignore[union-attr]
+    return frozenset(_DECLARED.findall(_COMMENT.sub("", prologue)))
 
 
 def walk(text: str, start: int = 0) -> Shape:
