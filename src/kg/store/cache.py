@@ -60,6 +60,10 @@ class ResultCache:
             self.put(key, value)
         return value  # type: ignore[return-value]
 
+    def discard(self, key: Hashable) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
     def __len__(self) -> int:
         return len(self._entries)
 

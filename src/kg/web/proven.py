@@ -16,9 +16,9 @@ longer than it proved, it is forgotten, so the next run is in a process again.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable
+
+from kg.store.cache import ResultCache
 
 #: Answers larger than this never qualify: the worker keeps no memory cap of its own.
 MAX_BODY_BYTES = 1 << 20
@@ -31,17 +31,11 @@ class ProvenCheap:
 
     def __init__(self, limit_seconds: float, entries: int = 1024) -> None:
         self.limit_seconds = limit_seconds
-        self._entries = entries
-        self._proven: OrderedDict[Hashable, int] = OrderedDict()
-        self._lock = threading.Lock()
+        self._proven = ResultCache(entries)  # job -> its row count, least recently used first
 
     def rows(self, key: Hashable) -> int | None:
         """The row count ``key`` proved with, or None if it is not proven cheap."""
-        with self._lock:
-            rows = self._proven.get(key)
-            if rows is not None:
-                self._proven.move_to_end(key)
-            return rows
+        return self._proven.get(key)  # type: ignore[return-value]
 
     def admits(self, key: Hashable) -> bool:
         return self.rows(key) is not None
@@ -49,18 +43,12 @@ class ProvenCheap:
     def record(self, key: Hashable, seconds: float, body_bytes: int, rows: int = 0) -> None:
         """Remember ``key`` (and its row count: the same job gives the same answer) if its run
         in a query process was cheap and its answer small."""
-        if seconds > self.limit_seconds or body_bytes > MAX_BODY_BYTES:
-            return
-        with self._lock:
-            self._proven[key] = rows
-            self._proven.move_to_end(key)
-            while len(self._proven) > self._entries:
-                self._proven.popitem(last=False)
+        if seconds <= self.limit_seconds and body_bytes <= MAX_BODY_BYTES:
+            self._proven.put(key, rows)
 
     def check(self, key: Hashable, seconds: float) -> bool:
         """After a run in the worker: forget ``key`` (and say so) if it overran its proof."""
         if seconds <= self.limit_seconds * OVERRUN_FACTOR:
             return False
-        with self._lock:
-            self._proven.pop(key, None)
+        self._proven.discard(key)
         return True
