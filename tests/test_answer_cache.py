@@ -63,7 +63,7 @@ def test_a_repeated_get_is_answered_in_front_of_flask(built: Settings) -> None:
     first = client.get("/sparql", query_string={"query": QUERY}, headers={"Accept": "text/csv"})
     second = client.get("/sparql", query_string={"query": QUERY}, headers={"Accept": "text/csv"})
     assert first.data == second.data and first.headers == second.headers
-    assert len(runs) == 1 and views == ["flask"]  # the second never reached Flask
+    assert len(runs) == 1 and len(views) <= 1  # the second reached neither Flask nor the pool
     assert front.hits == 1
     assert second.headers["Content-Security-Policy"]  # every header of the first answer
 

@@ -43,6 +43,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(downloads)
     app.register_blueprint(metadata)
     http.install(app)
+    from kg.web.fast_get import FastGet
+
+    app.wsgi_app = FastGet(app, app.wsgi_app)  # type: ignore[method-assign]
     if settings.cache_entries > 0:
         from kg.web.front_cache import FrontCache
         from kg.web.protocol import MAX_CACHED_BODY_BYTES

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.utils import get_current_url
 
@@ -39,6 +39,8 @@ FORMAT_PARAMS = ("format", "output")
 WORKBENCH_VIEW = "pages.workbench"
 #: Answers larger than this are not kept by the answer cache (memory stays bounded).
 MAX_CACHED_BODY_BYTES = 1 << 20
+#: ``environ`` key where the lean GET path leaves the failure of a query it ran.
+FAILED_KEY = "kg.query_failed"
 
 
 class ProtocolError(Exception):
@@ -159,6 +161,12 @@ def _read_request() -> QueryRequest:
 
 
 def _choose(offered: tuple[Format, ...], format_params: tuple[str, ...]) -> Format:
+    return choose_format(offered, format_params, request.headers.get("Accept"))
+
+
+def choose_format(
+    offered: tuple[Format, ...], format_params: tuple[str, ...], accept: str | None
+) -> Format:
     """The format to answer in: the ``format`` parameter if given, else the Accept header."""
     listing = ", ".join(f.media_type for f in offered)
     if format_params:
@@ -176,7 +184,7 @@ def _choose(offered: tuple[Format, ...], format_params: tuple[str, ...]) -> Form
         return chosen.pop()
     candidates = [(fmt.media_type, fmt) for fmt in offered]
     candidates += [(alias, fmt) for fmt in offered for alias in fmt.aliases]
-    chosen = negotiate(request.headers.get("Accept"), [mime for mime, _ in candidates])
+    chosen = negotiate(accept, [mime for mime, _ in candidates])
     if chosen is None:
         raise ProtocolError(406, f"No acceptable format. Offered: {listing}.")
     return dict(candidates)[chosen]
@@ -201,11 +209,16 @@ def _run_query(text: str, found: Shape, req: QueryRequest, media_type: str) -> A
 
     The query pool (``execution.py``) applies the rest of ``limits.py`` (SERVICE, FROM, LOAD,
     unknown graphs, which may need the parser), runs the query in a process it can kill at the
-    timeout, and serialises the answer there as ``media_type``.
+    timeout, and serialises the answer there as ``media_type``. A failure the lean GET path
+    (``fast_get.py``) already met is raised here, so that it is answered as any other, and the
+    query is not run twice.
     """
     settings = current_app.config["KG_SETTINGS"]
     dataset = req.has_dataset
     try:
+        failed = request.environ.pop(FAILED_KEY, None)
+        if failed is not None:
+            raise failed
         return pool_for(current_app).query(
             text,
             via_url=request.method in ("GET", "HEAD"),
@@ -244,15 +257,7 @@ def _answer_query(req: QueryRequest) -> Response:
         if http.if_none_match(etag):
             return http.not_modified(etag)
     bodies = _body_cache()
-    key = (
-        engine.version,
-        text,
-        req.has_dataset,
-        tuple(req.default_graphs),
-        tuple(req.named_graphs),
-        fmt.media_type,
-        endpoint_url(),  # relative IRIs in the query resolve against it
-    )
+    key = answer_key(engine.version, text, req, fmt.media_type, endpoint_url())
     cached = bodies.get(key)
     if cached is not None:  # the data are immutable between builds: same query, same bytes
         body, rows, truncated = cached  # type: ignore[misc]
@@ -286,17 +291,38 @@ def _query_response(
     return http.finish(response, etag, compress=compress)
 
 
+def answer_key(version: str, text: str, req: QueryRequest, media_type: str, endpoint: str) -> tuple:
+    """What a serialised answer depends on; ``endpoint``: relative IRIs resolve against it."""
+    return (
+        version,
+        text,
+        req.has_dataset,
+        tuple(req.default_graphs),
+        tuple(req.named_graphs),
+        media_type,
+        endpoint,
+    )
+
+
 def _body_cache() -> ResultCache:
+    return body_cache(current_app)
+
+
+def body_cache(app: Flask) -> ResultCache:
     """Serialised answers of this worker, keyed by dataset version, query, dataset and format
     (``KG_CACHE_ENTRIES`` of them; 0 turns caching off)."""
-    cache = current_app.extensions.get("kg_body_cache")
+    cache = app.extensions.get("kg_body_cache")
     if cache is None:
-        entries = current_app.config["KG_SETTINGS"].cache_entries
-        cache = current_app.extensions.setdefault("kg_body_cache", ResultCache(entries))
+        entries = app.config["KG_SETTINGS"].cache_entries
+        cache = app.extensions.setdefault("kg_body_cache", ResultCache(entries))
     return cache
 
 
 def _content_type(fmt: Format) -> str:
+    return content_type(fmt)
+
+
+def content_type(fmt: Format) -> str:
     return f"{fmt.media_type}; charset=utf-8" if fmt.charset else fmt.media_type
 
 
@@ -305,25 +331,29 @@ def endpoint_url() -> str:
     public = current_app.config["KG_SETTINGS"].public_url
     if public:
         return public.rstrip("/") + request.path
-    return _current_url(request.scheme, request.host, request.root_path, request.path)
+    return current_url(request.scheme, request.host, request.root_path, request.path)
 
 
 @lru_cache(maxsize=64)
-def _current_url(scheme: str, host: str, root_path: str, path: str) -> str:
+def current_url(scheme: str, host: str, root_path: str, path: str) -> str:
     """werkzeug's ``base_url``, remembered: it quotes and converts the parts on every call, and
     the endpoint needs it twice per query (the base IRI and the answer cache's key)."""
     return get_current_url(scheme, host, root_path, path)
 
 
 def _wants_workbench(offered: tuple[Format, ...]) -> bool:
+    return wants_workbench(current_app, offered, request.headers.get("Accept"))
+
+
+def wants_workbench(app: Flask, offered: tuple[Format, ...], accept: str | None) -> bool:
     """A browser (HTML preferred over every format we could answer in) gets the workbench.
 
     This holds with a query too, so that a shared link ``/sparql?query=…`` opens the workbench
     with its results; programs name a result format (or ``format=``) and get the results.
     """
-    if WORKBENCH_VIEW not in current_app.view_functions:
+    if WORKBENCH_VIEW not in app.view_functions:
         return False
-    ranges = parse_accept(request.headers.get("Accept"))
+    ranges = parse_accept(accept)
     html = max(quality(ranges, "text/html"), quality(ranges, "application/xhtml+xml"))
     return html > max(quality(ranges, fmt.media_type) for fmt in offered)
 
