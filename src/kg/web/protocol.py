@@ -285,7 +285,7 @@ def _answer_query(req: QueryRequest) -> Response:
 def _query_response(
     body: str | bytes, fmt: Format, truncated: bool, etag: str | None, compress: bool
 ) -> Response:
-    response = Response(body, status=200, content_type=_content_type(fmt))
+    response = Response(body, status=200, content_type=content_type(fmt))
     if truncated:  # the row cap cut the answer (SECURITY.md)
         response.headers["KG-Truncated"] = str(current_app.config["KG_SETTINGS"].max_rows)
     return http.finish(response, etag, compress=compress)
@@ -316,10 +316,6 @@ def body_cache(app: Flask) -> ResultCache:
         entries = app.config["KG_SETTINGS"].cache_entries
         cache = app.extensions.setdefault("kg_body_cache", ResultCache(entries))
     return cache
-
-
-def _content_type(fmt: Format) -> str:
-    return content_type(fmt)
 
 
 def content_type(fmt: Format) -> str:
@@ -381,7 +377,7 @@ def _answer_description(req: QueryRequest) -> Response:
         sizes[engine.version] = default_graph_size(engine)
     graph = describe(endpoint, engine, settings, sizes[engine.version])
     body = graph_to_text(graph, fmt.media_type)
-    response = Response(body, status=200, content_type=_content_type(fmt))
+    response = Response(body, status=200, content_type=content_type(fmt))
     return http.finish(response, etag, compress=compress)
 
 
