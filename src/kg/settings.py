@@ -1,7 +1,7 @@
 """All settings in one dataclass, read from ``KG_*`` environment variables.
 
-Operators configure the server only through these variables; ``docs/configuration.md`` is
-checked against this dataclass by a test so the table cannot drift from the code.
+Operators configure the server only through these variables; the configuration table in
+``README.md`` is checked against this dataclass by ``tests/test_docs.py`` so it cannot drift.
 """
 
 from __future__ import annotations
