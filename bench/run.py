@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -198,6 +199,28 @@ def tree_cpu_seconds(root: int) -> float:
     return total
 
 
+@dataclass
+class Tally:
+    """What one server did over the rounds of one cell: latencies, wall time, CPU, errors."""
+
+    pid: int
+    latencies: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    cpu: float = 0.0
+    errors: int = 0
+
+    def run(self, port: int, path: str, queries, clients: int, seconds: float) -> None:
+        before = tree_cpu_seconds(self.pid)
+        latencies, elapsed, errors = run_load(port, path, queries, clients, seconds)
+        self.cpu += tree_cpu_seconds(self.pid) - before
+        self.latencies += latencies
+        self.seconds += elapsed
+        self.errors += errors
+
+    def summary(self) -> dict[str, float]:
+        return summarise(self.latencies, self.seconds, self.cpu)
+
+
 def summarise(latencies: list[float], elapsed: float, cpu: float) -> dict[str, float]:
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else float("nan")
@@ -252,25 +275,12 @@ def main() -> int:
                 for clients in args.clients:
                     run_load(port, "/sparql", queries, clients, 1.0)  # warm-up
                     run_load(oxi_port, "/query", queries, clients, 1.0)
-                    ours: list[float] = []
-                    theirs: list[float] = []
-                    t_ours = t_theirs = cpu_ours = cpu_theirs = 0.0
-                    errors = 0
+                    ours, theirs = Tally(process.pid), Tally(oxi.pid)
                     for _ in range(args.rounds):  # interleaved: noise is shared
-                        before = tree_cpu_seconds(process.pid)
-                        lat, el, err = run_load(port, "/sparql", queries, clients, args.seconds)
-                        cpu_ours += tree_cpu_seconds(process.pid) - before
-                        ours += lat
-                        t_ours += el
-                        errors += err
-                        before = tree_cpu_seconds(oxi.pid)
-                        lat, el, err = run_load(oxi_port, "/query", queries, clients, args.seconds)
-                        cpu_theirs += tree_cpu_seconds(oxi.pid) - before
-                        theirs += lat
-                        t_theirs += el
-                        errors += err
-                    a = summarise(ours, t_ours, cpu_ours)
-                    b = summarise(theirs, t_theirs, cpu_theirs)
+                        ours.run(port, "/sparql", queries, clients, args.seconds)
+                        theirs.run(oxi_port, "/query", queries, clients, args.seconds)
+                    a, b = ours.summary(), theirs.summary()
+                    errors = ours.errors + theirs.errors
                     print(
                         f"| {label} | {clients} | {a['rps']:.0f} | {b['rps']:.0f} | "
                         f"{a['rps'] / b['rps']:.2f}× | {a['p50']:.1f} | {b['p50']:.1f} | "

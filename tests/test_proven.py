@@ -90,19 +90,19 @@ def test_refusals_and_errors_are_never_proven(pool_for_settings) -> None:
 
 def test_the_proof_admits_only_cheap_small_answers_and_is_bounded() -> None:
     proven = ProvenCheap(0.01, entries=2)
-    proven.record("slow", 0.02, 10)
-    proven.record("large", 0.001, MAX_BODY_BYTES + 1)
-    proven.record("a", 0.001, 10)
-    assert not proven.admits("slow") and not proven.admits("large") and proven.admits("a")
-    proven.record("b", 0.001, 10)
-    proven.record("c", 0.001, 10)  # room for two: "a", used least recently, goes
-    assert proven.admits("b") and proven.admits("c") and not proven.admits("a")
+    proven.record("slow", 0.02, 10, rows=1)
+    proven.record("large", 0.001, MAX_BODY_BYTES + 1, rows=1)
+    proven.record("a", 0.001, 10, rows=3)
+    assert (proven.rows("slow"), proven.rows("large"), proven.rows("a")) == (None, None, 3)
+    proven.record("b", 0.001, 10, rows=0)
+    proven.record("c", 0.001, 10, rows=5)  # room for two: "a", used least recently, goes
+    assert (proven.rows("a"), proven.rows("b"), proven.rows("c")) == (None, 0, 5)
 
 
 def test_a_query_that_overruns_its_proof_is_forgotten() -> None:
     proven = ProvenCheap(0.01)
-    proven.record("q", 0.005, 10)
+    proven.record("q", 0.005, 10, rows=2)
     assert not proven.check("q", 0.02)  # slower, within the margin
-    assert proven.admits("q")
+    assert proven.rows("q") == 2
     assert proven.check("q", 0.2)
-    assert not proven.admits("q")
+    assert proven.rows("q") is None

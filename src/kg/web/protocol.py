@@ -256,7 +256,7 @@ def _answer_query(req: QueryRequest) -> Response:
         )
         if http.if_none_match(etag):
             return http.not_modified(etag)
-    bodies = _body_cache()
+    bodies = body_cache(current_app)
     key = answer_key(engine.version, text, req, fmt.media_type, endpoint_url())
     cached = bodies.get(key)
     if cached is not None:  # the data are immutable between builds: same query, same bytes
@@ -302,10 +302,6 @@ def answer_key(version: str, text: str, req: QueryRequest, media_type: str, endp
         media_type,
         endpoint,
     )
-
-
-def _body_cache() -> ResultCache:
-    return body_cache(current_app)
 
 
 def body_cache(app: Flask) -> ResultCache:

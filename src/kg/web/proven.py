@@ -37,9 +37,6 @@ class ProvenCheap:
         """The row count ``key`` proved with, or None if it is not proven cheap."""
         return self._proven.get(key)  # type: ignore[return-value]
 
-    def admits(self, key: Hashable) -> bool:
-        return self.rows(key) is not None
-
     def record(self, key: Hashable, seconds: float, body_bytes: int, rows: int = 0) -> None:
         """Remember ``key`` (and its row count: the same job gives the same answer) if its run
         in a query process was cheap and its answer small."""
