@@ -105,3 +105,21 @@ def gunicorn_url(built: Settings):
     yield base + "/sparql"
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def sparql_rows(built: Settings):
+    """Run a SELECT on the built graph with the endpoint's default prefixes; rows of plain
+    values, so data tests read like the questions they ask."""
+    from kg.namespaces import PREFIXES
+    from kg.store import Bindings, open_engine
+
+    engine = open_engine(built)
+    prologue = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
+
+    def run(query: str) -> list[dict[str, str]]:
+        result = engine.query(prologue + query)
+        assert isinstance(result, Bindings)
+        return [{k: v.value for k, v in row.items()} for row in result.rows]
+
+    return run
