@@ -44,12 +44,22 @@ $(YASGUI): frontend/node_modules/.stamp
 	cp frontend/node_modules/@zazuko/yasgui/package.json $(dir $@)package.json
 	touch $@
 
-frontend: $(YASGUI) ## install YASGUI from npm into the served static folder
+# Natural Earth country outlines (public domain) from npm's world-atlas, for the map on /map.
+ATLAS := src/kg/web/static/vendor/world-atlas/countries-10m.json
+$(ATLAS): frontend/node_modules/.stamp
+	mkdir -p $(dir $@)
+	cp frontend/node_modules/world-atlas/countries-10m.json frontend/node_modules/world-atlas/LICENSE \
+	   frontend/node_modules/world-atlas/package.json $(dir $@)
+	touch $@
+
+FRONTEND := $(YASGUI) $(ATLAS)
+
+frontend: $(FRONTEND) ## install YASGUI and the map outlines from npm into the served static folder
 
 chromium: ## install Debian's chromium for the browser tests when it is missing
 	sh scripts/ensure-chromium.sh
 
-serve: $(ARTIFACT) $(YASGUI) ## set up, build when needed, and serve on KG_HOST:KG_PORT (127.0.0.1:8000)
+serve: $(ARTIFACT) $(FRONTEND) ## set up, build when needed, and serve on KG_HOST:KG_PORT (127.0.0.1:8000)
 	$(BIN)/kg serve
 
 lint: $(STAMP) ## ruff over the code
@@ -68,7 +78,7 @@ $(COMUNICA): tools/comunica/package.json tools/comunica/package-lock.json
 
 comunica: $(COMUNICA) ## install the Comunica SPARQL engine used by the federation tests
 
-test: $(ARTIFACT) $(YASGUI) $(COMUNICA) chromium lint lint-ontology ## set up, build, lint and run the whole test suite
+test: $(ARTIFACT) $(FRONTEND) $(COMUNICA) chromium lint lint-ontology ## set up, build, lint and run the whole test suite
 	$(BIN)/pytest
 
 bench: $(ARTIFACT) ## our server vs an Oxigraph server on the same build (not part of test)

@@ -33,13 +33,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(protocol)
 
     # The linked-data website: pages and dereferencing, pictures, downloads, metadata.
+    from kg.web.completions import completions
     from kg.web.downloads import downloads
+    from kg.web.map import geo_map
     from kg.web.metadata import metadata
     from kg.web.pages import pages
     from kg.web.pictures import pictures
 
     app.register_blueprint(pages)
     app.register_blueprint(pictures)
+    app.register_blueprint(geo_map)
+    app.register_blueprint(completions)
     app.register_blueprint(downloads)
     app.register_blueprint(metadata)
     http.install(app)

@@ -76,7 +76,8 @@ def timeline_svg(lang: str) -> str:
         for iri, name in names:
             won = iri in e.winners
             text = ("★ " if won else "") + name
-            advance = len(text) * CHAR * (1.2 if won else 1) + 18
+            length = len(text) * CHAR * (1.2 if won else 1)
+            advance = length + 18
             if x + advance > width - 10:
                 x, lines = left, lines + 1
             ty = y + (lines - 1) * line
@@ -85,7 +86,10 @@ def timeline_svg(lang: str) -> str:
                 _link(
                     iri,
                     lang,
-                    f'<text x="{x:.0f}" y="{ty}" style="{style}"'
+                    # textLength makes the browser fit the name into the width reserved for
+                    # it, whatever the font: names can no longer run into each other.
+                    f'<text x="{x:.0f}" y="{ty}" style="{style}" textLength="{length:.0f}"'
+                    f' lengthAdjust="spacingAndGlyphs"'
                     f' class="{"winner" if won else "nominee"}">{escape(text)}</text>',
                 )
             )

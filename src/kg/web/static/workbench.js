@@ -1,7 +1,8 @@
 // The query workbench: YASGUI served from our own host, talking to our /sparql by GET.
 // The query and the result view live in the page's URL (?query=…&view=…), so a result can be
-// shared as a link. No request leaves this host: the LOV-backed class and property
-// completers are switched off and prefix completion reads /prefixes.json.
+// shared as a link. No request leaves this host: YASQE's LOV-backed class and property
+// completers are replaced by ones that read this graph's own terms (/completions/*.json, with
+// their labels), and prefix completion reads /prefixes.json.
 (function () {
   "use strict";
   var root = document.getElementById("workbench");
@@ -11,6 +12,52 @@
   var Yasqe = window.Yasgui.Yasqe;
   Yasqe.defaults.autocompleters = Yasqe.defaults.autocompleters.filter(function (name) {
     return name !== "class" && name !== "property";
+  });
+  // Our completers: the same positions and IRI handling as YASQE's own (forked from them),
+  // but the terms come from this host. The server predefines its prefixes, so "dk:" completes
+  // even when the query does not declare it.
+  var termLabels = {};
+  function resolvePrefix(base) {
+    return function (editor, token) {
+      token = base.preProcessToken(editor, token);
+      var prefix = token.tokenPrefix ? token.tokenPrefix.slice(0, -1) : null;
+      if (prefix && !token.tokenPrefixUri && prefixes[prefix]) {
+        token.tokenPrefixUri = prefixes[prefix];
+        token.autocompletionString = prefixes[prefix] + token.string.trim().slice(prefix.length + 1);
+      }
+      return token;
+    };
+  }
+  function withLabels(editor, hints) {
+    var lang = document.documentElement.lang === "en" ? "en" : "sv";
+    hints.forEach(function (hint) {
+      var labels = termLabels[hint.text];
+      var label = labels && (labels[lang] || labels.sv || labels.en);
+      if (label) { hint.displayText = hint.text + " \u2014 " + label; }
+    });
+    return hints;
+  }
+  ["class", "property"].forEach(function (kind) {
+    var base = Yasqe.Autocompleters[kind];
+    if (!base) { return; }
+    Yasqe.forkAutocompleter(kind, {
+      name: "graph-" + kind,
+      bulk: true,
+      autoShow: true,
+      persistenceId: null,
+      preProcessToken: resolvePrefix(base),
+      postprocessHints: withLabels,
+      get: function () {
+        return fetch("/completions/" + kind + ".json").then(function (r) { return r.json(); })
+          .then(function (list) {
+            list.forEach(function (term) {
+              termLabels[term.curie] = term.label;
+              termLabels["<" + term.iri + ">"] = term.label;
+            });
+            return list.map(function (term) { return term.iri; });
+          });
+      }
+    }, true);
   });
   Yasqe.defaults.prefixCcApi = "/prefixes.json";
   var yasgui = new window.Yasgui(root, {
