@@ -19,7 +19,7 @@ from kg.settings import Settings
 from kg.store import open_engine
 from tests.conftest import ROOT
 
-LINK_GRAPHS = ("links-wikipedia", "links-dbpedia", "links-places")
+LINK_GRAPHS = ("links-wikipedia", "links-dbpedia", "links-geonames", "links-places")
 
 FOAF_TOPIC = "http://xmlns.com/foaf/0.1/isPrimaryTopicOf"
 EXACT = "http://www.w3.org/2004/02/skos/core#exactMatch"
@@ -59,13 +59,31 @@ SELECT ?g ?s ?p ?o ?page ?date WHERE {
   FILTER (STRSTARTS(STR(?g), "https://w3id.org/digikommun/graph/links-"))
 }"""
 
-#: How many links of each kind the research found (docs/links.md); the data may grow, never
-#: shrink. Keys: (kind of subject, target).
+#: How many things of each kind have a link to each target, as the research found them
+#: (docs/links.md); the data may grow, never shrink. Keys: (kind of subject, target).
 AT_LEAST = {
     ("county", "wikipedia-en"): 15,
     ("county", "dbpedia"): 15,
     ("county", "iso31662"): 15,
+    ("municipality", "wikipedia-en"): 18,
+    ("municipality", "wikipedia-sv"): 3,
+    ("municipality", "dbpedia"): 18,
+    ("municipality", "geonames"): 3,
+    ("municipality", "coordinates"): 8,
+    ("organisation", "wikipedia-sv"): 2,
+    ("organisation", "wikipedia-en"): 1,
+    ("organisation", "dbpedia"): 1,
 }
+
+#: Municipality codes checked against a page that states them (reference.ttl's records).
+CODE_RECORDS = """
+SELECT ?m ?code ?page ?date WHERE {
+  GRAPH <https://w3id.org/digikommun/graph/reference> {
+    ?record rdf:subject ?m ; rdf:predicate dk:municipalityCode ; rdf:object ?code ;
+            prov:wasDerivedFrom ?page .
+    ?page dk:dateRead ?date .
+  }
+}"""
 
 
 def _rows(settings: Settings, query: str) -> list[dict[str, str]]:
@@ -93,15 +111,19 @@ def _kind(subject: str) -> str:
     return subject.removeprefix(BASE).split("/", 1)[0]
 
 
+def _host(iri: str) -> str:
+    """The host name without the root label's trailing dot (some stored pages carry one)."""
+    return (urlsplit(iri).hostname or "").rstrip(".")
+
+
 def _target(predicate: str, obj: str) -> str:
     if predicate == FOAF_TOPIC:
-        return "wikipedia-" + urlsplit(obj).hostname.split(".", 1)[0]
+        return "wikipedia-" + _host(obj).split(".", 1)[0]
     if predicate == ISO:
         return "iso31662"
     if predicate in (LAT, LONG):
         return "coordinates"
-    host = urlsplit(obj).hostname or ""
-    return {"dbpedia.org": "dbpedia", "sws.geonames.org": "geonames"}.get(host, "wikidata")
+    return {"dbpedia.org": "dbpedia", "sws.geonames.org": "geonames"}.get(_host(obj), "wikidata")
 
 
 def test_every_link_graph_is_loaded_under_its_own_name() -> None:
@@ -133,12 +155,15 @@ def test_the_provenance_query_answers_for_a_link(built: Settings) -> None:
 def test_every_page_is_on_the_host_the_link_needs(sourced) -> None:
     wrong = []
     for (_, subject, predicate, obj), cited in _pages(sourced).items():
-        hosts = {urlsplit(p).hostname or "" for p in cited}
+        hosts = {_host(p) for p in cited}
         wikipedia = {h for h in hosts if h.endswith(".wikipedia.org")}
         target = _target(predicate, obj)
         if target.startswith("wikipedia-"):
-            # the article itself, or its mobile copy, is the source of the link to it
-            ok = any(_same_article(p, obj) for p in cited)
+            # the article itself (or its mobile copy, or a redirect to it) on that language's
+            # Wikipedia is the source of the link to it
+            ok = _host(obj) in {"sv.wikipedia.org", "en.wikipedia.org"} and any(
+                _host(p).replace(".m.", ".") == _host(obj) for p in cited
+            )
         elif target == "dbpedia":
             ok = any(h.endswith("dbpedia.org") for h in hosts) and any(
                 h.startswith("en.") for h in wikipedia
@@ -152,17 +177,12 @@ def test_every_page_is_on_the_host_the_link_needs(sourced) -> None:
     assert wrong == []
 
 
-def _same_article(page: str, article: str) -> bool:
-    p, a = urlsplit(page), urlsplit(article)
-    return p.path == a.path and (p.hostname or "").replace(".m.", ".") == a.hostname
-
-
 def test_a_dbpedia_resource_is_named_after_the_english_article(links) -> None:
     """DBpedia's documented rule: http://en.wikipedia.org/wiki/Xyz -> dbpedia.org/resource/Xyz."""
     english = {
         r["s"]: r["o"] for r in links if r["p"] == FOAF_TOPIC and "//en.wikipedia.org/" in r["o"]
     }
-    dbpedia = [r for r in links if urlsplit(r["o"]).hostname == "dbpedia.org"]
+    dbpedia = [r for r in links if _host(r["o"]) == "dbpedia.org"]
     assert dbpedia
     for row in dbpedia:
         title = row["o"].removeprefix("http://dbpedia.org/resource/")
@@ -183,7 +203,7 @@ def test_no_owl_same_as_anywhere(built: Settings) -> None:
 def test_article_and_resource_iris_are_percent_encoded_as_wikipedia_writes_them(links) -> None:
     """One spelling, the one in Wikipedia's own URLs: UTF-8 percent-encoding, '_' for spaces."""
     for row in links:
-        host = urlsplit(row["o"]).hostname or ""
+        host = _host(row["o"])
         if not (host.endswith("wikipedia.org") or host == "dbpedia.org"):
             continue
         title = row["o"].rsplit("/", 1)[1]
@@ -205,12 +225,8 @@ def test_link_subjects_are_things_the_graph_describes(built: Settings, links) ->
 
 @pytest.mark.parametrize(("kind", "target"), sorted(AT_LEAST))
 def test_at_least_as_many_links_as_recorded(links, kind: str, target: str) -> None:
-    found = {
-        (r["s"], r["o"])
-        for r in links
-        if _kind(r["s"]) == kind and _target(r["p"], r["o"]) == target and r["p"] != SAME
-    }
-    assert len(found) >= AT_LEAST[(kind, target)]
+    things = {r["s"] for r in links if _kind(r["s"]) == kind and _target(r["p"], r["o"]) == target}
+    assert len(things) >= AT_LEAST[(kind, target)]
 
 
 def test_every_county_has_one_iso_code_whose_number_is_its_county_code(built: Settings) -> None:
@@ -234,6 +250,17 @@ def test_spot_checks_against_the_research_log(links) -> None:
         ("county/vasterbottens-lan", ISO, "SE-AC"),
         ("county/skane-lan", FOAF_TOPIC, "https://en.wikipedia.org/wiki/Sk%C3%A5ne_County"),
         ("county/jamtlands-lan", EXACT, "http://dbpedia.org/resource/J%C3%A4mtland_County"),
+        ("municipality/lidingo", EXACT, "https://sws.geonames.org/2696332/"),
+        ("municipality/eskilstuna", SAME, "https://sws.geonames.org/2715951/"),
+        (
+            "municipality/upplands-bro",
+            FOAF_TOPIC,
+            "https://sv.wikipedia.org/wiki/Upplands-Bro_kommun",
+        ),
+        ("municipality/umea", LAT, "63.833"),
+        ("municipality/vaxjo", LONG, "14.8"),
+        ("municipality/goteborg", EXACT, "http://dbpedia.org/resource/Gothenburg_Municipality"),
+        ("organisation/vinnova", FOAF_TOPIC, "https://en.wikipedia.org/wiki/Vinnova"),
     }
     assert expected <= have, expected - have
 
@@ -250,3 +277,21 @@ def test_coordinates_are_decimals_inside_sweden(built: Settings) -> None:
         assert row["lt"] == decimal and row["gt"] == decimal, row
         assert Decimal("55.0") <= Decimal(row["lat"]) <= Decimal("69.5"), row
         assert Decimal("10.5") <= Decimal(row["long"]) <= Decimal("24.5"), row
+    assert len(rows) >= AT_LEAST[("municipality", "coordinates")]
+
+
+def test_every_checked_code_names_a_wikipedia_page_read_on_a_day(built: Settings) -> None:
+    """The re-check of the 31 codes: each code found on a page keeps that page as its source."""
+    rows = _rows(built, CODE_RECORDS)
+    assert len({r["m"] for r in rows}) >= 14
+    assert all(_host(r["page"]).endswith(".wikipedia.org") for r in rows), rows
+    assert all(r["date"] == "2026-12-01" for r in rows)
+    lidingo = [r for r in rows if r["m"] == BASE + "municipality/lidingo"]
+    assert lidingo == [
+        {
+            "m": BASE + "municipality/lidingo",
+            "code": "0186",
+            "page": "https://sv.wikipedia.org/wiki/Liding%C3%B6_kommun",
+            "date": "2026-12-01",
+        }
+    ]
