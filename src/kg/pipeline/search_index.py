@@ -30,6 +30,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.namespaces import BASE, DK, ONTOLOGY_IRI
+from kg.trigrams import padded_grams
 
 SEARCH_INDEX_NAME = "search.sqlite"
 #: Raised when the tables change, so that a reader can refuse an index it does not understand.
@@ -308,12 +309,6 @@ def _insert_classes(
     connection.execute(
         "INSERT INTO kinds SELECT 'term', NULL, COUNT(*) FROM things WHERE kind = 'term'"
     )
-
-
-def padded_grams(term: str) -> set[str]:
-    """The character trigrams of `` term `` (padded, so short words and word ends count)."""
-    padded = f" {term} "
-    return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
 def _insert_vocabulary(connection: sqlite3.Connection) -> None:

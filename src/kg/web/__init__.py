@@ -42,6 +42,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(pictures)
     app.register_blueprint(downloads)
     app.register_blueprint(metadata)
+
+    # Search and reconciliation, both answered from the build's full-text index.
+    from kg.web.search import search
+
+    app.register_blueprint(search)
     http.install(app)
     from kg.web.fast_get import FastGet
 
