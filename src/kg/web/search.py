@@ -24,8 +24,8 @@ from kg.web.search_index import (
     MAX_QUERY_CHARS,
     OPEN,
     Hit,
-    IndexMissing,
     SearchIndex,
+    SearchIndexMissingError,
     tokens,
 )
 
@@ -52,24 +52,28 @@ def _open_index(state) -> None:
         manifest = read_manifest(settings.manifest)
         name = manifest.get("search_index", {}).get("file")
         if not name:
-            raise IndexMissing("the build has no search index: run `kg build` again")
+            raise SearchIndexMissingError("the build has no search index: run `kg build` again")
         app.extensions["kg_search"] = SearchIndex(settings.build_dir / name)
-    except (OSError, ValueError, IndexMissing) as error:
-        app.extensions["kg_search"] = IndexMissing(str(error))
+    except (OSError, ValueError, SearchIndexMissingError) as error:
+        app.extensions["kg_search"] = SearchIndexMissingError(str(error))
 
 
 def search_index() -> SearchIndex:
-    """The app's index; raises :class:`IndexMissing` when the build has none."""
+    """The app's index; raises :class:`SearchIndexMissingError` when the build has none."""
     found = current_app.extensions.get("kg_search")
     if isinstance(found, SearchIndex):
         return found
-    raise found if isinstance(found, IndexMissing) else IndexMissing("no search index")
+    raise (
+        found
+        if isinstance(found, SearchIndexMissingError)
+        else SearchIndexMissingError("no search index")
+    )
 
 
 def marked(snippet: str) -> Markup:
     """The snippet as safe HTML: escaped, then the index's markers become ``<mark>``."""
     escaped = str(html_escape(snippet))
-    return Markup(escaped.replace(OPEN, "<mark>").replace(CLOSE, "</mark>"))
+    return Markup(escaped.replace(OPEN, "<mark>").replace(CLOSE, "</mark>"))  # noqa: S704 - escaped
 
 
 def plain(snippet: str) -> str:
@@ -135,7 +139,7 @@ def search_page() -> Response:
         )
     try:
         index = search_index()
-    except IndexMissing as error:
+    except SearchIndexMissingError as error:
         return refuse(503, f"Search is not available: {error}.", fmt, **context)
     labels = index.kind_labels()
     if kind and kind not in labels:

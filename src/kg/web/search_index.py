@@ -99,7 +99,7 @@ def _coverage(name: str, variants) -> float:
     return hit / len(name_words)
 
 
-class IndexMissing(RuntimeError):
+class SearchIndexMissingError(RuntimeError):
     """The build directory holds no search index (built before the index existed)."""
 
 
@@ -109,7 +109,7 @@ class SearchIndex:
 
     def __init__(self, path: Path) -> None:
         if not path.is_file():
-            raise IndexMissing(f"{path.name} is missing: run `kg build` again")
+            raise SearchIndexMissingError(f"{path.name} is missing: run `kg build` again")
         self.path = path
         self._connection = sqlite3.connect(
             f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False
@@ -145,7 +145,7 @@ class SearchIndex:
         grams = sorted(padded_grams(word))
         marks = ",".join("?" * len(grams))
         candidates = self.rows(
-            f"SELECT term FROM grams WHERE gram IN ({marks}) GROUP BY term "
+            f"SELECT term FROM grams WHERE gram IN ({marks}) GROUP BY term "  # noqa: S608 - only ?s
             "HAVING COUNT(*) >= ? ORDER BY COUNT(*) DESC, term LIMIT 200",
             [*grams, max(1, len(grams) // 3)],
         )
@@ -192,6 +192,7 @@ class SearchIndex:
             parameters.append(kind)
         weights = ", ".join(str(w) for w in WEIGHTS)
         found = self.rows(
+            # Only constants and placeholders are formatted in; every value is a parameter.
             f"""SELECT t.id, t.iri, t.kind, t.name_sv, t.name_en, t.description_sv,
                 t.description_en, bm25(text, {weights}) AS rank,
                 snippet(text, 1, '{OPEN}', '{CLOSE}', '…', 14),
@@ -199,7 +200,7 @@ class SearchIndex:
                 snippet(text, 2, '{OPEN}', '{CLOSE}', '…', 14),
                 snippet(text, 0, '{OPEN}', '{CLOSE}', '…', 14)
             FROM text JOIN things t ON t.id = text.rowid WHERE {where}
-            ORDER BY rank, t.iri LIMIT ?""",
+            ORDER BY rank, t.iri LIMIT ?""",  # noqa: S608
             [*parameters, limit],
         )
         variants = self.variants(words)
@@ -224,7 +225,7 @@ class SearchIndex:
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             for thing, name in self.rows(
-                f"SELECT thing, name FROM names WHERE thing IN ({marks}) ORDER BY thing, name",
+                f"SELECT thing, name FROM names WHERE thing IN ({marks}) ORDER BY thing, name",  # noqa: S608
                 chunk,
             ):
                 names.setdefault(thing, []).append(name)
