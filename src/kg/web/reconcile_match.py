@@ -8,7 +8,8 @@ gets its candidates from the full-text index and a score anyone can recompute:
   alternative and hidden labels, in every language) are folded (case and diacritics) and
   stripped of a designation ("kommun", "stad", "län", "municipality", "county", "city of"),
   with and without a genitive *s* before it ("Göteborgs stad" → "göteborg"); ``s`` is
-  1 − (edit distance ÷ length of the longer) for the closest pair.
+  1 − (edit distance ÷ length of the longer) for the closest pair, or, if higher, the share
+  of the longer form's words that the other holds ("broman" is half of "daniel broman").
 * **property agreement** ``a`` (0–1): the share of the known properties given
   (``dk:municipalityCode``, ``dk:countyCode``, ``dk:inCounty``) whose value the candidate has.
   Codes are compared as digits padded with zeros ("186" is "0186"), a county by its id or name.
@@ -177,7 +178,8 @@ def name_keys(text: str) -> set[str]:
 
 
 def similarity(query_keys: set[str], names: list[str]) -> float:
-    """1 − edit distance ÷ longer length, for the closest pair of forms (1.0: the same)."""
+    """1 − edit distance ÷ longer length, or the share of the longer form's words the other
+    holds, for the closest pair of forms (1.0: the same)."""
     best = 0.0
     for name in names:
         keys = name_keys(name)
@@ -185,6 +187,8 @@ def similarity(query_keys: set[str], names: list[str]) -> float:
             return 1.0
         for q in query_keys:
             for k in keys:
+                q_words, k_words = q.split(), k.split()
+                best = max(best, len(set(q_words) & set(k_words)) / max(len(q_words), len(k_words)))
                 longest = max(len(q), len(k))
                 cap = longest // 2  # beyond half the length the pair is no match anyway
                 distance = edit_distance(q, k, cap)
