@@ -221,7 +221,7 @@ def test_municipality_names_as_spreadsheets_write_them(client, schemas, cell, ex
     [
         ("Daniel Broman", "person/daniel-broman", True),
         ("daniel broman", "person/daniel-broman", True),
-        ("Marcus Matteby", "person/markus-matteby", True),  # the spelling text 001 uses
+        ("Marcus Matteby", "person/markus-matteby", True),  # text 004's caption spelling
         ("Iwona Karlson", "person/iwona-karlsson", True),  # one letter off
         ("Broman", "person/daniel-broman", False),  # a surname alone is not certain
     ],
