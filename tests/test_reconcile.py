@@ -266,6 +266,15 @@ def test_county_property_by_name_or_id(client, schemas) -> None:
         assert best["id"] == "municipality/upplands-bro" and best["score"] == 100
 
 
+def test_ties_are_never_a_match(client, schemas) -> None:
+    """Every municipality of Stockholm County agrees with the county alone: none is certain."""
+    query = {"type": MUNICIPALITY, "properties": [{"pid": "inCounty", "v": "Stockholms län"}]}
+    result = reconcile(client, schemas, {"q0": query})["q0"]["result"]
+    assert len(result) > 3 and {c["score"] for c in result} == {100.0}
+    assert "municipality/lidingo" in {c["id"] for c in result}
+    assert not any(c["match"] for c in result)
+
+
 def test_type_filter_and_limit(client, schemas) -> None:
     counties = reconcile(client, schemas, {"q0": {"query": "Stockholm", "type": COUNTY}})
     assert {c["id"] for c in counties["q0"]["result"]} == {"county/stockholms-lan"}
