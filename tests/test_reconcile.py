@@ -321,3 +321,31 @@ def test_suggest_services(client, schemas) -> None:
 def test_preview_refuses_bad_and_unknown_ids(client) -> None:
     assert client.get("/reconcile/preview?id=../../etc").status_code == 400
     assert client.get("/reconcile/preview?id=municipality/atlantis").status_code == 404
+
+
+@pytest.mark.integration
+def test_openrefine_round_trip_under_gunicorn(gunicorn_url: str, schemas) -> None:
+    """What OpenRefine does, against the production server: read the manifest, POST a batch
+    as a form, follow the view URL of the match."""
+    import requests
+
+    site = gunicorn_url.removesuffix("/sparql")
+    manifest = requests.get(site + "/reconcile", timeout=10).json()
+    assert_valid(schemas, "manifest", manifest)
+    batch = {
+        "q0": {"query": "Lidingo stad", "type": MUNICIPALITY, "limit": 3},
+        "q1": {"query": "Sara Penje", "type": PERSON},
+    }
+    answer = requests.post(site + "/reconcile", data={"queries": json.dumps(batch)}, timeout=10)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert_valid(schemas, "reconciliation-result-batch", body)
+    best = body["q0"]["result"][0]
+    assert best["id"] == "municipality/lidingo" and best["match"]
+    assert body["q1"]["result"][0]["id"] == "person/sara-penje"
+    view = requests.get(manifest["view"]["url"].replace("{{id}}", best["id"]), timeout=10)
+    assert view.status_code == 200 and "Lidingö" in view.text
+    search = requests.get(
+        site + "/search", params={"q": "penje"}, timeout=10, headers={"Accept": "application/json"}
+    )
+    assert search.json()["groups"][0]["results"][0]["id"].endswith("/person/sara-penje")
