@@ -9,7 +9,7 @@ INPUTS := $(shell find ontology data shapes -type f \( -name '*.ttl' -o -name '*
 ARTIFACT := build/manifest.json
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test lint lint-ontology build validate clean frontend chromium comunica bench
+.PHONY: help serve test lint lint-ontology build validate clean frontend chromium comunica bench bench-search
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -83,6 +83,9 @@ test: $(ARTIFACT) $(FRONTEND) $(COMUNICA) chromium lint lint-ontology ## set up,
 
 bench: $(ARTIFACT) ## our server vs an Oxigraph server on the same build (not part of test)
 	$(BIN)/python bench/run.py --build-dir build
+
+bench-search: $(ARTIFACT) ## server-side time of /search and /reconcile on the build (not part of test)
+	$(BIN)/python bench/search.py --build-dir build
 
 clean: ## remove the build and the virtual environment
 	rm -rf build $(VENV)

@@ -38,6 +38,8 @@ def test_same_inputs_give_byte_identical_outputs(built: Settings, tmp_path: Path
     build(ROOT, tmp_path, force=True)
     assert (tmp_path / "kg.nq").read_bytes() == built.artifact.read_bytes()
     assert (tmp_path / "manifest.json").read_bytes() == built.manifest.read_bytes()
+    index = built.build_dir / "search.sqlite"
+    assert (tmp_path / "search.sqlite").read_bytes() == index.read_bytes()
 
 
 def test_failed_build_keeps_the_last_good_artifact(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ from kg.pipeline.locate import Locator
 from kg.pipeline.materialise import materialise_store
 from kg.pipeline.quotes import check_quotes
 from kg.pipeline.reason import reason
+from kg.pipeline.search_index import SEARCH_INDEX_NAME, add_search_index
 from kg.pipeline.validate import ValidationReport, validate
 from kg.store.base import STORE_PREFIX, store_dir_name
 
@@ -64,6 +65,8 @@ def is_up_to_date(root: Path, build_dir: Path) -> bool:
         recorded = json.loads(manifest.read_text(encoding="utf-8"))
         store = build_dir / store_dir_name(recorded)
     except (OSError, ValueError, KeyError):
+        return False
+    if not (build_dir / SEARCH_INDEX_NAME).is_file():  # a build from before the index existed
         return False
     return store.is_dir() and recorded.get("version") == input_version(root)[0]
 
@@ -265,8 +268,10 @@ def write_build(
                 store.bulk_load(data + _without_graph_names(data), format=ox.RdfFormat.N_QUADS)
         store.optimize()
         store.flush()
-        del store  # closes the database before it is moved
         phase("on-disk store (Oxigraph bulk load)")
+        add_search_index(store, staging, manifest)  # the search box's and /reconcile's index
+        del store  # closes the database before it is moved
+        phase("search index (SQLite FTS5)")
         (staging / MANIFEST_NAME).write_text(
             json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
             encoding="utf-8",
@@ -276,7 +281,7 @@ def write_build(
             shutil.rmtree(store_dir)
         else:
             store_dir.rename(target)
-        for name in (ARTIFACT_NAME, MANIFEST_NAME):
+        for name in (ARTIFACT_NAME, SEARCH_INDEX_NAME, MANIFEST_NAME):
             (staging / name).replace(build_dir / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -46,6 +46,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(completions)
     app.register_blueprint(downloads)
     app.register_blueprint(metadata)
+
+    # Search and reconciliation, both answered from the build's full-text index.
+    from kg.web.reconcile import reconcile
+    from kg.web.search import search
+
+    app.register_blueprint(search)
+    app.register_blueprint(reconcile)
     http.install(app)
     from kg.web.fast_get import FastGet
 
