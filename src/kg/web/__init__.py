@@ -42,6 +42,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(pictures)
     app.register_blueprint(downloads)
     app.register_blueprint(metadata)
+    from kg.web.graph_store import graph_store
+    from kg.web.graphs import graphs
+
+    app.register_blueprint(graphs)
+    app.register_blueprint(graph_store)
     http.install(app)
     from kg.web.fast_get import FastGet
 

@@ -1,0 +1,105 @@
+"""Links to other datasets, counted per target dataset for VoID's ``void:Linkset``s.
+
+The LOD cloud and VoID consumers ask: which datasets does this one link to, through which
+properties, and how many links? The answer is counted from the store every time (never written
+down), so it follows the data: outward links in ``data/ttl/links/`` appear in VoID and the
+catalog as soon as a build holds them. Which IRIs belong to which dataset is the one thing
+declared by hand, in :data:`TARGETS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kg.namespaces import BASE
+from kg.store import Bindings, Engine
+
+
+@dataclass(frozen=True)
+class Target:
+    """A dataset we link to: the IRI prefixes of its things, and the IRI that names it."""
+
+    slug: str
+    title: str
+    dataset: str
+    homepage: str
+    namespaces: tuple[str, ...]
+
+
+#: The datasets our links point into. A link counts for a target when its object starts with one
+#: of the target's namespaces; both http and https forms are listed where both are in use.
+TARGETS: tuple[Target, ...] = (
+    Target(
+        "wikidata",
+        "Wikidata",
+        "http://www.wikidata.org/",
+        "https://www.wikidata.org/",
+        ("http://www.wikidata.org/entity/", "https://www.wikidata.org/entity/"),
+    ),
+    Target(
+        "dbpedia",
+        "DBpedia",
+        "http://dbpedia.org/",
+        "https://www.dbpedia.org/",
+        ("http://dbpedia.org/resource/", "https://dbpedia.org/resource/"),
+    ),
+    Target(
+        "geonames",
+        "GeoNames",
+        "http://sws.geonames.org/",
+        "https://www.geonames.org/",
+        ("https://sws.geonames.org/", "http://sws.geonames.org/"),
+    ),
+    Target(
+        "wikipedia-sv",
+        "Wikipedia (svenska)",
+        "https://sv.wikipedia.org/",
+        "https://sv.wikipedia.org/",
+        ("https://sv.wikipedia.org/wiki/", "http://sv.wikipedia.org/wiki/"),
+    ),
+    Target(
+        "wikipedia-en",
+        "Wikipedia (English)",
+        "https://en.wikipedia.org/",
+        "https://en.wikipedia.org/",
+        ("https://en.wikipedia.org/wiki/", "http://en.wikipedia.org/wiki/"),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Linkset:
+    """The links from our things into one target dataset, with the properties they use."""
+
+    target: Target
+    triples: int
+    predicates: dict[str, int]
+
+    @property
+    def iri(self) -> str:
+        return f"{BASE}void#linkset-{self.target.slug}"
+
+
+def _query(target: Target) -> str:
+    starts = " || ".join(f'STRSTARTS(STR(?o), "{ns}")' for ns in target.namespaces)
+    return (
+        "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o "
+        f'FILTER (isIRI(?o) && isIRI(?s) && STRSTARTS(STR(?s), "{BASE}") && ({starts})) }} '
+        "GROUP BY ?p ORDER BY ?p"
+    )
+
+
+def linksets(engine: Engine, targets: tuple[Target, ...] = TARGETS) -> list[Linkset]:
+    """Every target the default graph links into (each triple once), in the table's order.
+
+    A link is a triple whose subject is one of our IRIs and whose object is in the target's
+    namespaces; targets with no link are left out rather than announced with zero triples.
+    """
+    found = []
+    for target in targets:
+        result = engine.query(_query(target))
+        assert isinstance(result, Bindings)
+        predicates = {row["p"].value: int(row["n"].value) for row in result.rows}
+        if predicates:
+            found.append(Linkset(target, sum(predicates.values()), predicates))
+    return found
