@@ -80,13 +80,18 @@ class Linkset:
         return f"{BASE}void#linkset-{self.target.slug}"
 
 
-def _query(target: Target) -> str:
-    starts = " || ".join(f'STRSTARTS(STR(?o), "{ns}")' for ns in target.namespaces)
-    return (
-        "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o "
-        f'FILTER (isIRI(?o) && isIRI(?s) && STRSTARTS(STR(?s), "{BASE}") && ({starts})) }} '
-        "GROUP BY ?p ORDER BY ?p"
-    )
+#: Every link-shaped triple of ours, grouped: one pass over the default graph for all targets
+#: (a FILTER per target made the reference engine scan the graph once per target).
+OUTWARD = (
+    "SELECT ?p ?o (COUNT(*) AS ?n) WHERE { ?s ?p ?o "
+    f'FILTER (isIRI(?s) && isIRI(?o) && STRSTARTS(STR(?s), "{BASE}") '
+    f'&& !STRSTARTS(STR(?o), "{BASE}")) }} GROUP BY ?p ?o'
+)
+
+
+def target_of(iri: str, targets: tuple[Target, ...] = TARGETS) -> Target | None:
+    """The target dataset an IRI belongs to, by the declared namespaces."""
+    return next((t for t in targets if iri.startswith(t.namespaces)), None)
 
 
 def linksets(engine: Engine, targets: tuple[Target, ...] = TARGETS) -> list[Linkset]:
@@ -95,11 +100,17 @@ def linksets(engine: Engine, targets: tuple[Target, ...] = TARGETS) -> list[Link
     A link is a triple whose subject is one of our IRIs and whose object is in the target's
     namespaces; targets with no link are left out rather than announced with zero triples.
     """
-    found = []
-    for target in targets:
-        result = engine.query(_query(target))
-        assert isinstance(result, Bindings)
-        predicates = {row["p"].value: int(row["n"].value) for row in result.rows}
-        if predicates:
-            found.append(Linkset(target, sum(predicates.values()), predicates))
-    return found
+    result = engine.query(OUTWARD)
+    assert isinstance(result, Bindings)
+    counted: dict[str, dict[str, int]] = {}
+    for row in result.rows:
+        target = target_of(row["o"].value, targets)
+        if target is not None:
+            by_predicate = counted.setdefault(target.slug, {})
+            p = row["p"].value
+            by_predicate[p] = by_predicate.get(p, 0) + int(row["n"].value)
+    return [
+        Linkset(t, sum(counted[t.slug].values()), dict(sorted(counted[t.slug].items())))
+        for t in targets
+        if t.slug in counted
+    ]

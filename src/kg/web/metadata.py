@@ -13,7 +13,7 @@ nodes and a harvester does not dereference them (``tests/test_metadata.py``).
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
 
@@ -253,7 +253,7 @@ def catalog_graph() -> Graph:
     g.add((CATALOG, DCAT.service, GRAPH_STORE_SERVICE))
     _a(g, GRAPH_STORE_PROTOCOL, DCTERMS.Standard)
     g.add((DATASET, VOID.triples, Literal(dataset_size())))
-    _linksets(g, linksets(engine()))
+    _linksets(g, current_linksets())
     return g
 
 
@@ -285,8 +285,6 @@ def _graph_store_service(g: Graph) -> None:
 
 def dataset_size() -> int:
     """Triples in the dataset: its default graph, the union of every graph, each triple once."""
-    from flask import current_app
-
     from kg.web.service_description import default_graph_size
 
     # The same memo the Service Description keeps, so both documents state the same number.
@@ -294,6 +292,16 @@ def dataset_size() -> int:
     if engine().version not in sizes:
         sizes[engine().version] = default_graph_size(engine())
     return sizes[engine().version]
+
+
+def current_linksets() -> list[Linkset]:
+    """The build's linksets, counted once per process and dataset version (a full scan)."""
+    from flask import current_app
+
+    memo = current_app.extensions.setdefault("kg_linksets", {})
+    if engine().version not in memo:
+        memo[engine().version] = linksets(engine())
+    return memo[engine().version]
 
 
 def _linksets(g: Graph, found: list[Linkset]) -> None:
@@ -374,7 +382,7 @@ def void_graph() -> Graph:
         g.add((part, VOID["class"], URIRef(iri)))
         g.add((part, VOID.entities, Literal(int(row["n"].value))))
     _graph_store_service(g)
-    _linksets(g, linksets(engine()))
+    _linksets(g, current_linksets())
     return g
 
 
