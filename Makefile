@@ -9,7 +9,7 @@ INPUTS := $(shell find ontology data shapes -type f \( -name '*.ttl' -o -name '*
 ARTIFACT := build/manifest.json
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test lint lint-ontology build validate clean frontend chromium comunica bench
+.PHONY: help serve test lint lint-ontology build validate clean frontend chromium apache comunica bench
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -49,6 +49,9 @@ frontend: $(YASGUI) ## install YASGUI from npm into the served static folder
 chromium: ## install Debian's chromium for the browser tests when it is missing
 	sh scripts/ensure-chromium.sh
 
+apache: ## install Debian's apache2 for the w3id redirect tests when it is missing
+	sh scripts/ensure-apache.sh
+
 serve: $(ARTIFACT) $(YASGUI) ## set up, build when needed, and serve on KG_HOST:KG_PORT (127.0.0.1:8000)
 	$(BIN)/kg serve
 
@@ -68,7 +71,7 @@ $(COMUNICA): tools/comunica/package.json tools/comunica/package-lock.json
 
 comunica: $(COMUNICA) ## install the Comunica SPARQL engine used by the federation tests
 
-test: $(ARTIFACT) $(YASGUI) $(COMUNICA) chromium lint lint-ontology ## set up, build, lint and run the whole test suite
+test: $(ARTIFACT) $(YASGUI) $(COMUNICA) chromium apache lint lint-ontology ## set up, build, lint and run the whole test suite
 	$(BIN)/pytest
 
 bench: $(ARTIFACT) ## our server vs an Oxigraph server on the same build (not part of test)
