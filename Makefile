@@ -9,7 +9,7 @@ INPUTS := $(shell find ontology data shapes -type f \( -name '*.ttl' -o -name '*
 ARTIFACT := build/manifest.json
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test lint lint-ontology build validate clean frontend chromium comunica bench bench-search
+.PHONY: help serve test lint lint-ontology build validate clean frontend chromium apache comunica bench bench-search
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -59,6 +59,9 @@ frontend: $(FRONTEND) ## install YASGUI and the map outlines from npm into the s
 chromium: ## install Debian's chromium for the browser tests when it is missing
 	sh scripts/ensure-chromium.sh
 
+apache: ## install Debian's apache2 for the w3id redirect tests when it is missing
+	sh scripts/ensure-apache.sh
+
 serve: $(ARTIFACT) $(FRONTEND) ## set up, build when needed, and serve on KG_HOST:KG_PORT (127.0.0.1:8000)
 	$(BIN)/kg serve
 
@@ -78,7 +81,7 @@ $(COMUNICA): tools/comunica/package.json tools/comunica/package-lock.json
 
 comunica: $(COMUNICA) ## install the Comunica SPARQL engine used by the federation tests
 
-test: $(ARTIFACT) $(FRONTEND) $(COMUNICA) chromium lint lint-ontology ## set up, build, lint and run the whole test suite
+test: $(ARTIFACT) $(FRONTEND) $(COMUNICA) chromium apache lint lint-ontology ## set up, build, lint and run the whole test suite
 	$(BIN)/pytest
 
 bench: $(ARTIFACT) ## our server vs an Oxigraph server on the same build (not part of test)

@@ -46,6 +46,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(completions)
     app.register_blueprint(downloads)
     app.register_blueprint(metadata)
+    from kg.web.graph_store import graph_store
+    from kg.web.graphs import graphs
+
+    app.register_blueprint(graphs)
+    app.register_blueprint(graph_store)
 
     # Search and reconciliation, both answered from the build's full-text index.
     from kg.web.reconcile import reconcile

@@ -13,10 +13,11 @@ nodes and a harvester does not dereference them (``tests/test_metadata.py``).
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
 
+from kg.linksets import Linkset, linksets
 from kg.namespaces import BASE, INFERRED_GRAPH, ONTOLOGY_IRI, VOID
 from kg.web.downloads import download_url, dumps
 from kg.web.pages import (
@@ -46,6 +47,10 @@ CONTACT = URIRef(BASE + "catalog#contact")
 PERIOD = URIRef(BASE + "catalog#period")
 SERVICE = URIRef(BASE + "catalog#sparql-service")
 ENDPOINT = URIRef(BASE + "sparql")
+GRAPH_STORE = URIRef(BASE + "store")
+GRAPH_STORE_SERVICE = URIRef(BASE + "catalog#graph-store")
+#: The SPARQL 1.1 Graph Store HTTP Protocol, the standard /store conforms to.
+GRAPH_STORE_PROTOCOL = URIRef("https://www.w3.org/TR/sparql11-http-rdf-update/")
 CC0 = URIRef("http://creativecommons.org/publicdomain/zero/1.0/")
 CC_BY = URIRef("https://creativecommons.org/licenses/by/4.0/")
 PUBLISHER_NAME = "Digitaliseringskommun knowledge graph team"  # dcterms:creator of the ontology
@@ -244,7 +249,80 @@ def catalog_graph() -> Graph:
     g.add((SERVICE, DCTERMS.conformsTo, protocol))
     g.add((SERVICE, DCTERMS.license, CC_BY))
     g.add((SERVICE, DCTERMS.publisher, PUBLISHER))
+    _graph_store_service(g)
+    g.add((CATALOG, DCAT.service, GRAPH_STORE_SERVICE))
+    _a(g, GRAPH_STORE_PROTOCOL, DCTERMS.Standard)
+    g.add((DATASET, VOID.triples, Literal(dataset_size())))
+    _linksets(g, current_linksets())
     return g
+
+
+def _graph_store_service(g: Graph) -> None:
+    """The read-only Graph Store at ``/store`` as a DCAT data service serving the dataset.
+
+    Neither SPARQL 1.1 Service Description nor the Graph Store Protocol defines a term that
+    announces a Graph Store, so it is described with DCAT (``dcterms:conformsTo`` the Graph
+    Store Protocol) here, in VoID and in the Service Description alike.
+    """
+    g.add((GRAPH_STORE_SERVICE, RDF.type, DCAT.DataService))
+    _both(
+        g,
+        GRAPH_STORE_SERVICE,
+        DCTERMS.title,
+        {
+            "sv": "SPARQL 1.1 Graph Store (läsbar): en graf i taget",
+            "en": "SPARQL 1.1 Graph Store (read-only): one graph at a time",
+        },
+    )
+    g.add((GRAPH_STORE_SERVICE, DCAT.endpointURL, _a(g, GRAPH_STORE, RDFS.Resource)))
+    g.add((GRAPH_STORE_SERVICE, DCAT.servesDataset, DATASET))
+    # The Service Description at /sparql describes the Graph Store too (service_description.py).
+    g.add((GRAPH_STORE_SERVICE, DCAT.endpointDescription, ENDPOINT))
+    g.add((GRAPH_STORE_SERVICE, DCTERMS.conformsTo, GRAPH_STORE_PROTOCOL))
+    g.add((GRAPH_STORE_SERVICE, DCTERMS.license, CC_BY))
+    g.add((GRAPH_STORE_SERVICE, DCTERMS.publisher, PUBLISHER))
+
+
+def dataset_size() -> int:
+    """Triples in the dataset: its default graph, the union of every graph, each triple once."""
+    from kg.web.service_description import default_graph_size
+
+    # The same memo the Service Description keeps, so both documents state the same number.
+    sizes = current_app.extensions.setdefault("kg_default_graph_size", {})
+    if engine().version not in sizes:
+        sizes[engine().version] = default_graph_size(engine())
+    return sizes[engine().version]
+
+
+def current_linksets() -> list[Linkset]:
+    """The build's linksets, counted once per process and dataset version (a full scan)."""
+    from flask import current_app
+
+    memo = current_app.extensions.setdefault("kg_linksets", {})
+    if engine().version not in memo:
+        memo[engine().version] = linksets(engine())
+    return memo[engine().version]
+
+
+def _linksets(g: Graph, found: list[Linkset]) -> None:
+    """One ``void:Linkset`` per dataset we link into, with its size and link properties.
+
+    The target is described too (type, title, homepage), so the document stands on its own.
+    """
+    for linkset in found:
+        node = URIRef(linkset.iri)
+        target = URIRef(linkset.target.dataset)
+        g.add((DATASET, VOID.subset, node))
+        g.add((node, RDF.type, VOID.Linkset))
+        g.add((node, VOID.subjectsTarget, DATASET))
+        g.add((node, VOID.objectsTarget, target))
+        g.add((node, VOID.triples, Literal(linkset.triples)))
+        g.add((node, DCTERMS.title, Literal(f"Links to {linkset.target.title}", lang="en")))
+        for predicate in linkset.predicates:
+            g.add((node, VOID.linkPredicate, URIRef(predicate)))
+        g.add((target, RDF.type, VOID.Dataset))
+        g.add((target, DCTERMS.title, Literal(linkset.target.title)))
+        g.add((target, FOAF.homepage, URIRef(linkset.target.homepage)))
 
 
 def _distribution(
@@ -272,7 +350,9 @@ def void_graph() -> Graph:
     g.add((DATASET, VOID.sparqlEndpoint, ENDPOINT))
     g.add((DATASET, VOID.uriSpace, Literal(BASE + "id/")))
     g.add((DATASET, VOID.vocabulary, URIRef(BASE + "ontology#")))
-    g.add((DATASET, VOID.triples, Literal(sum(counts.values()))))
+    # The dataset is the default graph (the union, each triple once); its subsets are the
+    # named graphs, whose counts add up to more where two graphs state the same triple.
+    g.add((DATASET, VOID.triples, Literal(dataset_size())))
     for example in ("municipality/lidingo", "edition/2019", "statement/000-penje-helhet"):
         g.add((DATASET, VOID.exampleResource, URIRef(BASE + "id/" + example)))
     for dump in dumps():
@@ -285,6 +365,8 @@ def void_graph() -> Graph:
         g.add(
             (subset, URIRef("http://www.w3.org/ns/sparql-service-description#name"), URIRef(graph))
         )
+        # Each named graph's triples, from the Graph Store: a dump of exactly this subset.
+        g.add((subset, VOID.dataDump, URIRef(graph_store_url(graph))))
         if graph == str(INFERRED_GRAPH):
             g.add(
                 (subset, RDFS.comment, Literal("OWL 2 RL inferences (new triples only)", lang="en"))
@@ -299,7 +381,16 @@ def void_graph() -> Graph:
         g.add((DATASET, VOID.classPartition, part))
         g.add((part, VOID["class"], URIRef(iri)))
         g.add((part, VOID.entities, Literal(int(row["n"].value))))
+    _graph_store_service(g)
+    _linksets(g, current_linksets())
     return g
+
+
+def graph_store_url(graph: str) -> str:
+    """The Graph Store URL that answers with one named graph (indirect identification)."""
+    from urllib.parse import urlencode
+
+    return f"{GRAPH_STORE}?{urlencode({'graph': graph})}"
 
 
 def _negotiated(graph: Graph, default: str) -> Response:

@@ -11,7 +11,12 @@ federating portals that read it:
   closure is not computed at query time; it was materialised at build time into
   ``graph/inferred``, which is part of that union, and the default graph says so;
 - ``sd:BasicFederatedQuery`` only when the operator allow-lists SERVICE endpoints;
-- the named graphs and their triple counts (VoID) come from the engine.
+- the named graphs and their triple counts (VoID) come from the engine;
+- the read-only Graph Store at ``/store`` beside the endpoint. SPARQL 1.1 Service Description
+  has no term for a Graph Store, and the Graph Store HTTP Protocol defines none, so it is a
+  ``dcat:DataService`` that ``dcterms:conformsTo`` the Graph Store Protocol, serves this
+  dataset, and is the ``void:dataDump`` of each named graph (the URL that answers with exactly
+  that graph's triples).
 
 ``tests/test_service_description.py`` parses this document and checks each claim against the
 server's behaviour.
@@ -19,8 +24,10 @@ server's behaviour.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
+from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS, XSD
 
 from kg.namespaces import INFERRED_GRAPH, SD, VOID
 from kg.settings import Settings
@@ -29,6 +36,9 @@ from kg.web.results import GRAPH_FORMATS, TABULAR_FORMATS
 
 ENT = Namespace("http://www.w3.org/ns/entailment/")
 PROV = Namespace("http://www.w3.org/ns/prov#")
+
+#: The SPARQL 1.1 Graph Store HTTP Protocol, which ``/store`` implements for reading.
+GRAPH_STORE_PROTOCOL = URIRef("https://www.w3.org/TR/sparql11-http-rdf-update/")
 
 #: The query that counts the default graph's triples; its answer goes into the description.
 COUNT_DEFAULT_GRAPH = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -77,6 +87,24 @@ def describe(endpoint: str, engine: Engine, settings: Settings, default_size: in
     sd.add((dataset, VOID.sparqlEndpoint, URIRef(endpoint)))
     sd.add((dataset, DCTERMS.hasVersion, Literal(engine.version)))
     sd.add((dataset, SD.defaultGraph, default_graph))
+    store = graph_store_url(endpoint)
+    graph_store = URIRef(endpoint + "#graph-store")
+    sd.bind("dcat", DCAT)
+    sd.add((graph_store, RDF.type, DCAT.DataService))
+    sd.add((graph_store, DCAT.endpointURL, URIRef(store)))
+    sd.add((graph_store, DCTERMS.conformsTo, GRAPH_STORE_PROTOCOL))
+    sd.add((graph_store, DCAT.servesDataset, dataset))
+    sd.add(
+        (
+            graph_store,
+            RDFS.comment,
+            Literal(
+                "Read-only SPARQL 1.1 Graph Store: GET or HEAD with ?graph=IRI or ?default.",
+                lang="en",
+            ),
+        )
+    )
+    sd.add((default_graph, VOID.dataDump, URIRef(store + "?default")))
     sd.add((default_graph, RDF.type, SD.Graph))
     sd.add((default_graph, RDF.type, VOID.Dataset))
     sd.add((default_graph, VOID.triples, Literal(default_size, datatype=XSD.integer)))
@@ -102,7 +130,13 @@ def describe(endpoint: str, engine: Engine, settings: Settings, default_size: in
         sd.add((graph, RDF.type, SD.Graph))
         sd.add((graph, RDF.type, VOID.Dataset))
         sd.add((graph, VOID.triples, Literal(count, datatype=XSD.integer)))
+        sd.add((graph, VOID.dataDump, URIRef(store + "?" + urlencode({"graph": name}))))
         sd.add((default_graph, PROV.wasDerivedFrom, URIRef(name)))
         if URIRef(name) == INFERRED_GRAPH:
             sd.add((graph, RDFS.comment, Literal("OWL 2 RL entailments", lang="en")))
     return sd
+
+
+def graph_store_url(endpoint: str) -> str:
+    """The Graph Store beside the endpoint: ``…/sparql`` → ``…/store``."""
+    return endpoint.rsplit("/", 1)[0] + "/store"

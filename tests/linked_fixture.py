@@ -1,0 +1,34 @@
+"""An engine and an app over the real build plus the made-up outward links of
+``tests/fixtures/links/links-fixture.trig``, for tests that must not wait for real links."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.settings import Settings
+from kg.store.embedded import EmbeddedEngine
+
+LINKS_FIXTURE = Path(__file__).parent / "fixtures" / "links" / "links-fixture.trig"
+
+
+def linked_engine(built: Settings) -> EmbeddedEngine:
+    """The built artifact plus the fixture's graphs, with the set union as the default graph
+    (as ``EmbeddedEngine.from_artifact`` makes it)."""
+    store = ox.Store()
+    store.bulk_load(path=str(built.artifact), format=ox.RdfFormat.N_QUADS)
+    store.bulk_load(path=str(LINKS_FIXTURE), format=ox.RdfFormat.TRIG)
+    store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+    return EmbeddedEngine(store, "linkedfixture0000")
+
+
+def linked_app(built: Settings):
+    """An app whose engine is :func:`linked_engine` (no answer cache, so nothing is shared)."""
+    from kg import create_app
+
+    app = create_app(replace(built, cache_entries=0))
+    app.config["TESTING"] = True
+    app.extensions["kg_engine"] = linked_engine(built)
+    return app
