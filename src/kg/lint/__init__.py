@@ -20,6 +20,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import URIRef
 
+from kg.editing.holes import WHAT, find_holes
 from kg.namespaces import PREFIXES, graph_iri
 from kg.pipeline.load import DATA_GLOBS, SHAPE_GLOBS, InputFile
 from kg.pipeline.locate import Locator
@@ -130,6 +131,23 @@ class Inputs:
     def _add(self, path: Path, graph: str, kind: str) -> None:
         relative = path.relative_to(self.root).as_posix()
         name = ox.NamedNode(graph)
+        holes = find_holes(path.read_text(encoding="utf-8"), relative)
+        for hole in holes:  # a Turtle syntax error too, but one the editor was told to fix
+            self.syntax.append(
+                LintProblem(
+                    "unfilled-hole",
+                    f"unfilled hole left by `kg quote`: put {WHAT.get(hole.name, 'a value')}",
+                    hole.name,
+                    "",
+                    "",
+                    "",
+                    relative,
+                    hole.line,
+                    hole.column,
+                )
+            )
+        if holes:
+            return
         try:
             self.store.load(
                 path=str(path),
