@@ -15,7 +15,6 @@ The output depends only on the ontology: the same ontology gives byte-identical 
 
 from __future__ import annotations
 
-import textwrap
 from collections import defaultdict
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
@@ -35,7 +34,9 @@ GAP_X = 36
 GAP_Y = 120
 MARGIN = 24
 LINE = 13  # line height of stacked edge labels
-FONT = "font-family:system-ui,sans-serif"
+#: A presentation attribute, not a style: the site's Content-Security-Policy allows no inline
+#: styles, and the SVG is embedded in its pages.
+FONT = "system-ui, sans-serif"
 
 _CAPTIONS = {
     "sv": (
@@ -241,8 +242,8 @@ def render(graph: Graph, lang: str) -> str:
             width = max(width, box.x + box.width + 32 + longest * CHAR + 2 * MARGIN)
     title, subclass_note, undrawn_note = _CAPTIONS[lang]
     top = MARGIN + 28
-    names = ", ".join(f"dk:{str(p)[len(DK) :]} ({label})" for p, label in undrawn)
-    note = textwrap.wrap(undrawn_note + names, int((width - 2 * MARGIN) / 6.8)) if undrawn else []
+    names = [f"dk:{str(p)[len(DK) :]} ({label})" for p, label in undrawn]
+    note = _wrap(undrawn_note, names, int((width - 2 * MARGIN) / 6.8)) if undrawn else []
     height = top + len(rows) * BOX_H + (len(rows) - 1) * GAP_Y + MARGIN + 24 + 16 * len(note)
 
     def y(box: Box) -> float:
@@ -250,8 +251,8 @@ def render(graph: Graph, lang: str) -> str:
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
-        f'width="{width:.0f}" height="{height:.0f}" role="img" lang="{lang}" '
-        f'aria-labelledby="diagram-title-{lang}" class="ontology-diagram" style="{FONT}">',
+        f'width="100%" role="img" lang="{lang}" aria-labelledby="diagram-title-{lang}" '
+        f'font-family="{FONT}">',
         f'<title id="diagram-title-{lang}">{escape(title)}</title>',
         "<defs>"
         f'<marker id="arrow-{lang}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
@@ -300,6 +301,19 @@ Rect = tuple[float, float, float, float]  # left, top, right, bottom
 
 #: Where along an edge (Bézier parameter t) its label may go, in order of preference.
 _SPOTS = (0.5, 0.38, 0.62, 0.28, 0.72, 0.2, 0.8, 0.45, 0.55, 0.33, 0.67)
+
+
+def _wrap(lead: str, items: list[str], chars: int) -> list[str]:
+    """``lead`` and the items, comma-separated, in lines of at most ``chars`` characters where
+    possible; an item is never split."""
+    lines = [lead.rstrip()]
+    for i, item in enumerate(items):
+        piece = item + ("," if i < len(items) - 1 else "")
+        if len(lines[-1]) + 1 + len(piece) > chars:
+            lines.append(piece)
+        else:
+            lines[-1] += " " + piece
+    return lines
 
 
 def _point(ax: float, bx: float, y1: float, y2: float, t: float) -> tuple[float, float]:

@@ -31,13 +31,17 @@ def split_iri(iri: str) -> tuple[str, str]:
 
 
 def closest_iri(iri: str, candidates: Iterable[str]) -> str | None:
-    """The candidate in the same namespace whose local name is nearest; else the nearest of
-    all candidates by their whole spelling."""
-    pool = set(candidates) - {iri}
+    """The candidate in the same namespace whose local name is nearest; else the one, in any
+    namespace, whose local name is nearest (``person:sundsvall`` for ``mun:sundsvall``).
+    Whole IRIs are never compared: their shared base would make any two look alike."""
+    pool = sorted(set(candidates) - {iri})
     namespace, local = split_iri(iri)
     same = {split_iri(c)[1]: c for c in pool if split_iri(c)[0] == namespace}
     near = closest_names(local, same)
     if near:
         return same[near[0]]
-    near = closest_names(iri, pool)
-    return near[0] if near else None
+    anywhere: dict[str, str] = {}
+    for candidate in pool:
+        anywhere.setdefault(split_iri(candidate)[1], candidate)
+    near = closest_names(local, anywhere)
+    return anywhere[near[0]] if near else None

@@ -65,29 +65,38 @@ _CAPTION = {
 }
 
 
+#: Ends each diagram in :func:`render_terms`' output; the template keeps the one in the
+#: page's language (the site's Content-Security-Policy allows no inline style to hide one).
+DIAGRAM_END = "<!-- /diagram -->"
+
+
 def render_diagram(build_dir: Path) -> str:
-    """The build's diagrams, one ``<figure lang=…>`` per language (the page's style shows the
-    one in the page's language), with every term linked to its entry on this page; "" when
-    the build drew none (a build older than the diagram)."""
+    """The build's diagrams, one ``<figure lang=…>`` per language in DIAGRAM_LANGS order,
+    each followed by DIAGRAM_END, with every term linked to its entry on this page; empty
+    figures when the build drew none (a build older than the diagram)."""
     figures = []
     for lang in DIAGRAM_LANGS:
         path = build_dir / DIAGRAM_FILE.format(lang=lang)
-        if not path.is_file():
-            return ""
-        svg = path.read_text(encoding="utf-8").replace(f'href="{DK}', 'href="#')
-        figures.append(
-            f"<figure class='ontology-diagram' lang='{lang}'>{svg}"
-            f"<figcaption>{escape(_CAPTION[lang])}</figcaption></figure>"
-        )
-    return "\n".join(figures)
+        figure = ""
+        if path.is_file():
+            svg = path.read_text(encoding="utf-8").replace(f'href="{DK}', 'href="#')
+            figure = (
+                f"<figure class='ontology-diagram' lang='{lang}'>{svg}"
+                f"<figcaption>{escape(_CAPTION[lang])}</figcaption></figure>"
+            )
+        figures.append(figure + DIAGRAM_END)
+    return "".join(figures)
 
 
 def render_terms(graph: Graph) -> Markup:
-    """The diagram of the model (inside an app, from its build), then one section per group
-    and one entry per term, each with an anchor named after it."""
+    """The diagram of the model in each language (inside an app, from its build; see
+    DIAGRAM_END), then one section per group and one entry per term, each with an anchor
+    named after it."""
     parts: list[str] = []
     if has_app_context():
         parts.append(render_diagram(Path(current_app.config["KG_SETTINGS"].build_dir)))
+    else:
+        parts.append(DIAGRAM_END * len(DIAGRAM_LANGS))
     for heading_en, heading_sv, types in _GROUPS:
         terms = _terms(graph, types)
         parts.append(f"<h2 id='{heading_en.lower()}'>{heading_en} / {heading_sv}</h2>")
