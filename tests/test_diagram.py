@@ -57,6 +57,14 @@ def test_every_class_is_a_box_labelled_in_the_language_and_linked(ontology: Grap
     undrawn = set(ontology.subjects(RDF.type, OWL.ObjectProperty)) - set(_drawable(ontology))
     for prop in undrawn:  # named under the picture, not lost
         assert f"dk:{str(prop)[len(DK) :]} (" in svg
+    subclass_links = [
+        (c, sup)
+        for c in classes
+        for sup in ontology.objects(c, RDFS.subClassOf)
+        if str(sup).startswith(DK)
+    ]
+    assert len(subclass_links) == 7
+    assert svg.count('stroke-dasharray="5 4"') == len(subclass_links)  # drawn dashed, hollow head
     assert f'lang="{lang}"' in svg and 'lang="sv"' not in svg.replace(f'lang="{lang}"', "")
 
 
