@@ -242,10 +242,11 @@ def _selectors() -> list[tuple[str, str, str, str]]:
 
 
 def test_quote_recovers_every_selector_of_the_data_from_a_typed_passage() -> None:
-    """All 53 quotes of texts 000–004, retyped plainly, give back the text's own characters;
-    a passage that stands twice is refused, and then the data's selector needs its context."""
+    """All quotes of the texts (53 in 000–004 when this was written), retyped plainly, give
+    back the text's own characters; a passage that stands twice (one, in 001: the headline
+    quote, repeated in the body) is refused, and then the data's selector needs its context."""
     selectors = _selectors()
-    assert len(selectors) == 53
+    assert len(selectors) >= 53
     refused = 0
     for number, exact, prefix, suffix in selectors:
         try:
@@ -261,7 +262,7 @@ def test_quote_recovers_every_selector_of_the_data_from_a_typed_passage() -> Non
         assert text.count(found.prefix + found.exact + found.suffix) == 1
         assert text[found.place.start : found.place.end] == exact
         assert 1 <= len(found.prefix) <= 32 and len(found.suffix) <= 32
-    assert refused <= 3
+    assert 1 <= refused <= 3
 
 
 def test_quote_skeleton_reads_back_as_the_texts_characters(project: Path) -> None:
