@@ -372,3 +372,49 @@ def test_an_unfilled_hole_stops_validate_build_and_lint(project: Path, capsys) -
     assert main(["lint"]) == 1
     out = capsys.readouterr().out
     assert out.count("[unfilled-hole]") == 5 and "?FILL_IN_TRANSLATION" in out
+
+
+def _prepared_refusals():
+    """Refusals that need the project changed first: (prepare, argv, expected message)."""
+
+    def two_named_alike(p: Path) -> None:
+        (p / "data/ttl/sources/alike.ttl").write_text(
+            "@prefix dk: <https://w3id.org/digikommun/ontology#> .\n"
+            "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+            "@prefix orgn: <https://w3id.org/digikommun/id/organisation/> .\n"
+            'orgn:a a dk:Organisation ; rdfs:label "Samma Namn"@sv .\n'
+            'orgn:b a dk:Organisation ; rdfs:label "Samma namn"@sv .\n',
+            encoding="utf-8",
+        )
+
+    def numbers_used_up(p: Path) -> None:
+        (p / "data/ttl/sources/source-999.ttl").write_text("", encoding="utf-8")
+
+    def registry_without_table(p: Path) -> None:
+        (p / "data/sources/README.md").write_text("# Texts\n\nNo table.\n", encoding="utf-8")
+
+    return {
+        "publisher-name-ambiguous": (
+            two_named_alike,
+            _argv_with("--publisher", "samma namn"),
+            "names 2 organisations: orgn:a, orgn:b",
+        ),
+        "publisher-slug-taken": (
+            lambda p: None,
+            _argv_with("--publisher", "Lantmateriet"),
+            "orgn:lantmateriet exists, named otherwise; give its IRI",
+        ),
+        "numbers-used-up": (numbers_used_up, ADD, "all source numbers 000–999 are used"),
+        "registry-without-table": (registry_without_table, ADD, "no table of texts"),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_prepared_refusals()))
+def test_source_add_refuses_when_the_project_cannot_take_it(case, project: Path, capsys) -> None:
+    prepare, argv, expected = _prepared_refusals()[case]
+    prepare(project)
+    before = snapshot(project)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert expected in err, err
+    assert snapshot(project) == before
