@@ -1,7 +1,8 @@
 """The ``kg`` command: each sub-command is a few lines over a documented library function.
 
-Exit codes (as pySHACL): 0 success, 1 the data do not conform (syntax error, SHACL violation,
-quote mismatch, inconsistency), 2 usage or runtime error.
+Exit codes (as pySHACL): 0 success, 1 the data do not conform (syntax error, unfilled hole,
+SHACL violation, quote mismatch, inconsistency), 2 usage or runtime error, including a request
+that ``kg source add`` or ``kg quote`` refuses (nothing is written then).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from kg.settings import Settings
 
 EPILOG = """exit codes:
   0  success
-  1  the data do not conform (syntax error, SHACL violation, quote mismatch, inconsistency)
-  2  usage or runtime error (bad arguments, missing build, unreadable file)
+  1  the data do not conform (syntax error, unfilled ?FILL_IN_ hole, SHACL violation,
+     quote mismatch, inconsistency)
+  2  usage or runtime error (bad arguments, missing build, unreadable file), or a request
+     that `kg source add` or `kg quote` refuses, with the reason (nothing is written)
 """
 
 
@@ -176,6 +179,47 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 2
 
 
+def cmd_source(args: argparse.Namespace, settings: Settings) -> int:
+    from kg.editing.sources import SourceFields, add_source
+
+    fields = SourceFields(
+        title=args.title,
+        date=args.date,
+        publisher=args.publisher,
+        genre=args.genre,
+        url=args.url or "",
+        lang=args.lang,
+    )
+    added = add_source(settings.root, Path(args.file), fields)
+    publisher = (
+        f"{added.publisher} (new: described in the new file)"
+        if added.new_publisher
+        else added.publisher
+    )
+    print(
+        f"registered source {added.number} (SHA-256 {added.sha256[:16]}…, publisher {publisher}):"
+    )
+    for path in (added.text, "data/sources/README.md", added.turtle):
+        print(f"  {path}")
+    print(f'quote it with: kg quote {added.number} "a passage of the text" --append')
+    return 0
+
+
+def cmd_quote(args: argparse.Namespace, settings: Settings) -> int:
+    from kg.editing.quote import append, quote
+
+    found = quote(settings.root, args.number, args.passage, name=args.name)
+    if args.append:
+        target = append(settings.root, found)
+        print(
+            f"appended statement:{found.name} to {target.relative_to(settings.root)}; "
+            "fill in its ?FILL_IN_ holes, then run kg validate"
+        )
+    else:
+        print(found.skeleton, end="")
+    return 0
+
+
 def cmd_synth(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
@@ -207,6 +251,8 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, Settings], int], str]] =
     "query": (cmd_query, "run a SPARQL query against the built artifact"),
     "stats": (cmd_stats, "print triples per named graph, asserted and inferred apart"),
     "serve": (cmd_serve, "serve the built artifact with gunicorn"),
+    "source": (cmd_source, "add a source text: copy, register and describe it (kg source add)"),
+    "quote": (cmd_quote, "find a passage in a source text and write its statement skeleton"),
     "synth": (cmd_synth, "write a deterministic synthetic project of N triples for benchmarks"),
     "publish": (cmd_publish, "replace every named graph of the build in a Graph Store endpoint"),
 }
@@ -249,6 +295,34 @@ def parser() -> argparse.ArgumentParser:
             sub.add_argument("--format", choices=("table", "json", "csv"), default="table")
         if name == "serve":
             sub.add_argument("--debug", action="store_true", help="Flask development server")
+        if name == "source":
+            actions = sub.add_subparsers(dest="action", required=True)
+            add = actions.add_parser(
+                "add",
+                help="copy FILE under its hash name, register it, write its source-NNN.ttl",
+                description="copy FILE under its hash name, register it in "
+                "data/sources/README.md and write data/ttl/sources/source-NNN.ttl",
+                epilog=EPILOG,
+                formatter_class=argparse.RawDescriptionHelpFormatter,
+            )
+            add.add_argument("file", help="the text, UTF-8, exactly as published")
+            add.add_argument("--title", required=True, help="the title as printed")
+            add.add_argument("--date", required=True, help="YYYY-MM-DD, YYYY-MM or YYYY")
+            add.add_argument(
+                "--publisher", required=True, help="an orgn:… IRI, or the organisation's name"
+            )
+            add.add_argument(
+                "--genre", required=True, help="a dk:Genre: NewsArticle, InterviewArticle, BlogPost"
+            )
+            add.add_argument("--url", help="where the text was published, if stated")
+            add.add_argument("--lang", default="sv", help="language of the text (default sv)")
+        if name == "quote":
+            sub.add_argument("number", help="the source text's three-digit number, e.g. 004")
+            sub.add_argument("passage", help="the passage, typed or pasted")
+            sub.add_argument(
+                "--append", action="store_true", help="add it to data/ttl/sources/source-NNN.ttl"
+            )
+            sub.add_argument("--name", help="slug of the statement (default: NNN-first-words)")
         if name == "synth":
             sub.add_argument("--triples", type=int, required=True, help="about how many")
             sub.add_argument("--out", required=True, help="directory of the synthetic project")

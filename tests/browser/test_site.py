@@ -148,3 +148,28 @@ def test_no_page_asks_another_host(page, site, path: str) -> None:
     if path in ("/pictures", "/downloads"):
         shot(page, path.strip("/"))
     assert page.foreign == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "other", "label"), [("sv", "en", "utmärkelseomgång"), ("en", "sv", "award edition")]
+)
+def test_ontology_diagram_in_the_pages_language_leads_to_the_term(
+    page, site, lang, other, label
+) -> None:
+    """Issue #19: the page embeds the diagram in its own language; a box links to its term's
+    entry on the same page."""
+    page.goto(f"{site}/ontology?lang={lang}")
+    shown = page.locator(f"figure.ontology-diagram[lang={lang}]")
+    assert shown.is_visible()
+    assert page.locator(f"figure.ontology-diagram[lang={other}]").count() == 0
+    box = shown.locator("a[href='#AwardEdition']")
+    assert label in box.text_content()
+    assert box.bounding_box()["width"] > 40  # drawn, not collapsed
+    if lang == "en":
+        shot(page, "ontology-diagram")
+    box.click()
+    page.wait_for_selector(":target")
+    assert page.locator(":target").get_attribute("id") == "AwardEdition"
+    top = page.locator(":target").evaluate("e => e.getBoundingClientRect().top")
+    assert 0 <= top < 900  # scrolled to the entry
+    assert page.foreign == []

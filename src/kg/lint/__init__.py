@@ -14,12 +14,14 @@ bookkeeping graph ``<urn:kg:files>`` that says what kind of input each graph is.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import URIRef
 
+from kg.editing.holes import WHAT, find_holes
+from kg.lint.hints import TermIndex
 from kg.namespaces import PREFIXES, graph_iri
 from kg.pipeline.load import DATA_GLOBS, SHAPE_GLOBS, InputFile
 from kg.pipeline.locate import Locator
@@ -32,6 +34,8 @@ FIXTURE_GLOBS = {
     "valid-fixture": "tests/fixtures/shapes/valid/*.ttl",
     "invalid-fixture": "tests/fixtures/shapes/invalid/*.ttl",
 }
+#: Rules whose offending ``?value`` is a misspelt term, for which lint names the one meant.
+SUGGESTING = ("undeclared-term", "unknown-external-term")
 _HEADER = re.compile(r"^#\s*(\w+):\s*(.*)$")
 _SHORT = {
     **PREFIXES,
@@ -64,6 +68,8 @@ class LintProblem:
     line: int
     column: int = 0
     severity: str = "error"
+    #: The term most likely meant, for a rule in SUGGESTING (kg.lint.hints).
+    hint: str = ""
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.file else "(no file)"
@@ -73,7 +79,8 @@ class LintProblem:
         value = f" [{self.value}]" if self.value and self.value != self.focus else ""
         detail = f" ({self.detail})" if self.detail else ""
         head = f"{where}: {self.severity}: {self.focus}{label}{value}"
-        return f"{head}: {self.message}{detail} [{self.rule}]"
+        hint = f" → did you mean {self.hint}?" if self.hint else ""
+        return f"{head}: {self.message}{detail} [{self.rule}]{hint}"
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -130,6 +137,23 @@ class Inputs:
     def _add(self, path: Path, graph: str, kind: str) -> None:
         relative = path.relative_to(self.root).as_posix()
         name = ox.NamedNode(graph)
+        holes = find_holes(path.read_text(encoding="utf-8"), relative)
+        for hole in holes:  # a Turtle syntax error too, but one the editor was told to fix
+            self.syntax.append(
+                LintProblem(
+                    "unfilled-hole",
+                    f"unfilled hole left by `kg quote`: put {WHAT.get(hole.name, 'a value')}",
+                    hole.name,
+                    "",
+                    "",
+                    "",
+                    relative,
+                    hole.line,
+                    hole.column,
+                )
+            )
+        if holes:
+            return
         try:
             self.store.load(
                 path=str(path),
@@ -210,21 +234,30 @@ def lint(root: Path, rules: list[Rule] | None = None) -> list[LintProblem]:
     problems: list[LintProblem] = []
     locators: dict[str, Locator] = {}
     every = Locator([f for g, f in inputs.files.items() if not g.startswith("urn:kg:release")])
+    index = TermIndex(inputs.store)
     for rule in rules if rules is not None else load_rules():
         for row in inputs.store.query(rule.query, use_default_graph_as_union=False):
-            problems.append(_problem(rule, row, inputs, locators, every))
+            problem = _problem(rule, row, inputs, locators, every)
+            value = _get(row, "value")
+            if rule.name in SUGGESTING and isinstance(value, ox.NamedNode):
+                meant = index.suggest(value.value)
+                problem = replace(problem, hint=short(meant) if meant else "")
+            problems.append(problem)
     problems = sorted(set(problems), key=lambda p: (p.file, p.line, p.rule, p.focus, p.value))
     return problems
 
 
-def _problem(rule: Rule, row, inputs: Inputs, locators: dict[str, Locator], every: Locator):
-    def get(name: str):
-        try:
-            return row[name]
-        except (KeyError, IndexError):
-            return None
+def _get(row, name: str):
+    """A variable of a result row, or None when the rule does not select it."""
+    try:
+        return row[name]
+    except (KeyError, IndexError):
+        return None
 
-    focus, value, graph, detail = get("focus"), get("value"), get("graph"), get("detail")
+
+def _problem(rule: Rule, row, inputs: Inputs, locators: dict[str, Locator], every: Locator):
+    focus, value = _get(row, "focus"), _get(row, "value")
+    graph, detail = _get(row, "graph"), _get(row, "detail")
     target = value if isinstance(value, ox.NamedNode) else focus
     locator = every
     if isinstance(graph, ox.NamedNode) and graph.value in inputs.files:

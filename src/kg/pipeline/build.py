@@ -22,6 +22,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.plugins.serializers.nt import _quoteLiteral
 
 from kg.namespaces import INFERRED_GRAPH
+from kg.pipeline.diagram import ontology_graph, render_all
 from kg.pipeline.errors import NonConformingDataError
 from kg.pipeline.load import Triple, discover, load_shapes, load_union
 from kg.pipeline.locate import Locator
@@ -68,7 +69,8 @@ def is_up_to_date(root: Path, build_dir: Path) -> bool:
         return False
     if not (build_dir / SEARCH_INDEX_NAME).is_file():  # a build from before the index existed
         return False
-    return store.is_dir() and recorded.get("version") == input_version(root)[0]
+    pictures = all((build_dir / name).is_file() for name in recorded.get("pictures", {"-": ""}))
+    return store.is_dir() and pictures and recorded.get("version") == input_version(root)[0]
 
 
 def check(root: Path) -> tuple[dict[str, set[str]], Graph, ValidationReport]:
@@ -163,6 +165,8 @@ def build(
             "\n  " + "\n  ".join(str(p) for p in quote_problems)
         )
     phase("quotes")
+    pictures = render_all(ontology_graph(checked.union))
+    phase("ontology diagram")
     lines = checked.lines
     if reasoner == "fast":
         del checked.union  # the largest thing held; the fast reasoner works on the store
@@ -192,8 +196,11 @@ def build(
             "warning_messages": sorted({p.message for p in report.warnings}),
         },
         "tools": {name: version(name) for name in TOOLS},
+        "pictures": {
+            name: hashlib.sha256(svg.encode("utf-8")).hexdigest() for name, svg in pictures.items()
+        },
     }
-    write_build(build_dir, ordered, manifest, phase)
+    write_build(build_dir, ordered, manifest, phase, pictures)
     phase("write")
     return BuildResult(version_id, build_dir / ARTIFACT_NAME, manifest, report)
 
@@ -238,9 +245,11 @@ def write_build(
     lines: list[str],
     manifest: dict,
     phase: Callable[[str], None] = lambda name: None,
+    pictures: dict[str, str] | None = None,
 ) -> None:
-    """Write the artifact, its on-disk store and the manifest; nothing is visible before all
-    three are complete, and the manifest (which names the other two) is renamed last.
+    """Write the artifact, its on-disk store, the pictures drawn from the ontology (file name
+    → SVG) and the manifest; nothing is visible before all are complete, and the manifest
+    (which names the others) is renamed last.
     ``lines`` (the artifact's sorted lines) is emptied once they are written.
 
     The store holds every named graph plus their set union as its default graph, which is what
@@ -272,6 +281,8 @@ def write_build(
         add_search_index(store, staging, manifest)  # the search box's and /reconcile's index
         del store  # closes the database before it is moved
         phase("search index (SQLite FTS5)")
+        for name, svg in (pictures or {}).items():
+            (staging / name).write_text(svg, encoding="utf-8")
         (staging / MANIFEST_NAME).write_text(
             json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
             encoding="utf-8",
@@ -281,7 +292,7 @@ def write_build(
             shutil.rmtree(store_dir)
         else:
             store_dir.rename(target)
-        for name in (ARTIFACT_NAME, SEARCH_INDEX_NAME, MANIFEST_NAME):
+        for name in (ARTIFACT_NAME, SEARCH_INDEX_NAME, *(pictures or {}), MANIFEST_NAME):
             (staging / name).replace(build_dir / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -32,6 +32,19 @@ class InputSyntaxError(PipelineError):
         self.problem = problem
 
 
+class UnfilledHoleError(PipelineError):
+    """A file still holds a hole that ``kg quote`` left for the editor (``?FILL_IN_…``)."""
+
+    exit_code = 1
+
+    def __init__(self, holes: list[str]) -> None:
+        super().__init__(
+            f"{len(holes)} unfilled hole(s) left by `kg quote`; nothing was loaded:\n  "
+            + "\n  ".join(holes)
+        )
+        self.holes = holes
+
+
 class NonConformingDataError(PipelineError):
     """SHACL found violations, or a quote does not match its source text."""
 

@@ -10,8 +10,9 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.term import Node
 
+from kg.editing.holes import find_holes
 from kg.namespaces import graph_iri
-from kg.pipeline.errors import InputSyntaxError, PipelineError, SyntaxProblem
+from kg.pipeline.errors import InputSyntaxError, PipelineError, SyntaxProblem, UnfilledHoleError
 
 #: Where inputs live, relative to the project root. Shapes are loaded apart: they check the
 #: data and are not part of the published dataset.
@@ -47,9 +48,12 @@ def discover(root: Path, globs: tuple[str, ...] = DATA_GLOBS) -> list[InputFile]
 
 
 def parse_file(path: Path, relative: str, graph: Graph | None = None) -> Graph:
-    """Parse one Turtle file, turning rdflib's syntax error into file, line and column."""
+    """Parse one Turtle file, turning rdflib's syntax error into file, line and column; a
+    hole that ``kg quote`` left (``?FILL_IN_SPEAKER``) is reported as such, every one of them."""
     target = graph if graph is not None else Graph()
     text = path.read_text(encoding="utf-8")
+    if "?FILL_IN_" in text and (holes := find_holes(text, relative)):
+        raise UnfilledHoleError([str(h) for h in holes])
     try:
         target.parse(data=text, format="turtle", publicID=path.resolve().as_uri())
     except BadSyntax as err:

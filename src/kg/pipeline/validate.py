@@ -8,6 +8,7 @@ import pyoxigraph as ox
 from pyshacl import validate as shacl_validate
 from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, Namespace, URIRef
 
+from kg.pipeline.hints import hint
 from kg.pipeline.locate import Locator
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
@@ -25,13 +26,16 @@ class Problem:
     shape: str
     file: str
     line: int
+    #: The likely fix (``kg.pipeline.hints``): the term meant, or the values allowed.
+    hint: str = ""
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.file else "(no file)"
         label = f" ({self.label})" if self.label else ""
         prop = f" {self.path}:" if self.path else ":"
         value = f" [value: {self.value}]" if self.value else ""
-        return f"{where}: {self.severity}: <{self.focus}>{label}{prop} {self.message}{value}"
+        hint = f" → {self.hint}" if self.hint else ""
+        return f"{where}: {self.severity}: <{self.focus}>{label}{prop} {self.message}{value}{hint}"
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -90,7 +94,7 @@ def validate(
         inplace=(None, SH.rule, None) not in shapes,
     )
     problems = [
-        _problem(results, result, data, locator)
+        _problem(results, result, data, locator, shapes)
         for result in results.subjects(RDF.type, SH.ValidationResult)
     ]
     problems.sort(key=lambda p: (p.file, p.line, p.focus, p.path, p.message))
@@ -152,7 +156,9 @@ def _sparql_target_nodes(shapes: Graph, target: object, store: ox.Store) -> list
     return nodes
 
 
-def _problem(results: Graph, result: object, data: Graph, locator: Locator | None) -> Problem:
+def _problem(
+    results: Graph, result: object, data: Graph, locator: Locator | None, shapes: Graph
+) -> Problem:
     def one(predicate: URIRef) -> object:
         return results.value(result, predicate)
 
@@ -172,6 +178,7 @@ def _problem(results: Graph, result: object, data: Graph, locator: Locator | Non
         shape=str(one(SH.sourceShape) or ""),
         file=location.path if location else "",
         line=location.line if location else 0,
+        hint=hint(results, result, data, shapes),
     )
 
 

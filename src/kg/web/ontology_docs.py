@@ -1,10 +1,13 @@
 """HTML documentation of the ontology's terms, for the /ontology page.
 
-pyLODE would be the usual tool, but the last release installable on Python 3.11 (3.4.1) fails
-at import (it reads a pyproject.toml that its wheel does not ship), so this is a compact
-generator of our own: classes, properties and concepts, each with its labels and definitions in
-Swedish and English, its alignments, and an anchor (``/ontology#Award``). The website's
-/ontology route (``kg.web.pages``) negotiates formats and wraps these sections in the site's page.
+pyLODE would be the usual tool, but no release works on Python 3.11: 3.4.1, the last that
+installs, fails at import (it reads a pyproject.toml that its wheel does not ship), and 3.6.0
+requires Python 3.12 (forced onto 3.11, it fails at import too: its helper library kurra is too
+old there); pyLODE does not draw diagrams either. So this is a compact generator of our own:
+the diagram of the model that ``kg build`` drew (``kg.pipeline.diagram``), then classes,
+properties and concepts, each with its labels and definitions in Swedish and English, its
+alignments, and an anchor (``/ontology#Award``). The website's /ontology route
+(``kg.web.pages``) negotiates formats and wraps these sections in the site's page.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
+from flask import current_app, has_app_context
 from markupsafe import Markup
 from rdflib import OWL, RDF, RDFS, SKOS, Graph, URIRef
 
@@ -51,9 +55,48 @@ def _terms(graph: Graph, types: tuple) -> list[URIRef]:
     return sorted(found)
 
 
+#: The pictures ``kg build`` writes beside the artifact, one per language
+#: (``kg.pipeline.diagram.FILE_NAME``; the web layer reads files, it imports no pipeline code).
+DIAGRAM_FILE = "ontology-diagram.{lang}.svg"
+DIAGRAM_LANGS = ("sv", "en")
+_CAPTION = {
+    "sv": "Klicka på en klass eller en egenskap för att läsa om den nedan.",
+    "en": "Click a class or a property to read about it below.",
+}
+
+
+#: Ends each diagram in :func:`render_terms`' output; the template keeps the one in the
+#: page's language (the site's Content-Security-Policy allows no inline style to hide one).
+DIAGRAM_END = "<!-- /diagram -->"
+
+
+def render_diagram(build_dir: Path) -> str:
+    """The build's diagrams, one ``<figure lang=…>`` per language in DIAGRAM_LANGS order,
+    each followed by DIAGRAM_END, with every term linked to its entry on this page; empty
+    figures when the build drew none (a build older than the diagram)."""
+    figures = []
+    for lang in DIAGRAM_LANGS:
+        path = build_dir / DIAGRAM_FILE.format(lang=lang)
+        figure = ""
+        if path.is_file():
+            svg = path.read_text(encoding="utf-8").replace(f'href="{DK}', 'href="#')
+            figure = (
+                f"<figure class='ontology-diagram' lang='{lang}'>{svg}"
+                f"<figcaption>{escape(_CAPTION[lang])}</figcaption></figure>"
+            )
+        figures.append(figure + DIAGRAM_END)
+    return "".join(figures)
+
+
 def render_terms(graph: Graph) -> Markup:
-    """One section per group and one entry per term, each with an anchor named after it."""
+    """The diagram of the model in each language (inside an app, from its build; see
+    DIAGRAM_END), then one section per group and one entry per term, each with an anchor
+    named after it."""
     parts: list[str] = []
+    if has_app_context():
+        parts.append(render_diagram(Path(current_app.config["KG_SETTINGS"].build_dir)))
+    else:
+        parts.append(DIAGRAM_END * len(DIAGRAM_LANGS))
     for heading_en, heading_sv, types in _GROUPS:
         terms = _terms(graph, types)
         parts.append(f"<h2 id='{heading_en.lower()}'>{heading_en} / {heading_sv}</h2>")
@@ -82,4 +125,4 @@ def render_terms(graph: Graph) -> Markup:
                         f"<dt>{caption}</dt><dd><a href='{escape(href)}'>{escape(shown)}</a></dd>"
                     )
             parts.append("</dl></section>")
-    return Markup("\n".join(parts))  # noqa: S704 - every value above is escaped
+    return Markup("\n".join(parts))  # noqa: S704 - every value is escaped; the SVG is our build's
