@@ -92,9 +92,8 @@ def map_svg(found: list[Place], lang: str, edition: str | None) -> str:
     sweden = country_rings(SWEDEN)
     frame = Frame.around(sweden, WIDTH)
     sv = lang == "sv"
-    title = (
-        ("Kommunerna på kartan" if sv else "The municipalities on the map")
-        + (f", {edition}" if edition else "")
+    title = ("Kommunerna på kartan" if sv else "The municipalities on the map") + (
+        f", {edition}" if edition else ""
     )
     desc = (
         "Stjärna: vinnare. Ring: nominerad. Liten grå punkt: inte nominerad"
@@ -137,7 +136,7 @@ def map_svg(found: list[Place], lang: str, edition: str | None) -> str:
             mark = f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.2" fill="{FAINT}"/>'
         link = href(place.iri, lang) or place.iri
         body.append(
-            f"<a href={quoteattr(link)} class=\"place {state}\" data-iri={quoteattr(place.iri)}>"
+            f'<a href={quoteattr(link)} class="place {state}" data-iri={quoteattr(place.iri)}>'
             f"<title>{escape(tip)}</title>{mark}</a>"
         )
     return (
