@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape, quoteattr
 from flask import Blueprint, Response
 from markupsafe import Markup
 
-from kg.web.pages import current_lang, href, page, select
+from kg.web.rendering import current_lang, href, page, select
 
 pictures = Blueprint("pictures", __name__)
 
