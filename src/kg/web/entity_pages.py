@@ -9,13 +9,14 @@ machines (DESIGN.md, Identifiers). Pages only ask the engine; they never read Tu
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, redirect
 from rdflib import Graph
 
 from kg.namespaces import BASE, INFERRED_GRAPH
 from kg.store import Term, Triples
+from kg.web.fact_table import facts, merge_twins
+from kg.web.profiles import profile
 from kg.web.rdf_documents import RDF_FORMATS, graph_of, rdf_response, suffix_for
 from kg.web.rendering import (
     DK,
@@ -33,7 +34,7 @@ from kg.web.rendering import (
     select,
     workbench_link,
 )
-from kg.web.source_texts import anchor, source_passages
+from kg.web.source_texts import anchor, paragraph_around, source_passages
 
 entities = Blueprint("entities", __name__)
 
@@ -94,36 +95,13 @@ def thing(kind: str, slug: str) -> Response:
     return response
 
 
-@dataclass
-class Fact:
-    """One row on an entity page: a property and a value, and the graphs that state it."""
-
-    prop: str
-    value: Term
-    graphs: set[str] = field(default_factory=set)
-
-    @property
-    def inferred(self) -> bool:
-        return self.graphs == {str(INFERRED_GRAPH)}
-
-    @property
-    def sources(self) -> list[str]:
-        return sorted(g for g in self.graphs if g != str(INFERRED_GRAPH))
-
-
-def facts(rows: list[dict[str, Term]], key: str) -> list[Fact]:
-    grouped: dict[tuple[str, Term], Fact] = {}
-    for row in rows:
-        index = (row["p"].value, row[key])
-        grouped.setdefault(index, Fact(row["p"].value, row[key])).graphs.add(row["g"].value)
-    return list(grouped.values())
-
-
 def entity_page(iri: str, kind: str, name: str) -> Response:
     lang = current_lang()
     ref = iri_ref(iri)
-    out = facts(select(f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {ref} ?p ?o }} }}"), "o")
-    inc = facts(select(f"SELECT ?p ?s ?g WHERE {{ GRAPH ?g {{ ?s ?p {ref} }} }} LIMIT 2000"), "s")
+    out = facts(select(f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {ref} ?p ?o }} }}"), "o", True)
+    inc = facts(
+        select(f"SELECT ?p ?s ?g WHERE {{ GRAPH ?g {{ ?s ?p {ref} }} }} LIMIT 2000"), "s", False
+    )
     iris = {iri} | {f.prop for f in out + inc} | {f.value.value for f in out + inc}
     iris |= {g for f in out + inc for g in f.graphs}
     names = labels({i for i in iris if "://" in i}, lang)
@@ -141,7 +119,7 @@ def entity_page(iri: str, kind: str, name: str) -> Response:
     quote_box = None
     if values(DK + "quote"):
         quote_box = statement_box(iri, lang)
-    rest = [f for f in out if f.prop != RDF_TYPE]
+    rest, inc = merge_twins([f for f in out if f.prop != RDF_TYPE], inc)
     rest.sort(key=lambda f: (f.inferred, names.get(f.prop, f.prop).lower(), f.value.value))
     inc.sort(key=lambda f: (f.inferred, names.get(f.prop, f.prop).lower(), f.value.value))
     source_text = source_passages(iri) if kind == "source" else None
@@ -160,6 +138,7 @@ def entity_page(iri: str, kind: str, name: str) -> Response:
         facts=rest,
         incoming=inc,
         quote=quote_box,
+        profile=profile(kind, iri, lang),
         source_text=source_text,
         rdf_links=[(s, f"/id/{kind}/{name}.{s}") for s in RDF_FORMATS],
         workbench=workbench_link(query),
@@ -175,23 +154,32 @@ def curie_or_ref(iri: str) -> str:
 
 def statement_box(iri: str, lang: str) -> dict | None:
     rows = select(
-        f"""SELECT ?quote ?translation ?source ?sel WHERE {{
+        f"""SELECT ?quote ?translation ?source ?sel ?exact ?prefix ?suffix WHERE {{
           {iri_ref(iri)} dk:quote ?quote .
           OPTIONAL {{ {iri_ref(iri)} dk:translation ?translation }}
           OPTIONAL {{ {iri_ref(iri)} dk:quotedFrom ?source }}
-          OPTIONAL {{ {iri_ref(iri)} dk:textSelector ?sel }}
+          OPTIONAL {{ {iri_ref(iri)} dk:textSelector ?sel . ?sel oa:exact ?exact
+                      OPTIONAL {{ ?sel oa:prefix ?prefix }} OPTIONAL {{ ?sel oa:suffix ?suffix }} }}
         }} LIMIT 1"""
     )
     if not rows:
         return None
     row = rows[0]
-    context = None
+    context = paragraph = None
     if "source" in row:
         context = href(row["source"].value, lang)
         if "sel" in row:
             context += "#" + anchor(row["sel"].value)
+        if "exact" in row:
+            paragraph = paragraph_around(
+                row["source"].value,
+                row["exact"].value,
+                row["prefix"].value if "prefix" in row else "",
+                row["suffix"].value if "suffix" in row else "",
+            )
     return {
         "quote": row["quote"].value,
         "translation": row["translation"].value if "translation" in row else None,
         "context": context,
+        "paragraph": paragraph,
     }

@@ -32,6 +32,10 @@ UI: dict[str, dict[str, str]] = {
         "source_facts": "Uppgifter som hämtats ur texten",
         "passages": "Markerade stycken är citat; klicka för att se uppgiften.",
         "language": "Språk",
+        "also": "även",
+        "in_paragraph": "I sitt stycke",
+        "inverse": "omvänd",
+        "all_facts": "Alla uppgifter",
     },
     "en": {
         "home": "Home",
@@ -62,5 +66,9 @@ UI: dict[str, dict[str, str]] = {
         "source_facts": "Facts taken from this text",
         "passages": "Highlighted passages are quotes; click one to see its fact.",
         "language": "Language",
+        "also": "also",
+        "in_paragraph": "In its paragraph",
+        "inverse": "inverse",
+        "all_facts": "All facts",
     },
 }
