@@ -15,10 +15,12 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, request, url_for
 
 from kg.namespaces import BASE, INFERRED_GRAPH, PREFIXES
+from kg.web.lists import list_for_class
 from kg.web.rendering import (
     HTML,
     current_lang,
     engine,
+    href,
     labels,
     not_found,
     page,
@@ -98,7 +100,12 @@ def overview(lang: str) -> dict:
     names = labels({r["class"].value for r in classes}, lang)
     return {
         "classes": [
-            (r["class"].value, names[r["class"].value], int(r["n"].value)) for r in classes
+            (
+                list_for_class(r["class"].value) or href(r["class"].value, lang),
+                names[r["class"].value],
+                int(r["n"].value),
+            )
+            for r in classes
         ],
         "sources": [
             {
