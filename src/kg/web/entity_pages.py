@@ -15,7 +15,7 @@ from rdflib import Graph
 
 from kg.namespaces import BASE, INFERRED_GRAPH
 from kg.store import Term, Triples
-from kg.web.fact_table import facts, merge_twins
+from kg.web.fact_table import facts, merge_twins, property_family
 from kg.web.profiles import profile
 from kg.web.rdf_documents import RDF_FORMATS, graph_of, rdf_response, suffix_for
 from kg.web.rendering import (
@@ -119,7 +119,7 @@ def entity_page(iri: str, kind: str, name: str) -> Response:
     quote_box = None
     if values(DK + "quote"):
         quote_box = statement_box(iri, lang)
-    rest, inc = merge_twins([f for f in out if f.prop != RDF_TYPE], inc)
+    rest, inc = merge_twins([f for f in out if f.prop != RDF_TYPE], inc, property_family())
     rest.sort(key=lambda f: (f.inferred, names.get(f.prop, f.prop).lower(), f.value.value))
     inc.sort(key=lambda f: (f.inferred, names.get(f.prop, f.prop).lower(), f.value.value))
     source_text = source_passages(iri) if kind == "source" else None

@@ -92,10 +92,11 @@ def _repeats(twin: Fact, kept: Fact, family: PropertyFamily) -> bool:
     return twin.prop in family.inverses.get(kept.prop, ())
 
 
-def merge_twins(out: list[Fact], inc: list[Fact]) -> tuple[list[Fact], list[Fact]]:
+def merge_twins(
+    out: list[Fact], inc: list[Fact], family: PropertyFamily
+) -> tuple[list[Fact], list[Fact]]:
     """Fold every twin into the row it repeats. An asserted row is kept before an inferred one,
     and among equals the more specific property (the one the twin generalises or inverts)."""
-    family = property_family()
     every = out + inc
     keepers = sorted(every, key=lambda f: (f.inferred, not f.outgoing))
     folded: set[int] = set()

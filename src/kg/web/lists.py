@@ -61,9 +61,7 @@ class Cell:
         return (0, self.number, "") if self.number is not None else (1, 0, self.text.casefold())
 
 
-def _cell(term: Term | None, names: dict[str, str], lang: str) -> Cell:
-    if term is None:
-        return Cell("")
+def _cell(term: Term, names: dict[str, str], lang: str) -> Cell:
     if term.kind == "uri":
         return Cell(names.get(term.value, term.value), href(term.value, lang), term.value)
     number = None
@@ -72,21 +70,32 @@ def _cell(term: Term | None, names: dict[str, str], lang: str) -> Cell:
     return Cell(term.value, None, None, number, term.lang)
 
 
-def rows_of(spec: QueryFile, lang: str) -> list[dict[str, Cell]]:
+def rows_of(spec: QueryFile, lang: str) -> list[dict[str, list[Cell]]]:
+    """One row per thing: answers that repeat a thing (a joint nomination names two nominees)
+    are merged, each column keeping its distinct values."""
     answers = select(spec.sparql(lang))
     iris = {t.value for row in answers for t in row.values() if t.kind == "uri"}
     names = labels(iris, lang) if iris else {}
     columns = [name for name, _ in spec.columns]
-    return [{c: _cell(row.get(c), names, lang) for c in columns} for row in answers]
+    merged: dict[str, dict[str, list[Cell]]] = {}
+    for answer in answers:
+        row = merged.setdefault(answer["thing"].value, {c: [] for c in columns})
+        for c in columns:
+            if c in answer:
+                cell = _cell(answer[c], names, lang)
+                if cell not in row[c]:
+                    row[c].append(cell)
+    return list(merged.values())
 
 
-def sorted_rows(rows: list[dict[str, Cell]], column: str, descending: bool) -> list:
-    """Rows ordered by one column, empty cells last either way, then by the thing's name."""
-    filled = [r for r in rows if r[column].text]
-    empty = [r for r in rows if not r[column].text]
-    filled.sort(key=lambda r: r["thing"].key())
-    filled.sort(key=lambda r: r[column].key(), reverse=descending)
-    empty.sort(key=lambda r: r["thing"].key())
+def sorted_rows(rows: list[dict[str, list[Cell]]], column: str, descending: bool) -> list:
+    """Rows ordered by one column (its first value), empty cells last either way, then by the
+    thing's name."""
+    filled = [r for r in rows if r[column]]
+    empty = [r for r in rows if not r[column]]
+    filled.sort(key=lambda r: r["thing"][0].key())
+    filled.sort(key=lambda r: r[column][0].key(), reverse=descending)
+    empty.sort(key=lambda r: r["thing"][0].key())
     return filled + empty
 
 
@@ -103,15 +112,15 @@ def kind_list(kind: str, suffix: str | None = None) -> Response:
     asked = suffix or request.args.get("format")
     if asked is not None and asked not in FORMATS:
         return bad_request(f"Unknown format {asked!r}: use one of {', '.join(FORMATS)}.")
-    media = FORMATS[asked] if asked else preferred([HTML, CSV, JSON])
-    if media is None:
-        return Response("Not acceptable: ask for text/html, text/csv or JSON.\n", 406)
     columns = [name for name, _ in spec.columns]
     sort = request.args.get("sort", "thing")
     descending = sort.startswith("-")
     column = sort.removeprefix("-")
     if column not in columns:
         return bad_request(f"Cannot sort by {column!r}: use one of {', '.join(columns)}.")
+    media = FORMATS[asked] if asked else preferred([HTML, CSV, JSON])
+    if media is None:
+        return Response("Not acceptable: ask for text/html, text/csv or JSON.\n", 406)
     lang = current_lang()
     rows = sorted_rows(rows_of(spec, lang), column, descending)
     if media == CSV:
@@ -147,21 +156,23 @@ def _sort_link(name: str, current: str, descending: bool, lang: str) -> str:
     return "?" + urlencode({"sort": ("-" if flip else "") + name, "lang": lang})
 
 
-def _flat(columns: list[str], row: dict[str, Cell]) -> dict:
-    """A row for programs: each column's text, plus ``column_iri`` for things."""
+def _flat(columns: list[str], row: dict[str, list[Cell]]) -> dict:
+    """A row for programs: each column's text (several values joined by "; "), a number as a
+    number, and ``column_iri`` beside every column that holds things."""
     out: dict = {}
     for c in columns:
-        cell = row[c]
-        value = cell.text
-        if cell.number is not None and cell.number.is_integer():
-            value = int(cell.number)
+        cells = row[c]
+        value: str | int | float = "; ".join(cell.text for cell in cells)
+        if len(cells) == 1 and cells[0].number is not None:
+            number = cells[0].number
+            value = int(number) if number.is_integer() else number
         out[c] = value
-        if cell.iri or c == "thing":
-            out[f"{c}_iri"] = cell.iri or ""
+        if c == "thing" or any(cell.iri for cell in cells):
+            out[f"{c}_iri"] = "; ".join(cell.iri or "" for cell in cells)
     return out
 
 
-def as_csv(columns: list[str], rows: list[dict[str, Cell]]) -> str:
+def as_csv(columns: list[str], rows: list[dict[str, list[Cell]]]) -> str:
     buffer = io.StringIO()
     flat = [_flat(columns, r) for r in rows]
     header = list(
