@@ -196,7 +196,7 @@ def municipalities_svg(lang: str) -> str:
 def _svg(width: float, height: float, title: str, inner: str) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}"'
-        f' width="{width:.0f}" height="{height:.0f}" role="img" style="{FONT};font-size:13px">'
+        f' width="{width:.0f}" height="{height:.0f}" role="group" style="{FONT};font-size:13px">'
         f"<title>{escape(title)}</title>"
         f'<text x="8" y="20" style="font-size:15px;fill:#5d6b7a">{escape(title)}</text>'
         f"{inner}</svg>"
