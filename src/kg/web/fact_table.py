@@ -98,12 +98,14 @@ def merge_twins(
     """Fold every twin into the row it repeats. An asserted row is kept before an inferred one,
     and among equals the more specific property (the one the twin generalises or inverts)."""
     every = out + inc
-    keepers = sorted(every, key=lambda f: (f.inferred, not f.outgoing))
+    by_value: dict[Term, list[Fact]] = defaultdict(list)
+    for fact in sorted(every, key=lambda f: (f.inferred, not f.outgoing)):
+        by_value[fact.value].append(fact)  # keepers first: asserted, then outgoing
     folded: set[int] = set()
     for twin in sorted(every, key=lambda f: (not f.inferred, f.outgoing)):
         if id(twin) in folded:
             continue
-        for kept in keepers:
+        for kept in by_value[twin.value]:
             if id(kept) not in folded and _repeats(twin, kept, family):
                 kept.also.append(twin)
                 folded.add(id(twin))

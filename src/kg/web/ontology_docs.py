@@ -114,13 +114,27 @@ def ontology_versions() -> dict[str, str]:
     return {row["v"].value[len(ONTOLOGY_IRI) + 1 :]: row["v"].value for row in rows}
 
 
+_RENDERED: dict[str, Markup] = {}
+
+
+def rendered_terms() -> Markup:
+    """The terms' HTML, made once per artifact version: building an rdflib graph of the model
+    and writing every term took most of the page's time, and the artifact never changes while
+    it is served."""
+    version = str(engine().version)
+    if version not in _RENDERED:
+        graph = ontology_graph("ontology") + ontology_graph("alignments")
+        _RENDERED.clear()
+        _RENDERED[version] = render_terms(graph)
+    return _RENDERED[version]
+
+
 def ontology_html() -> Response:
     """The terms with labels, definitions and alignments, inside the site's page."""
-    graph = ontology_graph("ontology") + ontology_graph("alignments")
     return page(
         "ontology.html",
         lang=current_lang(),
-        terms=render_terms(graph),
+        terms=rendered_terms(),
         versions=ontology_versions(),
         formats=list(RDF_FORMATS),
     )

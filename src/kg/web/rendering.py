@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from functools import lru_cache
 from urllib.parse import quote, urlencode
 
 from flask import Response, abort, current_app, render_template, request
@@ -66,7 +67,9 @@ def href(iri: str, lang: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def curie(iri: str) -> str:
+    """``prefix:local`` for an IRI in one of our namespaces (the longest one), else the IRI."""
     best = ""
     for prefix, ns in PREFIXES.items():
         if iri.startswith(ns) and len(ns) > len(PREFIXES.get(best, "")):
