@@ -40,7 +40,6 @@ UI: dict[str, dict[str, str]] = {
         "sort_by_this": "sortera efter denna kolumn",
         "skip": "Hoppa till innehållet",
         "inverse": "omvänd",
-        "all_facts": "Alla uppgifter",
     },
     "en": {
         "home": "Home",
@@ -79,6 +78,5 @@ UI: dict[str, dict[str, str]] = {
         "sort_by_this": "sort by this column",
         "skip": "Skip to the content",
         "inverse": "inverse",
-        "all_facts": "All facts",
     },
 }
