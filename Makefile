@@ -9,7 +9,7 @@ INPUTS := $(shell find ontology data shapes -type f \( -name '*.ttl' -o -name '*
 ARTIFACT := build/manifest.json
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test lint lint-ontology build validate clean frontend chromium apache comunica bench bench-search
+.PHONY: help serve test lint lint-ontology build validate clean frontend chromium apache comunica axe bench bench-search
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -81,7 +81,16 @@ $(COMUNICA): tools/comunica/package.json tools/comunica/package-lock.json
 
 comunica: $(COMUNICA) ## install the Comunica SPARQL engine used by the federation tests
 
-test: $(ARTIFACT) $(FRONTEND) $(COMUNICA) chromium apache lint lint-ontology ## set up, build, lint and run the whole test suite
+AXE := tools/axe/node_modules/.installed-stamp
+
+# axe-core checks every kind of page against WCAG 2.1 AA in the chromium tests.
+$(AXE): tools/axe/package.json tools/axe/package-lock.json
+	cd tools/axe && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+axe: $(AXE) ## install axe-core, used by the accessibility tests in chromium
+
+test: $(ARTIFACT) $(FRONTEND) $(COMUNICA) $(AXE) chromium apache lint lint-ontology ## set up, build, lint and run the whole test suite
 	$(BIN)/pytest
 
 bench: $(ARTIFACT) ## our server vs an Oxigraph server on the same build (not part of test)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from kg.web.pages import load_examples
+from kg.web.home import load_examples
 from tests.conftest import ROOT
 
 #: The competency questions (cq-*) have their own, stricter tests in tests/test_competency.py.

@@ -35,12 +35,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     # The linked-data website: pages and dereferencing, pictures, downloads, metadata.
     from kg.web.completions import completions
     from kg.web.downloads import downloads
+    from kg.web.entity_pages import entities
+    from kg.web.home import pages
+    from kg.web.lists import lists
     from kg.web.map import geo_map
     from kg.web.metadata import metadata
-    from kg.web.pages import pages
+    from kg.web.ontology_docs import ontology_routes
     from kg.web.pictures import pictures
 
     app.register_blueprint(pages)
+    app.register_blueprint(lists)
+    app.register_blueprint(entities)
+    app.register_blueprint(ontology_routes)
     app.register_blueprint(pictures)
     app.register_blueprint(geo_map)
     app.register_blueprint(completions)

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from flask import Blueprint, Response, abort, jsonify
 
-from kg.web.pages import curie, engine, select
+from kg.web.rendering import curie, engine, select
 
 completions = Blueprint("completions", __name__)
 

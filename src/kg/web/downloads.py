@@ -19,7 +19,8 @@ from flask import Blueprint, Response, current_app
 
 from kg.namespaces import BASE, PREFIXES
 from kg.store import Triples
-from kg.web.pages import engine, graph_of, not_found, page, select
+from kg.web.rdf_documents import graph_of
+from kg.web.rendering import engine, not_found, page, select
 
 downloads = Blueprint("downloads", __name__)
 

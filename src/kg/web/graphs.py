@@ -21,16 +21,8 @@ from kg.namespaces import GRAPH, INFERRED_GRAPH, PREFIXES
 from kg.store import Triples
 from kg.web import http
 from kg.web.negotiate import negotiate
-from kg.web.pages import (
-    HTML,
-    current_lang,
-    engine,
-    graph_of,
-    labels,
-    not_found,
-    page,
-    select,
-)
+from kg.web.rdf_documents import graph_of
+from kg.web.rendering import HTML, current_lang, engine, labels, not_found, page, select
 
 graphs = Blueprint("graphs", __name__)
 

@@ -17,8 +17,8 @@ from flask import Blueprint, Response, abort, request
 from markupsafe import Markup
 
 from kg.web.outline import NEIGHBOURS, SWEDEN, Frame, country_rings
-from kg.web.pages import current_lang, href, page, select
 from kg.web.pictures import svg_response
+from kg.web.rendering import current_lang, href, page, select
 
 geo_map = Blueprint("map", __name__)
 

@@ -20,14 +20,8 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
 from kg.linksets import Linkset, linksets
 from kg.namespaces import BASE, INFERRED_GRAPH, ONTOLOGY_IRI, VOID
 from kg.web.downloads import download_url, dumps
-from kg.web.pages import (
-    HTML,
-    RDF_FORMATS,
-    engine,
-    preferred,
-    rdf_response,
-    select,
-)
+from kg.web.rdf_documents import RDF_FORMATS, rdf_response
+from kg.web.rendering import HTML, engine, preferred, select
 
 metadata = Blueprint("metadata", __name__)
 
@@ -409,7 +403,7 @@ def catalog() -> Response:
 def catalog_file(suffix: str) -> Response:
     """``/catalog.rdf`` is the stable URL portals harvest."""
     if suffix not in RDF_FORMATS:
-        from kg.web.pages import not_found
+        from kg.web.rendering import not_found
 
         return not_found()
     return rdf_response(catalog_graph(), suffix)

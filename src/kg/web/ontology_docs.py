@@ -6,20 +6,27 @@ requires Python 3.12 (forced onto 3.11, it fails at import too: its helper libra
 old there); pyLODE does not draw diagrams either. So this is a compact generator of our own:
 the diagram of the model that ``kg build`` drew (``kg.pipeline.diagram``), then classes,
 properties and concepts, each with its labels and definitions in Swedish and English, its
-alignments, and an anchor (``/ontology#Award``). The website's /ontology route
-(``kg.web.pages``) negotiates formats and wraps these sections in the site's page.
+alignments, and an anchor (``/ontology#Award``). The /ontology routes at the end of this module
+negotiate formats and wrap these sections in the site's page; each release is served at its
+``owl:versionIRI``.
 """
 
 from __future__ import annotations
 
+import re
 from html import escape
 from pathlib import Path
 
-from flask import current_app, has_app_context
+from flask import Blueprint, Response, current_app, has_app_context
 from markupsafe import Markup
 from rdflib import OWL, RDF, RDFS, SKOS, Graph, URIRef
 
-from kg.namespaces import DK
+from kg.namespaces import BASE, DK, ONTOLOGY_IRI
+from kg.store import Triples
+from kg.web.rdf_documents import RDF_FORMATS, graph_of, rdf_response, suffix_for
+from kg.web.rendering import HTML, current_lang, engine, not_found, page, preferred, select
+
+ontology_routes = Blueprint("ontology_docs", __name__)
 
 _GROUPS = (
     ("Classes", "Klasser", (OWL.Class,)),
@@ -126,3 +133,102 @@ def render_terms(graph: Graph) -> Markup:
                     )
             parts.append("</dl></section>")
     return Markup("\n".join(parts))  # noqa: S704 - every value is escaped; the SVG is our build's
+
+
+# ---------------------------------------------------------------------------
+# The routes: the ontology and its versions
+# ---------------------------------------------------------------------------
+
+
+def ontology_graph(graph: str = "ontology") -> Graph:
+    result = engine().query(
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{BASE}graph/{graph}> {{ ?s ?p ?o }} }}"
+    )
+    assert isinstance(result, Triples)
+    return graph_of(result)
+
+
+def ontology_versions() -> dict[str, str]:
+    rows = select(
+        f"SELECT ?v ?info WHERE {{ <{ONTOLOGY_IRI}> owl:versionIRI ?v . "
+        "OPTIONAL { ?v owl:versionInfo ?info } }"
+    )
+    return {row["v"].value[len(ONTOLOGY_IRI) + 1 :]: row["v"].value for row in rows}
+
+
+_RENDERED: dict[str, Markup] = {}
+
+
+def rendered_terms() -> Markup:
+    """The terms' HTML, made once per artifact version: building an rdflib graph of the model
+    and writing every term took most of the page's time, and the artifact never changes while
+    it is served."""
+    version = str(engine().version)
+    if version not in _RENDERED:
+        graph = ontology_graph("ontology") + ontology_graph("alignments")
+        _RENDERED.clear()
+        _RENDERED[version] = render_terms(graph)
+    return _RENDERED[version]
+
+
+def ontology_html() -> Response:
+    """The terms with labels, definitions and alignments, inside the site's page."""
+    return page(
+        "ontology.html",
+        lang=current_lang(),
+        terms=rendered_terms(),
+        versions=ontology_versions(),
+        formats=list(RDF_FORMATS),
+    )
+
+
+def ontology_document(graph: str, suffix: str | None) -> Response:
+    if suffix:
+        return rdf_response(ontology_graph(graph), suffix)
+    wanted = preferred([HTML, *(media for media, _ in RDF_FORMATS.values())])
+    if wanted == HTML and graph == "ontology":
+        response = ontology_html()
+    elif wanted is None or wanted == HTML:
+        return rdf_response(ontology_graph(graph), "ttl", negotiated=True)
+    else:
+        response = rdf_response(ontology_graph(graph), suffix_for(wanted))
+    response.vary.add("Accept")
+    return response
+
+
+@ontology_routes.get("/ontology")
+@ontology_routes.get("/ontology.<suffix>")
+def ontology_page(suffix: str | None = None) -> Response:
+    """The ontology at its own IRI (a hash namespace, so no 303: terms are fragments)."""
+    if suffix is not None and suffix not in RDF_FORMATS:
+        return not_found()
+    return ontology_document("ontology", suffix)
+
+
+@ontology_routes.get("/ontology/<path:rest>")
+def ontology_version(rest: str) -> Response:
+    """Each release at its ``owl:versionIRI`` (``/ontology/0.1.0``), and the alignments."""
+    name, dot, suffix = rest.rpartition(".")
+    if not dot or suffix not in RDF_FORMATS:
+        name, suffix = rest, None
+    if name == "alignments":
+        return ontology_document("alignments", suffix)
+    if name in ontology_versions():
+        return ontology_document("ontology", suffix)
+    return prior_release(name, suffix)
+
+
+def prior_release(version: str, suffix: str | None) -> Response:
+    """An earlier release, frozen as ``ontology/releases/X.Y.Z.ttl`` when it was superseded."""
+    releases = Path(current_app.config["KG_SETTINGS"].root) / "ontology" / "releases"
+    if not re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", version):
+        return not_found()
+    path = releases / f"{version}.ttl"
+    if not path.is_file():
+        return not_found()
+    graph = Graph().parse(path, format="turtle")
+    if suffix:
+        return rdf_response(graph, suffix)
+    wanted = preferred([media for media, _ in RDF_FORMATS.values()])
+    suffix = next((s for s, (m, _) in RDF_FORMATS.items() if m == wanted), "ttl")
+    return rdf_response(graph, suffix, negotiated=True)

@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape, quoteattr
 from flask import Blueprint, Response
 from markupsafe import Markup
 
-from kg.web.pages import current_lang, href, page, select
+from kg.web.rendering import current_lang, href, page, select
 
 pictures = Blueprint("pictures", __name__)
 
@@ -200,7 +200,7 @@ def municipalities_svg(lang: str) -> str:
 def _svg(width: float, height: float, title: str, inner: str) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}"'
-        f' width="{width:.0f}" height="{height:.0f}" role="img" style="{FONT};font-size:13px">'
+        f' width="{width:.0f}" height="{height:.0f}" role="group" style="{FONT};font-size:13px">'
         f"<title>{escape(title)}</title>"
         f'<text x="8" y="20" style="font-size:15px;fill:#5d6b7a">{escape(title)}</text>'
         f"{inner}</svg>"

@@ -20,7 +20,6 @@ import re
 from flask import Blueprint, Response, render_template, request
 
 from kg.web.http import add_cors
-from kg.web.pages import href
 from kg.web.reconcile_match import (
     ID_SPACE,
     IN_COUNTY,
@@ -32,6 +31,7 @@ from kg.web.reconcile_match import (
     expand_type,
     parse_batch,
 )
+from kg.web.rendering import href
 from kg.web.search import public_base, search_index
 from kg.web.search_index import SearchIndexMissingError, tokens
 

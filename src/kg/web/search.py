@@ -18,7 +18,7 @@ from markupsafe import Markup
 from markupsafe import escape as html_escape
 
 from kg.store.base import read_manifest
-from kg.web.pages import current_lang, href, page
+from kg.web.rendering import current_lang, href, page
 from kg.web.search_index import (
     CLOSE,
     MAX_QUERY_CHARS,

@@ -1,0 +1,185 @@
+"""Dereferenceable IRIs and the page about each thing: ``/id/{kind}/{slug}``.
+
+Every IRI under ``https://w3id.org/digikommun/id/`` answers here on the local host too: the
+server maps its own host onto the base, so ``/id/municipality/lidingo`` is the thing, its
+``.html`` page is for people and its ``.ttl``/``.jsonld``/``.nt``/``.rdf`` documents are for
+machines (DESIGN.md, Identifiers). Pages only ask the engine; they never read Turtle files.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, redirect
+from rdflib import Graph
+
+from kg.namespaces import BASE, INFERRED_GRAPH
+from kg.store import Term, Triples
+from kg.web.fact_table import facts, merge_twins, property_family
+from kg.web.profiles import profile
+from kg.web.rdf_documents import RDF_FORMATS, graph_of, rdf_response, suffix_for
+from kg.web.rendering import (
+    DK,
+    HTML,
+    curie,
+    current_lang,
+    engine,
+    href,
+    iri_ref,
+    labels,
+    not_found,
+    page,
+    pick,
+    preferred,
+    select,
+    workbench_link,
+)
+from kg.web.source_texts import anchor, paragraph_around, source_passages
+
+entities = Blueprint("entities", __name__)
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+SLUG = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
+
+
+def exists(iri: str) -> bool:
+    result = engine().query(
+        f"ASK {{ {{ {iri_ref(iri)} ?p ?o }} UNION {{ ?s ?q {iri_ref(iri)} }} }}"
+    )
+    return bool(getattr(result, "value", False))
+
+
+def describe(iri: str) -> Graph:
+    """The RDF document about a thing: its outgoing and incoming triples, the labels of its
+    neighbours, and its quote selector, so a client can show it without asking again."""
+    ref = iri_ref(iri)
+    result = engine().query(
+        f"""CONSTRUCT {{ {ref} ?p ?o . ?s ?q {ref} . ?n rdfs:label ?l . ?sel ?sp ?so }}
+        WHERE {{
+          {{ {ref} ?p ?o }} UNION {{ ?s ?q {ref} }}
+          UNION {{ {{ {ref} ?x ?n }} UNION {{ ?n ?y {ref} }} ?n rdfs:label ?l }}
+          UNION {{ {ref} dk:textSelector ?sel . ?sel ?sp ?so }}
+        }}"""
+    )
+    assert isinstance(result, Triples)
+    return graph_of(result)
+
+
+@entities.get("/id/<kind>/<path:slug>")
+def thing(kind: str, slug: str) -> Response:
+    """303 to the form the client wants, or the form itself for a suffix URL."""
+    name, dot, suffix = slug.rpartition(".")
+    if not dot or suffix not in (*RDF_FORMATS, "html"):
+        name, suffix = slug, ""
+    if not (SLUG.match(kind) and SLUG.match(name)):
+        return not_found()
+    iri = f"{BASE}id/{kind}/{name}"
+    if not exists(iri):
+        return not_found()
+    if suffix == "html":
+        return entity_page(iri, kind, name)
+    if suffix:
+        return rdf_response(describe(iri), suffix)
+    wanted = preferred([HTML, *(media for media, _ in RDF_FORMATS.values())])
+    if wanted is None:
+        response = Response("Not acceptable: ask for text/html or an RDF format.\n", 406)
+        response.vary.add("Accept")
+        return response
+    if wanted == HTML:
+        target = f"/id/{kind}/{name}.html?lang={current_lang()}"
+    else:
+        target = f"/id/{kind}/{name}.{suffix_for(wanted)}"
+    response = redirect(target, code=303)
+    response.vary.add("Accept")
+    response.vary.add("Accept-Language")
+    return response
+
+
+def entity_page(iri: str, kind: str, name: str) -> Response:
+    lang = current_lang()
+    ref = iri_ref(iri)
+    out = facts(select(f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {ref} ?p ?o }} }}"), "o", True)
+    inc = facts(
+        select(f"SELECT ?p ?s ?g WHERE {{ GRAPH ?g {{ ?s ?p {ref} }} }} LIMIT 2000"), "s", False
+    )
+    iris = {iri} | {f.prop for f in out + inc} | {f.value.value for f in out + inc}
+    iris |= {g for f in out + inc for g in f.graphs}
+    names = labels({i for i in iris if "://" in i}, lang)
+
+    def values(prop: str) -> list[Term]:
+        return [f.value for f in out if f.prop == prop]
+
+    types = [f for f in out if f.prop == RDF_TYPE]
+    description = pick(
+        values("http://purl.org/dc/terms/description")
+        or values("http://www.w3.org/2004/02/skos/core#definition")
+        or values("http://www.w3.org/2000/01/rdf-schema#comment"),
+        lang,
+    )
+    quote_box = None
+    if values(DK + "quote"):
+        quote_box = statement_box(iri, lang)
+    rest, inc = merge_twins([f for f in out if f.prop != RDF_TYPE], inc, property_family())
+    rest.sort(key=lambda f: (f.inferred, names.get(f.prop, f.prop).lower(), f.value.value))
+    inc.sort(key=lambda f: (f.inferred, names.get(f.prop, f.prop).lower(), f.value.value))
+    source_text = source_passages(iri) if kind == "source" else None
+    query = (
+        "SELECT ?property ?value ?graph WHERE {\n"
+        f"  GRAPH ?graph {{ {curie_or_ref(iri)} ?property ?value }}\n}}"
+    )
+    return page(
+        "entity.html",
+        lang=lang,
+        iri=iri,
+        title=names.get(iri, name),
+        names=names,
+        types=types,
+        description=description,
+        facts=rest,
+        incoming=inc,
+        quote=quote_box,
+        profile=profile(kind, iri, lang),
+        source_text=source_text,
+        rdf_links=[(s, f"/id/{kind}/{name}.{s}") for s in RDF_FORMATS],
+        workbench=workbench_link(query),
+        inferred_graph=str(INFERRED_GRAPH),
+        curie=curie,
+    )
+
+
+def curie_or_ref(iri: str) -> str:
+    short = curie(iri)
+    return short if short != iri and re.fullmatch(r"[a-z]+:[A-Za-z0-9_-]+", short) else f"<{iri}>"
+
+
+def statement_box(iri: str, lang: str) -> dict | None:
+    rows = select(
+        f"""SELECT ?quote ?translation ?source ?sel ?exact ?prefix ?suffix WHERE {{
+          {iri_ref(iri)} dk:quote ?quote .
+          OPTIONAL {{ {iri_ref(iri)} dk:translation ?translation }}
+          OPTIONAL {{ {iri_ref(iri)} dk:quotedFrom ?source }}
+          OPTIONAL {{ {iri_ref(iri)} dk:textSelector ?sel . ?sel oa:exact ?exact
+                      OPTIONAL {{ ?sel oa:prefix ?prefix }} OPTIONAL {{ ?sel oa:suffix ?suffix }} }}
+        }} LIMIT 1"""
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    context = paragraph = None
+    if "source" in row:
+        context = href(row["source"].value, lang)
+        if "sel" in row:
+            context += "#" + anchor(row["sel"].value)
+        if "exact" in row:
+            paragraph = paragraph_around(
+                row["source"].value,
+                row["exact"].value,
+                row["prefix"].value if "prefix" in row else "",
+                row["suffix"].value if "suffix" in row else "",
+            )
+    return {
+        "quote": row["quote"].value,
+        "translation": row["translation"].value if "translation" in row else None,
+        "context": context,
+        "paragraph": paragraph,
+    }

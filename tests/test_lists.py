@@ -1,0 +1,96 @@
+"""A page per kind (issue #16, item 2): every thing of a kind with its key facts, sortable on
+the server, and the same rows as CSV and JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pytest
+
+from kg.web.lists import list_files
+from tests.test_pages import get_page
+
+
+def test_every_list_query_is_read() -> None:
+    assert len(list_files()) == 18, "a list query was added or lost: update this count"
+    assert all(spec.cls.startswith("dk:") for spec in list_files().values())
+
+
+@pytest.mark.parametrize("kind", sorted(list_files()))
+def test_each_list_answers_with_as_many_rows_as_the_class_has_things(client, app, kind) -> None:
+    spec = list_files()[kind]
+    count = app.extensions["kg_engine"].query(
+        f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a {spec.cls} }}"
+    )
+    items = json.loads(client.get(f"/id/{kind}.json").get_data(as_text=True))["items"]
+    assert len(items) == int(count.rows[0]["n"].value) > 0
+    assert all(item["thing_iri"].startswith("https://w3id.org/digikommun/id/") for item in items)
+
+
+def test_municipalities_list_county_code_nominations_and_wins(client) -> None:
+    page = get_page(client, "/id/municipality/?lang=sv")
+    assert page.lang == "sv"
+    html = client.get("/id/municipality/?lang=sv").get_data(as_text=True)
+    rows = re.findall(r"<tr>(.*?)</tr>", html.split("<tbody>")[1], re.S)
+    assert len(rows) == 31
+    lidingo = next(r for r in rows if ">Lidingö<" in r)
+    cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", lidingo)]
+    assert cells == ["Lidingö", "Stockholms län", "0186", "1", "1"]
+
+
+def test_sorting_on_the_server_and_its_links(client) -> None:
+    html = client.get("/id/municipality/?sort=-wins&lang=en").get_data(as_text=True)
+    wins = [int(w) for w in re.findall(r'<td class="n"><span>(\d+)</span></td></tr>', html)]
+    assert wins == sorted(wins, reverse=True) and wins[0] >= 1 and wins[-1] == 0
+    assert 'aria-sort="descending"' in html
+    assert 'href="?sort=wins&amp;lang=en"' in html, "a second click sorts the other way"
+    by_code = client.get("/id/municipality/?sort=code").get_data(as_text=True)
+    codes = re.findall(r"<td><span>(\d{4})</span></td>", by_code)
+    assert len(codes) == 31 and codes == sorted(codes)
+
+
+def test_csv_and_json_by_suffix_by_parameter_and_by_accept(client) -> None:
+    by_suffix = client.get("/id/municipality.csv?lang=sv")
+    assert by_suffix.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(by_suffix.get_data(as_text=True))))
+    assert len(rows) == 31
+    lidingo = next(r for r in rows if r["thing"] == "Lidingö")
+    assert lidingo["code"] == "0186" and lidingo["county"] == "Stockholms län"
+    assert lidingo["county_iri"] == "https://w3id.org/digikommun/id/county/stockholms-lan"
+    negotiated = client.get("/id/municipality/", headers={"Accept": "application/json"})
+    assert negotiated.mimetype == "application/json" and "Accept" in negotiated.headers["Vary"]
+    items = negotiated.get_json()["items"]
+    assert len(items) == 31
+    assert next(i for i in items if i["code"] == "0186")["wins"] == 1
+    param = client.get("/id/municipality/?format=csv", headers={"Accept": "text/html"})
+    assert param.mimetype == "text/csv"
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/id/municipality/?sort=population", 400),
+        ("/id/municipality/?format=xlsx", 400),
+        ("/id/municipality.xlsx", 404),
+        ("/id/no-such-kind/", 404),
+    ],
+)
+def test_bad_list_requests_get_a_clear_answer(client, url: str, status: int) -> None:
+    response = client.get(url, headers={"Accept": "text/plain"})
+    assert response.status_code == status
+    if status == 400:
+        assert response.mimetype == "text/plain" and "use one of" in response.get_data(as_text=True)
+
+
+def test_home_counts_link_to_the_lists(client) -> None:
+    html = client.get("/?lang=en").get_data(as_text=True)
+    linked = dict(
+        re.findall(r'<a href="/id/([a-z-]+)/\?lang=en">[^<]+</a></td><td class="n">(\d+)', html)
+    )
+    assert linked["municipality"] == "31"
+    for kind, count in linked.items():
+        items = client.get(f"/id/{kind}.json").get_json()["items"]
+        assert len(items) == int(count), kind
