@@ -48,17 +48,21 @@ RISKY_KEYWORDS = frozenset({"SERVICE", "FROM"}) | UPDATE_KEYWORDS
 #: Every keyword of the SPARQL 1.1 grammar (section 19.8), upper case; ``a`` is apart because
 #: it alone is case-sensitive.
 KEYWORDS = frozenset(
-    """
-    BASE PREFIX SELECT DISTINCT REDUCED AS CONSTRUCT WHERE DESCRIBE ASK FROM NAMED GROUP BY
-    HAVING ORDER ASC DESC LIMIT OFFSET VALUES LOAD SILENT INTO CLEAR DROP CREATE ADD TO MOVE
-    COPY INSERT DATA DELETE WITH USING DEFAULT GRAPH ALL OPTIONAL SERVICE BIND UNDEF MINUS
-    UNION FILTER IN NOT STR LANG LANGMATCHES DATATYPE BOUND IRI URI BNODE RAND ABS CEIL FLOOR
-    ROUND CONCAT STRLEN UCASE LCASE ENCODE_FOR_URI CONTAINS STRSTARTS STRENDS STRBEFORE
-    STRAFTER YEAR MONTH DAY HOURS MINUTES SECONDS TIMEZONE TZ NOW UUID STRUUID MD5 SHA1 SHA256
-    SHA384 SHA512 COALESCE IF STRLANG STRDT SAMETERM ISIRI ISURI ISBLANK ISLITERAL ISNUMERIC
-    REGEX SUBSTR REPLACE EXISTS COUNT SUM MIN MAX AVG SAMPLE GROUP_CONCAT SEPARATOR TRUE FALSE
-    """.split()
-)
+    [
+    "BASE", "PREFIX", "SELECT", "DISTINCT", "REDUCED", "AS", "CONSTRUCT", "WHERE", "DESCRIBE",
+    "ASK", "FROM", "NAMED", "GROUP", "BY", "HAVING", "ORDER", "ASC", "DESC", "LIMIT", "OFFSET",
+    "VALUES", "LOAD", "SILENT", "INTO", "CLEAR", "DROP", "CREATE", "ADD", "TO", "MOVE", "COPY",
+    "INSERT", "DATA", "DELETE", "WITH", "USING", "DEFAULT", "GRAPH", "ALL", "OPTIONAL", "SERVICE",
+    "BIND", "UNDEF", "MINUS", "UNION", "FILTER", "IN", "NOT", "STR", "LANG", "LANGMATCHES",
+    "DATATYPE", "BOUND", "IRI", "URI", "BNODE", "RAND", "ABS", "CEIL", "FLOOR", "ROUND", "CONCAT",
+    "STRLEN", "UCASE", "LCASE", "ENCODE_FOR_URI", "CONTAINS", "STRSTARTS", "STRENDS", "STRBEFORE",
+    "STRAFTER", "YEAR", "MONTH", "DAY", "HOURS", "MINUTES", "SECONDS", "TIMEZONE", "TZ", "NOW",
+    "UUID", "STRUUID", "MD5", "SHA1", "SHA256", "SHA384", "SHA512", "COALESCE", "IF", "STRLANG",
+    "STRDT", "SAMETERM", "ISIRI", "ISURI", "ISBLANK", "ISLITERAL", "ISNUMERIC", "REGEX", "SUBSTR",
+    "REPLACE", "EXISTS", "COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT",
+    "SEPARATOR", "TRUE", "FALSE",
+    ]
+)  # fmt: skip
 TYPE_KEYWORD = "a"
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
@@ -118,7 +122,9 @@ _ENGINE_TOKENS = _token_pattern(f"(?:{_ECHAR}|{_UCHAR})", _UCHAR)
 _OPEN = "({["
 _CLOSE = ")}]"
 #: Tokens after which ``<`` may be the less-than operator (they end an operand).
-_OPERAND_END = frozenset({"var", "iri", "pname", "string", "number", "langtag", ")", "TRUE", "FALSE"})
+_OPERAND_END = frozenset(
+    {"var", "iri", "pname", "string", "number", "langtag", ")", "TRUE", "FALSE"}
+)
 #: Reasons kept per text: enough to tell the user, and positions are found by counting lines.
 MAX_REASONS = 8
 #: The reason given for an IRI that an engine may read as the less-than operator.
