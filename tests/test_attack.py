@@ -92,7 +92,7 @@ def attacks(canary: Canary) -> list[tuple[str, str, str]]:
         ),
         ("values", "POST", f"SELECT * WHERE {{ VALUES ?x {{ {values} }} ?s ?p ?o }}"),
         ("deep", "GET", "SELECT * WHERE " + "{" * 500 + "}" * 500),
-        ("huge", "POST", "SELECT * WHERE { ?s ?p ?o }" + " " * 70000),
+        ("huge", "POST", "SELECT * WHERE { ?s ?p ?o }" + " " * Settings.max_query_length),
         ("service", "GET", f"SELECT * WHERE {{ SERVICE <{canary.url}> {{ ?s ?p ?o }} }}"),
         ("from-file", "GET", f"SELECT * FROM <{canary.file.as_uri()}> WHERE {{ ?s ?p ?o }}"),
         ("load", "POST", f"LOAD <{canary.url}>"),

@@ -32,6 +32,7 @@ text through the full parser instead of trusting the tokens (:attr:`Shape.needs_
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -193,12 +194,24 @@ class Shape:
         return bool(self.risky)
 
 
-@lru_cache(maxsize=1024)
+#: Texts up to this many characters are remembered by :func:`shape` (1,024 of them at most).
+REMEMBERED_LENGTH = 1 << 16
+
+
 def shape(text: str) -> Shape:
     """Read ``text`` (as the client sent it) both ways; never fails, whatever the input.
 
-    Remembered per text (a pure function, and clients repeat their queries): bounded by 1,024
-    texts of at most the query-length cap each."""
+    Remembered per text (a pure function, and clients repeat their queries), for texts up to
+    :data:`REMEMBERED_LENGTH`: 1,024 texts of a megabyte each would hold a gigabyte."""
+    return _remembered(text) if len(text) <= REMEMBERED_LENGTH else _read(text)
+
+
+@lru_cache(maxsize=1024)
+def _remembered(text: str) -> Shape:
+    return _read(text)
+
+
+def _read(text: str) -> Shape:
     engine = walk(text, _ENGINE_TOKENS)
     if "\\" not in text:
         return engine
@@ -211,6 +224,14 @@ def shape(text: str) -> Shape:
         risky=tuple(dict.fromkeys(engine.risky + spec.risky + ((READINGS_DIFFER,) * differ))),
         prefixes=engine.prefixes,
     )
+
+
+def text_key(text: str) -> str:
+    """What a cache keys a query text by: the text itself when short, else its SHA-256, so
+    that a cache of 1,024 entries never holds 1,024 one-megabyte texts."""
+    if len(text) <= REMEMBERED_LENGTH:
+        return text
+    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def declared_prefixes(text: str) -> frozenset[str]:
