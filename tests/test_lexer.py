@@ -151,3 +151,14 @@ def test_declared_prefixes_come_from_the_prologue_only() -> None:
     )
     assert declared_prefixes(text) == {"dk", "", "a.b"}
     assert declared_prefixes("SELECT * {}") == frozenset()
+
+
+@pytest.mark.parametrize("unit", ["a.", "a-", "a.:", "<a", '"""a', "1.", "ex:a.b-c "])
+def test_reading_takes_linear_time_whatever_the_text(unit: str) -> None:
+    """Regression: a prefixed name was tried at every 'a' of 'a.a.a…' and scanned to the end
+    of the run each time: 40 kB took a minute, in the web worker."""
+    import time
+
+    started = time.perf_counter()
+    shape(unit * (40_000 // len(unit)))
+    assert time.perf_counter() - started < 1.0

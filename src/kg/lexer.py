@@ -86,11 +86,13 @@ _UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
 _EXPONENT = "[eE][+-]?[0-9]+"
 
 
-def _token_pattern(escape: str, iri_escape: str) -> re.Pattern[str]:
+def _token_pattern(escape: str, iri_escape: str, *, pname: bool = True) -> re.Pattern[str]:
     """The terminals, tried in this order at each position (longest forms first where two
     share a start). ``escape`` is what may follow a backslash in a string, ``iri_escape`` what
-    an IRI may hold besides its plain characters."""
+    an IRI may hold besides its plain characters; ``pname=False`` leaves prefixed names out
+    (for positions where :func:`walk` knows no ``:`` can follow the name)."""
     iri = '[^<>"{}|^`\\\\\\x00-\\x20]' + (f"|{iri_escape}" if iri_escape else "")
+    prefixed = f"(?P<pname>(?P<prefix>{_PN_PREFIX})?:(?:{_PN_LOCAL})?)" if pname else "(?!)"
     return re.compile(
         rf"""
           (?P<ws>[\ \t\r\n]+)
@@ -101,7 +103,7 @@ def _token_pattern(escape: str, iri_escape: str) -> re.Pattern[str]:
             | '(?:[^'\\\n\r]|{escape})*'
             | "(?:[^"\\\n\r]|{escape})*" )
         | (?P<iri><(?:{iri})*>)
-        | (?P<pname>(?P<prefix>{_PN_PREFIX})?:(?:{_PN_LOCAL})?)
+        | {prefixed}
         | (?P<bnode>_:[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)
         | (?P<var>[?$]{_VARNAME})
         | (?P<langtag>@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*)
@@ -116,9 +118,15 @@ def _token_pattern(escape: str, iri_escape: str) -> re.Pattern[str]:
 
 
 #: The two readings: SPARQL's (escapes applied to the whole text first, so strings know only
-#: ECHAR) and Oxigraph's (escapes only inside strings and IRIs).
-_SPEC_TOKENS = _token_pattern(_ECHAR, "")
-_ENGINE_TOKENS = _token_pattern(f"(?:{_ECHAR}|{_UCHAR})", _UCHAR)
+#: ECHAR) and Oxigraph's (escapes only inside strings and IRIs); each with and without
+#: prefixed names.
+_SPEC_TOKENS = (_token_pattern(_ECHAR, ""), _token_pattern(_ECHAR, "", pname=False))
+_ENGINE_ESCAPES = (f"(?:{_ECHAR}|{_UCHAR})", _UCHAR)
+_ENGINE_TOKENS = (_token_pattern(*_ENGINE_ESCAPES), _token_pattern(*_ENGINE_ESCAPES, pname=False))
+#: The longest run a prefix name could start with: where no ':' follows it, no position inside
+#: it starts a prefixed name either, and the lexer need not look again (``a.a.a…`` would cost
+#: a scan to the run's end at every ``a``: quadratic time on a hostile text).
+_NAME_RUN = re.compile(f"[{_PN_CHARS_BASE}][{_PN_CHARS}.]*+")
 
 _OPEN = "({["
 _CLOSE = ")}]"
@@ -239,7 +247,30 @@ def declared_prefixes(text: str) -> frozenset[str]:
     return shape(text).prefixes
 
 
-def walk(text: str, tokens: re.Pattern[str] = _ENGINE_TOKENS) -> Shape:
+def _tokens(text: str, patterns: tuple[re.Pattern[str], re.Pattern[str]]):
+    """The terminals of ``text``, in linear time: each name run is scanned for a following
+    ``:`` once, not once per position inside it."""
+    with_names, without_names = patterns
+    no_name_before = 0  # positions before this cannot start a prefixed name
+    position, end = 0, len(text)
+    while position < end:
+        pattern = with_names
+        if position < no_name_before:
+            pattern = without_names
+        else:
+            run = _NAME_RUN.match(text, position)
+            if run is not None and not (
+                run.end() < end and text[run.end()] == ":" and text[run.end() - 1] != "."
+            ):
+                no_name_before = run.end()
+                pattern = without_names
+        match = pattern.match(text, position)
+        assert match is not None  # the last alternative matches any character
+        yield match
+        position = match.end()
+
+
+def walk(text: str, tokens: tuple[re.Pattern[str], re.Pattern[str]] = _ENGINE_TOKENS) -> Shape:
     """One reading of ``text``: its terminals, token by token, until the first lexical error."""
     words: list[str] = []
     risky: list[str] = []
@@ -249,7 +280,7 @@ def walk(text: str, tokens: re.Pattern[str] = _ENGINE_TOKENS) -> Shape:
     previous = ""  # the kind of the last token that was not white space or a comment
     in_prologue = True
     values_pending = False
-    for match in tokens.finditer(text):
+    for match in _tokens(text, tokens):
         kind = match.lastgroup
         if kind in ("ws", "comment"):
             continue
