@@ -361,3 +361,85 @@ def test_what_is_not_sparql_terminals_is_refused_before_any_parse(text: str, mon
     assert caught.value.status == 400
     assert caught.value.reason.startswith("Malformed query: ")
     assert " at line 1, column " in caught.value.reason
+
+
+#: Issue 14, item 3: the same layout (a long string that ends on a line starting with '#')
+#: in front of every other gate.
+AFTER_LONG_STRING = 'SELECT * WHERE { BIND("""\n# """ AS ?x) } ;\n'
+UPDATE_FORMS = [
+    "INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+    "DELETE DATA { <urn:a> <urn:b> <urn:c> }",
+    "DELETE WHERE { ?s ?p ?o }",
+    "WITH <urn:g> DELETE { ?s ?p ?o } INSERT { ?s ?p 1 } WHERE { ?s ?p ?o }",
+    "DELETE { ?s ?p ?o } USING <urn:g> WHERE { ?s ?p ?o }",
+    "LOAD <file:///etc/passwd>",
+    "CLEAR ALL",
+    "CREATE GRAPH <urn:g>",
+    "DROP DEFAULT",
+    "COPY DEFAULT TO <urn:g>",
+    "MOVE <urn:g> TO DEFAULT",
+    "ADD <urn:g> TO <urn:h>",
+]
+
+
+@pytest.mark.parametrize("update", UPDATE_FORMS)
+@pytest.mark.parametrize(
+    "spelling", ["plain", "lower", "after-long-string", "after-single-long-string", "escaped"]
+)
+def test_every_update_form_is_refused_however_it_is_written(client, update, spelling) -> None:
+    text = {
+        "plain": update,
+        "lower": update.lower(),
+        "after-long-string": AFTER_LONG_STRING + update,
+        "after-single-long-string": AFTER_LONG_STRING.replace('"""', "'''") + update,
+        "escaped": "\\u00" + hex(ord(update[0]))[2:].upper() + update[1:],
+    }[spelling]
+    response = client.get("/sparql", query_string={"query": text})
+    assert response.status_code in (400, 403), (text, response.status_code)
+    assert response.status_code == 403 or "Malformed" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'SELECT * # a comment with a quote "\nFROM <file:///etc/passwd> WHERE { ?s ?p ?o }',
+        "SELECT * # '''\nFROM NAMED <file:///etc/passwd> WHERE { ?s ?p ?o } # '''",
+        "SELECT * FrOm <file:///etc/passwd> WHERE { ?s ?p ?o }",
+        "SELECT * FROM <file:///etc/passwd#> WHERE { ?s ?p ?o }",
+        "PREFIX f: <file:///etc/> SELECT * FROM f:passwd WHERE { ?s ?p ?o }",
+        "PREFIX from: <file:///etc/> SELECT * FROM from:passwd WHERE { ?s ?p ?o }",
+    ],
+)
+def test_from_is_found_whatever_comes_before_it(client, text: str) -> None:
+    response = client.get("/sparql", query_string={"query": text})
+    assert response.status_code == 400
+    assert "file:///etc/passwd" in response.get_data(as_text=True)
+
+
+def test_depth_counts_the_brackets_after_a_long_string_and_none_inside() -> None:
+    settings = Settings()
+    deep = 'ASK { BIND("""\n# """ AS ?x) ' + "{" * 70 + "}" * 70 + " }"
+    with pytest.raises(QueryRejected) as caught:
+        check_query(deep, settings, ())
+    assert caught.value.reason.startswith("The query nests brackets 71 deep")
+    check_query('ASK { BIND("""\n# ' + "{" * 200 + '""" AS ?x) }', settings, ())
+
+
+def test_the_length_cap_counts_characters_as_the_body_cap_counts_bytes(built: Settings) -> None:
+    """A query of multi-byte characters is held to the length cap in characters, and its body
+    to the body cap in bytes: neither cap reads the other's unit."""
+    from kg import create_app
+
+    settings = dataclasses.replace(built, max_query_length=1000, max_body_bytes=1500)
+    client = create_app(settings).test_client()
+    fits = 'ASK { FILTER("' + "é" * 600 + '" != "") }'  # 624 characters, 1,224 bytes
+    assert client.post(
+        "/sparql", data=fits.encode(), content_type="application/sparql-query"
+    ).get_json() == {"head": {}, "boolean": True}
+    too_long = 'ASK { FILTER("' + "a" * 1000 + '" != "") }'
+    refused = client.post("/sparql", data=too_long, content_type="application/sparql-query")
+    assert refused.status_code == 413
+    assert refused.get_data(as_text=True).startswith("The query is 1024 characters long")
+    too_big = 'ASK { FILTER("' + "é" * 800 + '" != "") }'  # 824 characters, 1,624 bytes
+    body = client.post("/sparql", data=too_big.encode(), content_type="application/sparql-query")
+    assert body.get_data(as_text=True) == "The request body is larger than 1500 bytes.\n"
