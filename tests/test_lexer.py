@@ -162,3 +162,15 @@ def test_reading_takes_linear_time_whatever_the_text(unit: str) -> None:
     started = time.perf_counter()
     shape(unit * (40_000 // len(unit)))
     assert time.perf_counter() - started < 1.0
+
+
+def test_the_number_of_terms_is_capped() -> None:
+    """A megabyte of one-character terms would cost seconds of the web worker's time."""
+    from kg.lexer import MAX_TERMS
+
+    found = shape("1 " * MAX_TERMS)
+    assert (
+        found.error
+        == f"the text has more than {MAX_TERMS} terms, at line 1, column {MAX_TERMS + 1}"
+    )
+    assert shape("1 " * (MAX_TERMS // 2 - 1)).error is None

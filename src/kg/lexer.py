@@ -76,7 +76,12 @@ _PN_CHARS_BASE = (
 _PN_CHARS_U = _PN_CHARS_BASE + "_"
 _PN_CHARS = _PN_CHARS_U + r"\-0-9\u00b7\u0300-\u036f\u203f-\u2040"
 _PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
-_PN_PREFIX = f"[{_PN_CHARS_BASE}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?"
+#: Prefix names and bare words are read possessively, to the end of their run of name
+#: characters: were a new token tried at every letter of ``a.a.a…``, each try would scan to the
+#: end of the run (quadratic time on a hostile text). So ``true.false`` is one word, not a
+#: keyword, and refused; a keyword needs white space or punctuation after it.
+_PN_PREFIX = f"[{_PN_CHARS_BASE}][{_PN_CHARS}.]*+(?<!\\.)"
+_WORD = f"[{_PN_CHARS_BASE}](?:[{_PN_CHARS}]|\\.+(?=[{_PN_CHARS}]))*+"
 _PN_LOCAL = (
     f"(?:[{_PN_CHARS_U}:0-9]|{_PLX})(?:(?:[{_PN_CHARS}.:]|{_PLX})*(?:[{_PN_CHARS}:]|{_PLX}))?"
 )
@@ -86,13 +91,11 @@ _UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
 _EXPONENT = "[eE][+-]?[0-9]+"
 
 
-def _token_pattern(escape: str, iri_escape: str, *, pname: bool = True) -> re.Pattern[str]:
+def _token_pattern(escape: str, iri_escape: str) -> re.Pattern[str]:
     """The terminals, tried in this order at each position (longest forms first where two
     share a start). ``escape`` is what may follow a backslash in a string, ``iri_escape`` what
-    an IRI may hold besides its plain characters; ``pname=False`` leaves prefixed names out
-    (for positions where :func:`walk` knows no ``:`` can follow the name)."""
+    an IRI may hold besides its plain characters."""
     iri = '[^<>"{}|^`\\\\\\x00-\\x20]' + (f"|{iri_escape}" if iri_escape else "")
-    prefixed = f"(?P<pname>(?P<prefix>{_PN_PREFIX})?:(?:{_PN_LOCAL})?)" if pname else "(?!)"
     return re.compile(
         rf"""
           (?P<ws>[\ \t\r\n]+)
@@ -103,13 +106,13 @@ def _token_pattern(escape: str, iri_escape: str, *, pname: bool = True) -> re.Pa
             | '(?:[^'\\\n\r]|{escape})*'
             | "(?:[^"\\\n\r]|{escape})*" )
         | (?P<iri><(?:{iri})*>)
-        | {prefixed}
+        | (?P<pname>(?P<prefix>{_PN_PREFIX})?:(?:{_PN_LOCAL})?)
         | (?P<bnode>_:[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)
         | (?P<var>[?$]{_VARNAME})
         | (?P<langtag>@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*)
         | (?P<number>[0-9]+\.[0-9]*{_EXPONENT}|\.[0-9]+{_EXPONENT}|[0-9]+{_EXPONENT}
             |[0-9]*\.[0-9]+|[0-9]+)
-        | (?P<word>[A-Za-z][A-Za-z0-9_]*)
+        | (?P<word>{_WORD})
         | (?P<punct>\^\^|&&|\|\||!=|<=|>=|[{{}}()\[\];,.=<>!+\-*/^|?])
         | (?P<error>.)
         """,
@@ -118,15 +121,9 @@ def _token_pattern(escape: str, iri_escape: str, *, pname: bool = True) -> re.Pa
 
 
 #: The two readings: SPARQL's (escapes applied to the whole text first, so strings know only
-#: ECHAR) and Oxigraph's (escapes only inside strings and IRIs); each with and without
-#: prefixed names.
-_SPEC_TOKENS = (_token_pattern(_ECHAR, ""), _token_pattern(_ECHAR, "", pname=False))
-_ENGINE_ESCAPES = (f"(?:{_ECHAR}|{_UCHAR})", _UCHAR)
-_ENGINE_TOKENS = (_token_pattern(*_ENGINE_ESCAPES), _token_pattern(*_ENGINE_ESCAPES, pname=False))
-#: The longest run a prefix name could start with: where no ':' follows it, no position inside
-#: it starts a prefixed name either, and the lexer need not look again (``a.a.a…`` would cost
-#: a scan to the run's end at every ``a``: quadratic time on a hostile text).
-_NAME_RUN = re.compile(f"[{_PN_CHARS_BASE}][{_PN_CHARS}.]*+")
+#: ECHAR) and Oxigraph's (escapes only inside strings and IRIs).
+_SPEC_TOKENS = _token_pattern(_ECHAR, "")
+_ENGINE_TOKENS = _token_pattern(f"(?:{_ECHAR}|{_UCHAR})", _UCHAR)
 
 _OPEN = "({["
 _CLOSE = ")}]"
@@ -134,6 +131,10 @@ _CLOSE = ")}]"
 _OPERAND_END = frozenset(
     {"var", "iri", "pname", "string", "number", "langtag", ")", "TRUE", "FALSE"}
 )
+#: Terminals read at most (white space and comments count): reading costs a few microseconds
+#: per terminal in the web worker, so a megabyte of one-character terms would cost seconds. A
+#: megabyte ``VALUES`` block of IRIs has about 35,000.
+MAX_TERMS = 250_000
 #: Reasons kept per text: enough to tell the user, and positions are found by counting lines.
 MAX_REASONS = 8
 #: The reason given for an IRI that an engine may read as the less-than operator.
@@ -247,30 +248,7 @@ def declared_prefixes(text: str) -> frozenset[str]:
     return shape(text).prefixes
 
 
-def _tokens(text: str, patterns: tuple[re.Pattern[str], re.Pattern[str]]):
-    """The terminals of ``text``, in linear time: each name run is scanned for a following
-    ``:`` once, not once per position inside it."""
-    with_names, without_names = patterns
-    no_name_before = 0  # positions before this cannot start a prefixed name
-    position, end = 0, len(text)
-    while position < end:
-        pattern = with_names
-        if position < no_name_before:
-            pattern = without_names
-        else:
-            run = _NAME_RUN.match(text, position)
-            if run is not None and not (
-                run.end() < end and text[run.end()] == ":" and text[run.end() - 1] != "."
-            ):
-                no_name_before = run.end()
-                pattern = without_names
-        match = pattern.match(text, position)
-        assert match is not None  # the last alternative matches any character
-        yield match
-        position = match.end()
-
-
-def walk(text: str, tokens: tuple[re.Pattern[str], re.Pattern[str]] = _ENGINE_TOKENS) -> Shape:
+def walk(text: str, tokens: re.Pattern[str] = _ENGINE_TOKENS) -> Shape:
     """One reading of ``text``: its terminals, token by token, until the first lexical error."""
     words: list[str] = []
     risky: list[str] = []
@@ -280,7 +258,10 @@ def walk(text: str, tokens: tuple[re.Pattern[str], re.Pattern[str]] = _ENGINE_TO
     previous = ""  # the kind of the last token that was not white space or a comment
     in_prologue = True
     values_pending = False
-    for match in _tokens(text, tokens):
+    for count, match in enumerate(tokens.finditer(text)):
+        if count == MAX_TERMS:
+            error = f"the text has more than {MAX_TERMS} terms, at {_position(text, match.start())}"
+            return Shape(tuple(words), deepest, error, tuple(risky))
         kind = match.lastgroup
         if kind in ("ws", "comment"):
             continue
