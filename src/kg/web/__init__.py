@@ -20,7 +20,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.request_class = FastArgsRequest
     app.config["KG_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.config["MAX_FORM_MEMORY_SIZE"] = settings.max_body_bytes  # a form's query field
     app.extensions["kg_engine"] = open_engine(settings)
 
     from kg.web import http
