@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from kg.settings import Settings
+from tests.canary import Canary, singing
 from tests.conftest import ROOT, copy_project, free_port, wait_until_answers
-from tests.test_limits import Canary
 from tests.test_server import COUNT_TYPES
 
 TIMEOUT = 3.0  # a short query timeout keeps the test short; the mechanism is the same
@@ -92,7 +92,7 @@ def attacks(canary: Canary) -> list[tuple[str, str, str]]:
         ),
         ("values", "POST", f"SELECT * WHERE {{ VALUES ?x {{ {values} }} ?s ?p ?o }}"),
         ("deep", "GET", "SELECT * WHERE " + "{" * 500 + "}" * 500),
-        ("huge", "POST", "SELECT * WHERE { ?s ?p ?o }" + " " * 70000),
+        ("huge", "POST", "SELECT * WHERE { ?s ?p ?o }" + " " * Settings.max_query_length),
         ("service", "GET", f"SELECT * WHERE {{ SERVICE <{canary.url}> {{ ?s ?p ?o }} }}"),
         ("from-file", "GET", f"SELECT * FROM <{canary.file.as_uri()}> WHERE {{ ?s ?p ?o }}"),
         ("load", "POST", f"LOAD <{canary.url}>"),
@@ -108,9 +108,8 @@ ORDINARY = [
 
 @pytest.fixture
 def canary(tmp_path: Path) -> Iterator[Canary]:
-    bird = Canary(tmp_path)
-    yield bird
-    bird.close()
+    with singing(tmp_path) as bird:
+        yield bird
 
 
 @pytest.mark.integration

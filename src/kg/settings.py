@@ -37,10 +37,10 @@ class Settings:
     query_timeout: float = 10.0
     #: Maximum number of result rows (SELECT) or triples (CONSTRUCT) returned.
     max_rows: int = 10000
-    #: Maximum length of a query text in characters.
-    max_query_length: int = 20000
-    #: Maximum request body in bytes.
-    max_body_bytes: int = 65536
+    #: Maximum length of a query text in characters (a GET is bounded sooner, by the URL).
+    max_query_length: int = 1048576
+    #: Maximum request body in bytes: room for a 1 MiB query even percent-encoded in a form.
+    max_body_bytes: int = 4194304
     #: Maximum nesting depth of brackets in a query.
     max_query_depth: int = 64
     #: Comma-separated SERVICE endpoints that queries may call (empty: SERVICE is refused).

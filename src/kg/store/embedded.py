@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.lexer import declared_prefixes
+from kg.lexer import declared_prefixes, shape
 from kg.namespaces import PREFIXES
 from kg.store.base import (
     Bindings,
@@ -154,6 +154,8 @@ class EmbeddedEngine:
     ) -> object:
         options: dict[str, object] = {}
         store = self._store
+        if default_graphs is None and named_graphs is None:
+            default_graphs, named_graphs = _bag_free_dataset(sparql, base_iri)
         if default_graphs is not None or named_graphs is not None:
             # A protocol dataset replaces the query's FROM / FROM NAMED; an unspecified part is
             # empty (SPARQL 1.1 Protocol 2.1.4), and so is a graph the store does not hold.
@@ -220,6 +222,31 @@ def _store_dir(artifact: Path, manifest: dict) -> Path | None:
         return None
     path = artifact.parent / store_dir_name(manifest)
     return path if (path / "CURRENT").is_file() else None
+
+
+def _bag_free_dataset(
+    sparql: str, base_iri: str | None
+) -> tuple[list[str] | None, list[str] | None]:
+    """The query's own FROM and FROM NAMED graphs when it names two or more FROM graphs, else
+    (None, None) (Oxigraph's own reading of the clauses is right then).
+
+    Oxigraph merges several FROM graphs as a bag, so a triple stated in two of them would be
+    counted twice; SPARQL's merge is a set (section 13.2.2). Handed over as a protocol dataset,
+    the graphs are merged as a set by :meth:`EmbeddedEngine._merged`. rdflib's parser resolves
+    the IRIs (prefixes, BASE) for the few queries that need it."""
+    if shape(sparql).words.count("FROM") - shape(sparql).words.count("NAMED") < 2:
+        return None, None
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    try:
+        algebra = translateQuery(parseQuery(sparql), base=base_iri, initNs=PREFIXES).algebra
+    except Exception:  # Oxigraph reports the syntax error itself
+        return None, None
+    clauses = algebra.get("datasetClause") or ()
+    default = [str(dict.get(c, "default")) for c in clauses if dict.get(c, "default")]
+    named = [str(dict.get(c, "named")) for c in clauses if dict.get(c, "named")]
+    return default, named
 
 
 #: A graph name no data uses: the only way to give pyoxigraph an empty default graph or an empty

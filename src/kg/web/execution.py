@@ -39,7 +39,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
-from kg.lexer import Shape
+from kg.lexer import Shape, text_key
 from kg.settings import Settings
 from kg.store import (
     Bindings,
@@ -232,7 +232,7 @@ class QueryPool:
         )
         proven = None if shape.mentions_service else self._proven
         key = (
-            text,
+            text_key(text),  # a hash for a long text: POSTed queries may be a megabyte
             None if job.default_graphs is None else tuple(job.default_graphs),
             None if job.named_graphs is None else tuple(job.named_graphs),
             max_rows,

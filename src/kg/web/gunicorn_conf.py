@@ -9,6 +9,7 @@ Use it with ``gunicorn -c python:kg.web.gunicorn_conf server:app``.
 """
 
 from kg.settings import Settings
+from kg.web import raw_errors
 
 _settings = Settings.from_env()
 
@@ -20,10 +21,12 @@ threads = _settings.query_processes + 4
 timeout = int(_settings.query_timeout) + 20
 graceful_timeout = int(_settings.query_timeout) + 5
 keepalive = 5
-# gunicorn answers 414 itself above this (its maximum); longer queries go by POST.
+# gunicorn answers 414 itself above this (its maximum), so a GET query is bounded by the URL;
+# longer queries go by POST. Its own refusals are written as one line of plain text.
 limit_request_line = 8190
 limit_request_fields = 50
 limit_request_field_size = 8190
+raw_errors.install(limit_request_line, _settings.max_query_length)
 # A reload (SIGHUP) starts new workers, which open the new build before they accept (its
 # on-disk store when it is large, otherwise the artifact loaded into memory).
 # One pid file per port, so that several servers can share a build (tests run many).

@@ -6,28 +6,26 @@ that, so the endpoint reads the query itself. One entry point, :func:`check_quer
 :class:`QueryRejected` with the HTTP status and a one-sentence reason.
 
 The checks run from cheap to expensive, so that hostile input is stopped before it can cost
-much: the length cap first (the parser is slow on huge input), then a bracket-depth guard
-from one linear pass of :mod:`kg.lexer` (the parser recurses per bracket), and only then
-rdflib's real SPARQL parser, which resolves prefixes so that ``SERVICE``, ``FROM`` and
-``FROM NAMED`` are judged by the IRI they really name, wherever the words sit in strings, IRIs
-or comments. :func:`check_query` is :func:`check_text` (cheap, run in the web worker) followed
-by :func:`check_reach` (which may parse, run in a killable query process).
+much: the length cap first, then one pass of :mod:`kg.lexer`, SPARQL 1.1's lexical grammar in
+full, which refuses a text that is not made of SPARQL terminals and measures the bracket depth
+(the parser recurses per bracket). Its tokens decide whether the slow parse is needed at all:
+only when they prove that no risky keyword (``SERVICE``, ``FROM``, an update) can be code is it
+skipped. Otherwise rdflib's real SPARQL parser resolves prefixes, so that ``SERVICE``, ``FROM``
+and ``FROM NAMED`` are judged by the IRI they really name; a risky text it cannot parse is
+refused. :func:`check_query` is :func:`check_text` (cheap, run in the web worker) followed by
+:func:`check_reach` (which may parse, run in a killable query process).
 """
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from kg.lexer import Shape, shape, unescape_codepoints
+from kg.lexer import READINGS_DIFFER, Shape, shape, unescape_codepoints
 from kg.settings import Settings
 
-#: Words that only a SPARQL Update request contains; a query never needs them.
-UPDATE_WORDS = frozenset(
-    {"insert", "delete", "load", "clear", "drop", "create", "add", "move", "copy", "with"}
-)
+__all__ = ["QueryRejected", "check_query", "check_reach", "check_text", "unescape_codepoints"]
 
 #: Recursion needed by rdflib's parser: about 100 frames per bracket level.
 PARSER_RECURSION_LIMIT = 12000
@@ -49,9 +47,9 @@ class QueryRejected(Exception):  # noqa: N818 - the name reads as what happened 
 
 
 def check_text(text: str, settings: Settings, *, via_url: bool = False) -> Shape:
-    """The cheap checks (length, depth), safe to run in the web worker; returns the
-    :class:`~kg.lexer.Shape` of the text as SPARQL reads it (code-point escapes applied),
-    which also tells an update from a query and names the query form."""
+    """The cheap checks (length, lexical grammar, depth), safe to run in the web worker;
+    returns the :class:`~kg.lexer.Shape` of the text, which also tells an update from a query
+    and names the query form."""
     if len(text) > settings.max_query_length:
         status = 414 if via_url else 413
         raise QueryRejected(
@@ -61,7 +59,9 @@ def check_text(text: str, settings: Settings, *, via_url: bool = False) -> Shape
         )
     if "\x00" in text:
         raise QueryRejected(400, "The query contains a NUL character.")
-    found = shape(unescape_codepoints(text))
+    found = shape(text)
+    if found.error:
+        raise QueryRejected(400, f"Malformed query: {found.error}.")
     if found.depth > settings.max_query_depth:
         raise QueryRejected(
             400,
@@ -104,18 +104,36 @@ def check_reach(
 ) -> None:
     """The part of :func:`check_query` that may need the parser: which graphs the query
     selects and which endpoints it calls. For a text that :func:`check_text` has passed."""
-    unescaped = unescape_codepoints(text)
     known = set(graph_names)
     for name in (*default_graphs, *named_graphs):
         if name not in known:
             raise QueryRejected(400, f"<{name}> names no graph in this dataset.")
-    if not _keyword_may_be_code(_WHOLE_LINE_COMMENT.sub("", unescaped).lower()):
-        return  # no SERVICE, FROM or update keyword can be in this text: skip the slow parse
+    found = shape(text)
+    if found.error:
+        raise QueryRejected(400, f"Malformed query: {found.error}.")
+    if not found.needs_parse:
+        return  # the tokens prove no SERVICE, FROM or update can be code: skip the slow parse
     parsed = _parse(text)
-    if parsed is None:
-        _check_unparsed(unescaped)
-        return
+    if isinstance(parsed, str):
+        raise QueryRejected(
+            400,
+            f"The query does not parse as SPARQL 1.1 ({parsed}) and holds "
+            f"{'; '.join(found.risky)}: that cannot be checked, so the query is refused.",
+        )
     services, dataset = parsed
+    if (
+        READINGS_DIFFER in found.risky
+        or len(services) != found.words.count("SERVICE")
+        or len(dataset) != found.words.count("FROM")
+    ):
+        # The parser must see exactly the SERVICE and FROM keywords the tokens show; where it
+        # does not (rdflib misreads some strings with '#', engines glue keywords to names), the
+        # engine might read what neither the parser nor the lexer agreed on.
+        raise QueryRejected(
+            400,
+            f"The query is read differently by SPARQL parsers ({'; '.join(found.risky)}); "
+            "write it plainly (white space around keywords, no \\u escapes outside strings).",
+        )
     allowed = set(settings.service_allowlist)
     for service in services:
         if service is None:
@@ -147,9 +165,9 @@ def warm_up() -> None:
     check_query("ASK { FILTER(1 < 2) }", Settings(), ())
 
 
-def _parse(text: str) -> tuple[list[str | None], list[str]] | None:
+def _parse(text: str) -> tuple[list[str | None], list[str]] | str:
     """SERVICE endpoints (``None`` for a variable) and FROM/FROM NAMED IRIs, as rdflib's
-    parser resolves them; ``None`` when rdflib cannot parse the text as a query."""
+    parser resolves them; where rdflib cannot parse the text as a query, where it stopped."""
     from pyparsing import ParseBaseException
     from rdflib import URIRef
     from rdflib.plugins.sparql.algebra import translateQuery
@@ -163,18 +181,18 @@ def _parse(text: str) -> tuple[list[str | None], list[str]] | None:
     try:
         try:
             tree = parseQuery(text)
-        except ParseBaseException:
+        except ParseBaseException as err:
             try:
                 parseUpdate(text)
             except (ParseBaseException, RecursionError):
-                return None
+                return f"error at line {err.lineno}, column {err.col}"
             raise QueryRejected(
                 400, "Updates (INSERT, DELETE, LOAD, CLEAR, ...) are refused: read-only."
             ) from None
         try:
             algebra = translateQuery(tree, initNs=PREFIXES).algebra
-        except Exception:  # rdflib raises plain Exceptions (unknown prefix)
-            return None
+        except Exception as err:  # rdflib raises plain Exceptions (unknown prefix)
+            return str(err).rstrip(".")
     except RecursionError:
         raise QueryRejected(400, "The query nests too deeply to be parsed.") from None
     finally:
@@ -193,55 +211,10 @@ def _parse(text: str) -> tuple[list[str | None], list[str]] | None:
             stack.extend(node)
         elif isinstance(node, dict):
             stack.extend(node.values())
+    # A clause is FROM (key "default") or FROM NAMED (key "named"). Read as a dict: CompValue.get
+    # answers the key's name for a missing key, which made FROM NAMED alone a FROM <default>.
     dataset = [
-        str(clause.get("default") or clause.get("named"))
+        str(dict.get(clause, "default") or dict.get(clause, "named"))
         for clause in algebra.get("datasetClause") or ()
     ]
     return services, dataset
-
-
-#: A text that contains none of these (after code-point escapes, in any case) cannot hold a
-#: SERVICE, FROM or update keyword, so the slow parse is skipped: keywords have no other escape.
-_RISKY_WORDS = ("service", "from", *UPDATE_WORDS)
-_RISKY = re.compile("|".join(sorted(_RISKY_WORDS)))
-_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
-
-
-def _keyword_may_be_code(code: str) -> bool:
-    """False only when every risky word is the tail of a prefixed name or a variable.
-
-    Measured on Oxigraph's parser: ``?s ?p trueSERVICE <x> {}`` parses as ``true SERVICE``, so a
-    word glued to letters is not safe in general; but a local name (``prov:wasDerivedFrom``) or
-    a variable (``?validFrom``) is read greedily by every parser, so a word after ``:``, ``?`` or
-    ``$`` and plain name characters is part of the name. Dots are not followed back: a parser
-    may end a name before one.
-    """
-    for match in _RISKY.finditer(code):
-        start = match.start()
-        while start > 0 and code[start - 1] in _NAME_CHARS:
-            start -= 1
-        if start == 0 or code[start - 1] not in ":?$":
-            return True
-    return False
-
-
-#: A line that starts with ``#`` is a comment or the inside of a long string, never code (an IRI
-#: cannot span lines), so its words cannot be keywords: the header lines of example queries.
-_WHOLE_LINE_COMMENT = re.compile(r"(?m)^[ \t]*#.*$")
-
-_STRICT = re.compile(r"(?<![\w?$:])(service|from|" + "|".join(UPDATE_WORDS) + r")(?![\w:])", re.I)
-
-
-def _check_unparsed(unescaped: str) -> None:
-    """rdflib could not parse the text: the engine will most likely report a syntax error, but
-    it may accept syntax rdflib lacks. Without a parse tree the words cannot be placed, so any
-    of them anywhere (even in a string, an IRI or a comment) refuses the query."""
-    match = _STRICT.search(unescaped)
-    if match:
-        word = match.group(1).upper()
-        kind = "an update" if word.lower() in UPDATE_WORDS else word
-        raise QueryRejected(
-            400,
-            f"The query does not parse as SPARQL 1.1 and contains {word}; {kind} cannot be "
-            "checked in it, so it is refused.",
-        )

@@ -17,7 +17,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.utils import get_current_url
 
-from kg.lexer import Shape
+from kg.lexer import Shape, text_key
 from kg.store import QuerySyntaxError
 from kg.store.cache import ResultCache
 from kg.web import http
@@ -295,7 +295,7 @@ def answer_key(version: str, text: str, req: QueryRequest, media_type: str, endp
     """What a serialised answer depends on; ``endpoint``: relative IRIs resolve against it."""
     return (
         version,
-        text,
+        text_key(text),  # a hash for a long text: POSTed queries may be a megabyte
         req.has_dataset,
         tuple(req.default_graphs),
         tuple(req.named_graphs),
