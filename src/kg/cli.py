@@ -176,6 +176,23 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 2
 
 
+def cmd_serve_public(args: argparse.Namespace, settings: Settings) -> int:
+    """nginx on KG_HOST:KG_PORT in front of KG_REPLICAS gunicorn replicas (src/kg/deploy)."""
+    from kg.deploy.stack import serve
+
+    if not settings.artifact.is_file():
+        print(
+            f"kg serve-public: {settings.artifact} not found (run `kg build` first)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        return serve(settings)
+    except (RuntimeError, OSError) as err:  # nginx refused, a port is taken, a replica failed
+        print(f"kg serve-public: {err}", file=sys.stderr)
+        return 2
+
+
 def cmd_synth(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
@@ -207,6 +224,10 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, Settings], int], str]] =
     "query": (cmd_query, "run a SPARQL query against the built artifact"),
     "stats": (cmd_stats, "print triples per named graph, asserted and inferred apart"),
     "serve": (cmd_serve, "serve the built artifact with gunicorn"),
+    "serve-public": (
+        cmd_serve_public,
+        "serve beyond localhost: nginx in front of gunicorn replicas (SIGHUP rolls a new build)",
+    ),
     "synth": (cmd_synth, "write a deterministic synthetic project of N triples for benchmarks"),
     "publish": (cmd_publish, "replace every named graph of the build in a Graph Store endpoint"),
 }
