@@ -207,7 +207,16 @@ def cmd_synth(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     from kg.pipeline.publish import publish
 
-    for graph, count in publish(settings.artifact, args.to, timeout=args.timeout).items():
+    counts = publish(
+        settings.artifact,
+        args.to,
+        args.query_url,
+        timeout=args.timeout,
+        user=settings.publish_user,
+        password=settings.publish_password,
+        union_graph=settings.store_union_graph,
+    )
+    for graph, count in counts.items():
         print(f"  {count:>8}  {graph or '(default graph: the union)'}")
     print(f"published {settings.artifact} to {args.to} (every graph counted back)")
     return 0
@@ -275,8 +284,17 @@ def parser() -> argparse.ArgumentParser:
             sub.add_argument("--out", required=True, help="directory of the synthetic project")
             sub.add_argument("--seed", type=int, default=1)
         if name == "publish":
-            sub.add_argument("--to", required=True, help="Graph Store Protocol URL (…/store)")
+            sub.add_argument(
+                "--to",
+                required=True,
+                help="Graph Store Protocol URL (…/store); credentials come from "
+                "KG_PUBLISH_USER and KG_PUBLISH_PASSWORD, never from the command line",
+            )
             sub.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+            sub.add_argument(
+                "--query-url",
+                help="the store's SPARQL query URL, to count back (default: derived from --to)",
+            )
     return root
 
 
