@@ -9,6 +9,7 @@ the other replica), started again over the new build, and the next one waits unt
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import fields
 from pathlib import Path
 
 from kg.settings import Settings
@@ -25,6 +27,17 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Every setting as its ``KG_*`` variable, so a replica runs with exactly these settings
+    (gunicorn_conf and the app read them from the environment of the new process)."""
+    env = {}
+    for item in fields(settings):
+        value = getattr(settings, item.name)
+        text = ",".join(value) if isinstance(value, tuple) else str(value)
+        env["KG_" + item.name.upper()] = text
+    return env
 
 
 class Replica:
@@ -45,6 +58,7 @@ class Replica:
         self.build_dir = build_dir or self.build_dir
         env = {
             **os.environ,
+            **settings_env(self.settings),
             "KG_HOST": "127.0.0.1",
             "KG_PORT": str(self.port),
             "KG_BUILD_DIR": str(self.build_dir),
@@ -54,6 +68,7 @@ class Replica:
             [str(gunicorn), "--config", "python:kg.web.gunicorn_conf", "server:app"],
             cwd=self.settings.root,
             env=env,
+            start_new_session=True,  # its own process group: stop() can reach every child
         )
         self.wait_healthy(wait)
 
@@ -73,15 +88,20 @@ class Replica:
             time.sleep(0.05)
 
     def stop(self) -> None:
-        """Graceful: gunicorn stops accepting and finishes the requests in progress."""
-        if self.process is None or self.process.poll() is not None:
+        """Graceful: gunicorn stops accepting and finishes the requests in progress. Then
+        whatever is left of the replica's process group goes too: a query process that
+        outlived its worker would keep the port bound, and the restart would fail."""
+        if self.process is None:
             return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=self.settings.query_timeout + 10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=self.settings.query_timeout + 10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
 
 def start_replicas(settings: Settings) -> list[Replica]:
