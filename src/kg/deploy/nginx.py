@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from kg.deploy.replicas import FAIL_TIMEOUT
 from kg.settings import Settings
 from kg.web.security import SECURITY_HEADERS
 
@@ -107,7 +108,8 @@ def render(
         "upstream_timeout": f"{settings.query_timeout + 20:g}",
         "listen": _listen(settings.host, settings.port),
         "upstreams": "\n".join(
-            f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=2s;" for port in upstreams
+            f"        server 127.0.0.1:{port} max_fails=1 fail_timeout={FAIL_TIMEOUT}s;"
+            for port in upstreams
         ),
         "error_pages": _error_pages(settings),
     }

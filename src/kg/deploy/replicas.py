@@ -29,6 +29,10 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
+#: Seconds nginx keeps a replica out after it refused a connection (deploy/nginx.py).
+FAIL_TIMEOUT = 2
+
+
 def settings_env(settings: Settings) -> dict[str, str]:
     """Every setting as its ``KG_*`` variable, so a replica runs with exactly these settings
     (gunicorn_conf and the app read them from the environment of the new process)."""
@@ -123,6 +127,10 @@ def rolling_restart(replicas: list[Replica], build_dir: Path | None = None) -> N
 
     A replica that fails to start over the new build stops the roll, so the others keep
     serving the old build; the error says which port failed."""
-    for replica in replicas:
+    for index, replica in enumerate(replicas):
         replica.stop()
         replica.start(build_dir)
+        if index < len(replicas) - 1:
+            # nginx took the stopped replica out for FAIL_TIMEOUT; before the next one stops,
+            # it must be back in, or a request could find both out (502).
+            time.sleep(FAIL_TIMEOUT + 0.5)

@@ -11,6 +11,9 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,8 +44,25 @@ class PublicStack:
         self.replicas = start_replicas(self.settings)
         self.nginx = Nginx(self.settings, [r.port for r in self.replicas], self.access_log)
         self.nginx.start()
-        # nginx answers as soon as it has bound; its replicas already do.
-        self.replicas[0].wait_healthy(30)
+        self._wait_for_nginx(30)
+
+    def _wait_for_nginx(self, seconds: float) -> None:
+        """Until nginx has bound its port and answers (its replicas already do)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            if self.nginx is None or self.nginx.process.poll() is not None:
+                raise RuntimeError(f"nginx exited while starting on {self.url}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2):  # noqa: S310
+                    return
+            except urllib.error.HTTPError:
+                return  # nginx answered (a limit, or a replica's error): it is up
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"nginx did not answer on {self.url} in {seconds} s"
+                    ) from None
+                time.sleep(0.05)
 
     def roll(self, build_dir: Path | None = None) -> None:
         """Restart the replicas one at a time over ``build_dir`` (default: the same one)."""
