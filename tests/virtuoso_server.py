@@ -13,8 +13,6 @@ from __future__ import annotations
 import secrets
 import shutil
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_until_answers
 
 INI = """\
 [Database]
@@ -99,7 +97,8 @@ def virtuoso_server(directory: Path, seconds: float = 90) -> Iterator[Virtuoso]:
     )
     base = f"http://127.0.0.1:{http_port}"
     try:
-        _wait_for(base + "/sparql?query=ASK%7B%7D", process, seconds)
+        # A new database takes Virtuoso 10–20 s to create.
+        wait_until_answers(base + "/sparql?query=ASK%7B%7D", process, seconds)
         password = secrets.token_urlsafe(16)
         changed = subprocess.run(
             [isql, f"127.0.0.1:{sql_port}", "dba", "dba"],
@@ -119,18 +118,3 @@ def virtuoso_server(directory: Path, seconds: float = 90) -> Iterator[Virtuoso]:
             process.wait()
         log.close()
         shutil.rmtree(directory, ignore_errors=True)
-
-
-def _wait_for(url: str, process: subprocess.Popen, seconds: float) -> None:
-    """A new database takes Virtuoso 10–20 s to create; fail with its log if it exits."""
-    deadline = time.monotonic() + seconds
-    while True:
-        if process.poll() is not None:
-            raise AssertionError(f"virtuoso-t exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"Virtuoso did not answer {url} within {seconds} s") from None
-            time.sleep(0.2)
