@@ -343,3 +343,76 @@ def test_a_new_build_rolls_through_the_replicas_without_a_failed_request(
     old, new = versions[0], versions[-1]
     assert old != new, "the load should see the old build, then the new one"
     assert all(s.version == new for s in samples if s.version and s.started > rolled)
+
+
+def test_kg_serve_public_serves_rolls_on_sighup_and_stops_cleanly(built: Settings) -> None:
+    """The command behind `make serve-public`, as an operator runs it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    _nginx_or_skip()
+    port = free_port()
+    env = {
+        **os.environ,
+        "KG_BUILD_DIR": str(built.build_dir),
+        "KG_HOST": "127.0.0.1",
+        "KG_PORT": str(port),
+        "KG_WORKERS": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", "serve-public"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    pidfile = built.build_dir / f"serve-public-{port}.pid"
+    try:
+        from tests.conftest import wait_until_answers
+
+        wait_until_answers(base + "/healthz", process, seconds=60)
+        assert pidfile.read_text().strip() == str(process.pid)
+        process.send_signal(signal.SIGHUP)  # roll both replicas onto the (same) build
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert request(base, query_path(1))[0] == 200
+            time.sleep(0.2)
+            if "rolled every replica" in _stderr_so_far(process):
+                break
+        else:
+            pytest.fail("kg serve-public did not report a finished roll")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=60)
+    assert code == 0
+    assert not pidfile.exists()
+    with pytest.raises(OSError):
+        request(base, "/healthz", timeout=2)
+
+
+def _stderr_so_far(process) -> str:
+    """Read what the process wrote to stderr so far without blocking."""
+    import fcntl
+    import os
+
+    fd = process.stderr.fileno()
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+    chunks = getattr(process, "_seen", "")
+    try:
+        while data := os.read(fd, 65536):
+            chunks += data.decode("utf-8", "replace")
+    except BlockingIOError:
+        pass
+    process._seen = chunks
+    return chunks
+
+
+def test_kg_serve_public_without_a_build_says_so(tmp_path: Path, monkeypatch, capsys) -> None:
+    from kg.cli import main
+
+    monkeypatch.setenv("KG_BUILD_DIR", str(tmp_path))
+    assert main(["serve-public"]) == 2
+    assert "kg build" in capsys.readouterr().err

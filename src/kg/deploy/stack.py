@@ -8,6 +8,7 @@ successful ``kg build``), so a new build goes live without a failed request.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -101,18 +102,16 @@ def serve(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, on_stop)
     signal.signal(signal.SIGINT, on_stop)
     signal.signal(signal.SIGHUP, on_hup)
-    with public_stack(settings) as stack:
-        import os
-
-        pidfile.write_text(f"{os.getpid()}\n")
-        ports = ", ".join(str(r.port) for r in stack.replicas)
-        print(
-            f"serving {stack.url} through nginx; replicas on 127.0.0.1:{ports}; "
-            f"kill -HUP $(cat {pidfile}) rolls them onto a new build",
-            file=sys.stderr,
-            flush=True,
-        )
-        try:
+    pidfile.write_text(f"{os.getpid()}\n")  # before the stack: a HUP during start-up waits
+    try:
+        with public_stack(settings) as stack:
+            ports = ", ".join(str(r.port) for r in stack.replicas)
+            print(
+                f"serving {stack.url} through nginx; replicas on 127.0.0.1:{ports}; "
+                f"kill -HUP $(cat {pidfile}) rolls them onto a new build",
+                file=sys.stderr,
+                flush=True,
+            )
             while not stopped.wait(0.5):
                 if stack.nginx is not None and stack.nginx.process.poll() is not None:
                     print("nginx exited; stopping the replicas", file=sys.stderr)
@@ -121,6 +120,6 @@ def serve(settings: Settings) -> int:
                     roll_requested.clear()
                     stack.roll()
                     print("rolled every replica onto the current build", file=sys.stderr)
-        finally:
-            pidfile.unlink(missing_ok=True)
+    finally:
+        pidfile.unlink(missing_ok=True)
     return 0
