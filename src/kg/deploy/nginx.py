@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -148,7 +149,7 @@ class Nginx:
     def stop(self) -> None:
         """Graceful (SIGQUIT: finish the requests in progress), then remove the prefix."""
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(3)  # SIGQUIT
+            self.process.send_signal(signal.SIGQUIT)
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
