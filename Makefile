@@ -9,7 +9,8 @@ INPUTS := $(shell find ontology data shapes -type f \( -name '*.ttl' -o -name '*
 ARTIFACT := build/manifest.json
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test lint lint-ontology build validate clean frontend chromium apache comunica axe bench bench-search
+.PHONY: help serve serve-public test lint lint-ontology build validate clean frontend chromium \
+	apache nginx virtuoso comunica axe bench bench-search bench-rolling
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -62,8 +63,19 @@ chromium: ## install Debian's chromium for the browser tests when it is missing
 apache: ## install Debian's apache2 for the w3id redirect tests when it is missing
 	sh scripts/ensure-apache.sh
 
+nginx: ## install Debian's nginx for serve-public and its tests when it is missing
+	sh scripts/ensure-nginx.sh
+
+virtuoso: ## install Debian's Virtuoso for the second-store tests when it is missing
+	sh scripts/ensure-virtuoso.sh
+
 serve: $(ARTIFACT) $(FRONTEND) ## set up, build when needed, and serve on KG_HOST:KG_PORT (127.0.0.1:8000)
 	$(BIN)/kg serve
+
+# Beyond localhost: nginx (buffering, limits) on KG_HOST:KG_PORT in front of KG_REPLICAS
+# gunicorn replicas; `kill -HUP $$(cat build/serve-public-$$KG_PORT.pid)` rolls a new build.
+serve-public: $(ARTIFACT) $(FRONTEND) nginx ## serve beyond localhost: nginx in front of gunicorn replicas
+	$(BIN)/kg serve-public
 
 lint: $(STAMP) ## ruff over the code
 	$(BIN)/ruff check src tests bench server.py
@@ -90,7 +102,7 @@ $(AXE): tools/axe/package.json tools/axe/package-lock.json
 
 axe: $(AXE) ## install axe-core, used by the accessibility tests in chromium
 
-test: $(ARTIFACT) $(FRONTEND) $(COMUNICA) $(AXE) chromium apache lint lint-ontology ## set up, build, lint and run the whole test suite
+test: $(ARTIFACT) $(FRONTEND) $(COMUNICA) $(AXE) chromium apache nginx virtuoso lint lint-ontology ## set up, build, lint and run the whole test suite
 	$(BIN)/pytest
 
 bench: $(ARTIFACT) ## our server vs an Oxigraph server on the same build (not part of test)
@@ -98,6 +110,8 @@ bench: $(ARTIFACT) ## our server vs an Oxigraph server on the same build (not pa
 
 bench-search: $(ARTIFACT) ## server-side time of /search and /reconcile on the build (not part of test)
 	$(BIN)/python bench/search.py --build-dir build
+bench-rolling: $(ARTIFACT) nginx ## roll a new build through serve-public's replicas under load (not part of test)
+	$(BIN)/python bench/rolling.py --build-dir build
 
 clean: ## remove the build and the virtual environment
 	rm -rf build $(VENV)

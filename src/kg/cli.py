@@ -218,6 +218,21 @@ def cmd_quote(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(found.skeleton, end="")
     return 0
+def cmd_serve_public(args: argparse.Namespace, settings: Settings) -> int:
+    """nginx on KG_HOST:KG_PORT in front of KG_REPLICAS gunicorn replicas (src/kg/deploy)."""
+    from kg.deploy.stack import serve
+
+    if not settings.artifact.is_file():
+        print(
+            f"kg serve-public: {settings.artifact} not found (run `kg build` first)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        return serve(settings)
+    except (RuntimeError, OSError) as err:  # nginx refused, a port is taken, a replica failed
+        print(f"kg serve-public: {err}", file=sys.stderr)
+        return 2
 
 
 def cmd_synth(args: argparse.Namespace, settings: Settings) -> int:
@@ -234,7 +249,16 @@ def cmd_synth(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     from kg.pipeline.publish import publish
 
-    for graph, count in publish(settings.artifact, args.to, timeout=args.timeout).items():
+    counts = publish(
+        settings.artifact,
+        args.to,
+        args.query_url,
+        timeout=args.timeout,
+        user=settings.publish_user,
+        password=settings.publish_password,
+        union_graph=settings.store_union_graph,
+    )
+    for graph, count in counts.items():
         print(f"  {count:>8}  {graph or '(default graph: the union)'}")
     print(f"published {settings.artifact} to {args.to} (every graph counted back)")
     return 0
@@ -253,6 +277,10 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, Settings], int], str]] =
     "serve": (cmd_serve, "serve the built artifact with gunicorn"),
     "source": (cmd_source, "add a source text: copy, register and describe it (kg source add)"),
     "quote": (cmd_quote, "find a passage in a source text and write its statement skeleton"),
+    "serve-public": (
+        cmd_serve_public,
+        "serve beyond localhost: nginx in front of gunicorn replicas (SIGHUP rolls a new build)",
+    ),
     "synth": (cmd_synth, "write a deterministic synthetic project of N triples for benchmarks"),
     "publish": (cmd_publish, "replace every named graph of the build in a Graph Store endpoint"),
 }
@@ -328,8 +356,17 @@ def parser() -> argparse.ArgumentParser:
             sub.add_argument("--out", required=True, help="directory of the synthetic project")
             sub.add_argument("--seed", type=int, default=1)
         if name == "publish":
-            sub.add_argument("--to", required=True, help="Graph Store Protocol URL (…/store)")
+            sub.add_argument(
+                "--to",
+                required=True,
+                help="Graph Store Protocol URL (…/store); credentials come from "
+                "KG_PUBLISH_USER and KG_PUBLISH_PASSWORD, never from the command line",
+            )
             sub.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+            sub.add_argument(
+                "--query-url",
+                help="the store's SPARQL query URL, to count back (default: derived from --to)",
+            )
     return root
 
 

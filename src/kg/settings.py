@@ -63,6 +63,26 @@ class Settings:
     #: Artifacts of up to this many quads are loaded into memory (fastest queries); larger ones
     #: are served from the on-disk store ``kg build`` writes beside them (opens in milliseconds).
     memory_max_quads: int = 200000
+    #: gunicorn replicas behind the proxy of ``kg serve-public`` (rolled one at a time).
+    replicas: int = 2
+    #: Seconds the proxy waits for a client's whole request header, and for each part of
+    #: its body; slower clients are disconnected before any replica sees them.
+    proxy_client_timeout: float = 10.0
+    #: Requests one client address may have in progress at the proxy at once (429 above).
+    proxy_connections: int = 16
+    #: Requests per second one client address may send through the proxy, with bursts of up
+    #: to twice as many (429 above).
+    proxy_rate: int = 20
+    #: User of the remote store's Graph Store (``kg publish``); empty: no authentication.
+    publish_user: str = ""
+    #: Password of ``publish_user`` (digest or basic authentication, as the store asks);
+    #: only ever read from the environment, never from the command line.
+    publish_password: str = field(default="", repr=False)
+    #: The remote store's graph that holds our default graph (the union of the named graphs),
+    #: for stores whose default graph is not a graph of its own (Virtuoso): ``kg publish``
+    #: writes it, and ``KG_STORE=sparql+…`` asks it as the default graph. Empty: the store's
+    #: own default graph (Oxigraph, Fuseki).
+    store_union_graph: str = ""
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

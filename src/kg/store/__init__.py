@@ -56,11 +56,16 @@ def _open_bare_engine(settings: Settings) -> Engine:
     if kind.startswith(("sparql+http://", "sparql+https://")):
         from kg.store.remote import RemoteEngine
 
-        version = "remote"
+        version, graphs = "remote", ()
         if settings.manifest.is_file():  # the build that was published there
-            version = read_manifest(settings.manifest)["version"]
+            manifest = read_manifest(settings.manifest)
+            version, graphs = manifest["version"], tuple(manifest["graphs"])
         return RemoteEngine(
-            kind.removeprefix("sparql+"), version=version, timeout=settings.query_timeout
+            kind.removeprefix("sparql+"),
+            version=version,
+            timeout=settings.query_timeout,
+            union_graph=settings.store_union_graph,
+            graphs=graphs,
         )
     if kind == "memory":
         from kg.store.embedded import EmbeddedEngine

@@ -17,11 +17,15 @@ from itertools import islice
 
 import pyoxigraph as ox
 
+from kg.lexer import shape, unescape_codepoints
 from kg.namespaces import PREFIXES
 from kg.store.base import Bindings, Boolean, QueryResult, QuerySyntaxError, Term, Triples
 from kg.store.embedded import term as ox_term
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+#: "1" and "0" are valid lexical forms of xsd:boolean; our engines write the canonical ones.
+_CANONICAL_BOOLEAN = {"1": "true", "0": "false"}
 #: SELECT/ASK come back as SPARQL JSON, CONSTRUCT/DESCRIBE as N-Triples: the server picks.
 ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
 
@@ -33,13 +37,26 @@ class RemoteEndpointError(RuntimeError):
 class RemoteEngine:
     """Answers through ``endpoint`` (an ``http://`` or ``https://`` SPARQL query URL).
 
-    The remote store must treat its default graph as the union of the named graphs (Oxigraph:
-    ``--union-default-graph``; Fuseki: ``tdb:unionDefaultGraph``), as our own engines do.
-    ``version`` is the dataset version published there (from the local manifest when present),
-    so caches keyed by it turn over when a new build is published.
+    The remote store's default graph must be the set union of the named graphs, as ours is
+    (``kg publish`` writes it). A store whose default dataset is every graph at once, a triple
+    repeated once per graph that states it (Virtuoso), is asked with an explicit dataset
+    instead: ``union_graph`` (the graph ``kg publish`` wrote the union into) as the default
+    graph and ``graphs`` (the build's named graphs) as the named graphs, unless the request or
+    the query (``FROM``) names a dataset of its own. The named graphs are listed because such a
+    store also holds graphs of its own (Virtuoso's system graphs), which ``GRAPH ?g`` would
+    otherwise find. ``version`` is the dataset version published there (from the local
+    manifest when present), so caches keyed by it turn over when a new build is published.
     """
 
-    def __init__(self, endpoint: str, version: str = "remote", timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        version: str = "remote",
+        timeout: float = 10.0,
+        *,
+        union_graph: str = "",
+        graphs: tuple[str, ...] = (),
+    ) -> None:
         parts = urllib.parse.urlsplit(endpoint)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"{endpoint!r} is not an http(s) SPARQL endpoint URL")
@@ -49,6 +66,8 @@ class RemoteEngine:
         self._parts = parts
         self._local = threading.local()
         self._counts: dict[str, int] | None = None
+        self.union_graph = union_graph
+        self.graphs = graphs
 
     def _connection(self) -> http.client.HTTPConnection:
         conn = getattr(self._local, "conn", None)
@@ -106,6 +125,8 @@ class RemoteEngine:
         prologue = f"BASE <{base_iri}>\n" if base_iri else ""
         prologue += "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
         params: list[tuple[str, str]] = [("query", prologue + sparql)]
+        if default_graphs is None and named_graphs is None and self._asks_union(sparql):
+            default_graphs, named_graphs = [self.union_graph], list(self.graphs)
         params += [("default-graph-uri", g) for g in default_graphs or ()]
         params += [("named-graph-uri", g) for g in named_graphs or ()]
         if default_graphs == []:  # an empty default graph: name one that cannot exist
@@ -140,6 +161,13 @@ class RemoteEngine:
             return Triples(triples[:max_rows] if truncated else triples, truncated)
         raise RemoteEndpointError(f"{self.endpoint} answered an unexpected {content_type!r}")
 
+    def _asks_union(self, sparql: str) -> bool:
+        """Whether to name the published dataset: a store with a union graph, and a query
+        without ``FROM``/``FROM NAMED`` of its own (the protocol's dataset would override it)."""
+        if not self.union_graph:
+            return False
+        return "FROM" not in shape(unescape_codepoints(sparql)).words
+
     def graph_counts(self) -> dict[str, int]:
         if self._counts is None:
             result = self.query(
@@ -161,7 +189,12 @@ def _json_term(value: dict) -> Term:
     if kind in ("literal", "typed-literal"):
         if "xml:lang" in value:
             return Term("literal", value["value"], lang=value["xml:lang"])
-        return Term("literal", value["value"], datatype=value.get("datatype", XSD_STRING))
+        datatype = value.get("datatype", XSD_STRING)
+        if datatype == XSD_BOOLEAN:  # Virtuoso writes stored booleans as 0 and 1: same values
+            return Term(
+                "literal", _CANONICAL_BOOLEAN.get(value["value"], value["value"]), datatype=datatype
+            )
+        return Term("literal", value["value"], datatype=datatype)
     return Term("triple", json.dumps(value["value"], sort_keys=True))
 
 
