@@ -218,6 +218,8 @@ def cmd_quote(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(found.skeleton, end="")
     return 0
+
+
 def cmd_serve_public(args: argparse.Namespace, settings: Settings) -> int:
     """nginx on KG_HOST:KG_PORT in front of KG_REPLICAS gunicorn replicas (src/kg/deploy)."""
     from kg.deploy.stack import serve
