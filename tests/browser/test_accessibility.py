@@ -48,6 +48,12 @@ PAGES: list[tuple[str, str, str]] = [
         ".yasr table tbody tr",
     ),
     ("not-found", "/nowhere?lang=en", "main h1"),
+    ("map", "/map?lang=sv", "svg path.sweden"),
+    ("map-edition", "/map?edition=2021&lang=en", "svg path.sweden"),
+    ("search", "/search?q=lidingo&lang=sv", "main h1"),
+    ("search-nothing", "/search?q=zzzqqq&lang=en", "main h1"),
+    ("graph", "/graph/source-000.html?lang=en", "main h1"),
+    ("graphs", "/graph/?lang=sv", "main h1"),
 ]
 
 

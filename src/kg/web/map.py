@@ -139,9 +139,10 @@ def map_svg(found: list[Place], lang: str, edition: str | None) -> str:
             f'<a href={quoteattr(link)} class="place {state}" data-iri={quoteattr(place.iri)}>'
             f"<title>{escape(tip)}</title>{mark}</a>"
         )
+    # role="group", not "img": an image role hides the points' links (WCAG nested-interactive).
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {frame.width} {frame.height}"'
-        f' width="{frame.width}" height="{frame.height}" role="img" aria-labelledby="map-title'
+        f' width="{frame.width}" height="{frame.height}" role="group" aria-labelledby="map-title'
         f' map-desc" style="font-family:system-ui,sans-serif">'
         f'<title id="map-title">{escape(title)}</title><desc id="map-desc">{escape(desc)}</desc>'
         + "".join(body)
