@@ -54,6 +54,12 @@ PAGES = [
     ("ontology", "/ontology?lang=en"),
     ("workbench", "/sparql?lang=en"),
     ("not found", "/id/municipality/nowhere.html"),
+    ("map", "/map?lang=sv"),
+    ("map: one edition", "/map?edition=2019&lang=en"),
+    ("search", "/search?q=lidingo&lang=sv"),
+    ("search: misspelt", "/search?q=lidngo&lang=en"),
+    ("graph page", "/graph/source-003.html?lang=en"),
+    ("graph list", "/graph/?lang=sv"),
 ]
 HEADERS = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
