@@ -150,7 +150,7 @@ def test_ontology_dereferences(client) -> None:
         assert (URIRef(BASE + "ontology"), None, None) in g
     html = get_page(client, "/ontology", Accept="text/html")
     assert "Municipality" in html.ids
-    for release in ("0.1.0", "0.1.1"):  # a frozen prior release and the current one
+    for release in ("0.1.0", "0.1.1", "0.2.0"):  # frozen prior releases and the current one
         version = client.get(f"/ontology/{release}.ttl")
         assert version.status_code == 200
         g = Graph().parse(data=version.data, format="turtle")
