@@ -249,9 +249,10 @@ def render(graph: Graph, lang: str) -> str:
     def y(box: Box) -> float:
         return top + box.layer * (BOX_H + GAP_Y)
 
+    # role="group", not "img": an image role would hide the boxes' links (nested-interactive).
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
-        f'width="100%" role="img" lang="{lang}" aria-labelledby="diagram-title-{lang}" '
+        f'width="100%" role="group" lang="{lang}" aria-labelledby="diagram-title-{lang}" '
         f'font-family="{FONT}">',
         f'<title id="diagram-title-{lang}">{escape(title)}</title>',
         "<defs>"
