@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, redirect
+from flask import Blueprint, Response
 from rdflib import Graph
 
 from kg.namespaces import BASE, INFERRED_GRAPH
@@ -31,6 +31,7 @@ from kg.web.rendering import (
     page,
     pick,
     preferred,
+    see_other,
     select,
     workbench_link,
 )
@@ -85,14 +86,7 @@ def thing(kind: str, slug: str) -> Response:
         response = Response("Not acceptable: ask for text/html or an RDF format.\n", 406)
         response.vary.add("Accept")
         return response
-    if wanted == HTML:
-        target = f"/id/{kind}/{name}.html?lang={current_lang()}"
-    else:
-        target = f"/id/{kind}/{name}.{suffix_for(wanted)}"
-    response = redirect(target, code=303)
-    response.vary.add("Accept")
-    response.vary.add("Accept-Language")
-    return response
+    return see_other(f"/id/{kind}/{name}", None if wanted == HTML else suffix_for(wanted))
 
 
 def entity_page(iri: str, kind: str, name: str) -> Response:

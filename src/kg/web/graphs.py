@@ -14,7 +14,7 @@ import json
 import re
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, redirect, request
+from flask import Blueprint, Response, current_app, request
 from rdflib import Dataset, Graph, URIRef
 
 from kg.namespaces import GRAPH, INFERRED_GRAPH, PREFIXES
@@ -22,7 +22,16 @@ from kg.store import Triples
 from kg.web import http
 from kg.web.negotiate import negotiate
 from kg.web.rdf_documents import graph_of
-from kg.web.rendering import HTML, current_lang, engine, labels, not_found, page, select
+from kg.web.rendering import (
+    HTML,
+    current_lang,
+    engine,
+    labels,
+    not_found,
+    page,
+    see_other,
+    select,
+)
 
 graphs = Blueprint("graphs", __name__)
 
@@ -134,14 +143,9 @@ def graph(name: str) -> Response:
     wanted = negotiate(request.headers.get("Accept"), [HTML, *MEDIA_TYPES])
     if wanted is None:
         return not_acceptable([HTML, *MEDIA_TYPES])
-    if wanted == HTML:
-        target = f"/graph/{base}.html?lang={current_lang()}"
-    else:
-        target = f"/graph/{base}.{suffix_for(wanted)}"
-    response = redirect(target, code=303)
-    response.vary.add("Accept")
-    response.vary.add("Accept-Language")
-    return http.add_cors(response)
+    return http.add_cors(
+        see_other(f"/graph/{base}", None if wanted == HTML else suffix_for(wanted))
+    )
 
 
 def _inputs(name: str) -> list[str]:

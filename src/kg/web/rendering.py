@@ -14,7 +14,7 @@ from collections import defaultdict
 from functools import lru_cache
 from urllib.parse import quote, urlencode
 
-from flask import Response, abort, current_app, render_template, request
+from flask import Response, abort, current_app, redirect, render_template, request
 
 from kg.namespaces import BASE, ONTOLOGY_IRI, PREFIXES
 from kg.store import Bindings, Term
@@ -142,3 +142,13 @@ def page(template: str, status: int = 200, **context) -> Response:
 
 def not_found() -> Response:
     return page("404.html", status=404)
+
+
+def see_other(path: str, suffix: str | None) -> Response:
+    """303 See Other to the page (``path.html?lang=``, ``suffix`` None) or to the document
+    ``path.suffix`` that content negotiation chose; ``Vary`` names the headers the choice read."""
+    target = f"{path}.html?lang={current_lang()}" if suffix is None else f"{path}.{suffix}"
+    response = redirect(target, code=303)
+    response.vary.add("Accept")
+    response.vary.add("Accept-Language")
+    return response
