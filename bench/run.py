@@ -46,15 +46,18 @@ JSON = "application/sparql-results+json"
 TURTLE = "text/turtle"
 
 
-def query_mix() -> list[tuple[str, str]]:
-    """Every example query and bench query, with the media type to ask for: SPARQL JSON for
-    SELECT and ASK, Turtle for CONSTRUCT and DESCRIBE. Our prefixes are declared in each text,
-    so both servers receive the same bytes."""
+def query_mix(examples_only: bool = False) -> list[tuple[str, str]]:
+    """Every example query and bench query (or the examples of ``queries/`` alone), with the
+    media type to ask for: SPARQL JSON for SELECT and ASK, Turtle for CONSTRUCT and DESCRIBE.
+    Our prefixes are declared in each text, so both servers receive the same bytes."""
     from kg.lexer import shape
 
     prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
     mix = []
-    for path in sorted(ROOT.glob("queries/*.rq")) + sorted(ROOT.glob("bench/queries/*.rq")):
+    paths = sorted(ROOT.glob("queries/*.rq"))
+    if not examples_only:
+        paths += sorted(ROOT.glob("bench/queries/*.rq"))
+    for path in paths:
         text = path.read_text(encoding="utf-8")
         graph = shape(text).form in ("CONSTRUCT", "DESCRIBE")
         mix.append((prologue + text, TURTLE if graph else JSON))
@@ -239,9 +242,12 @@ def main() -> int:
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=5.0, help="per round and server")
+    parser.add_argument(
+        "--examples", action="store_true", help="the example queries of queries/ only"
+    )
     args = parser.parse_args()
 
-    queries = query_mix()
+    queries = query_mix(args.examples)
     cpu = next(
         (
             line.split(":", 1)[1].strip()

@@ -1,0 +1,135 @@
+"""The busy limit: at most ``KG_QUERY_PROCESSES`` queries in query processes, per server.
+
+gunicorn runs several workers, each with its own query pool; a limit kept in each worker would
+let workers × ``KG_QUERY_PROCESSES`` queries run at once. :class:`ServerSlots` is one limit
+that every worker of a server shares: a directory of ``size`` slot files, made by gunicorn's
+master before it forks the workers (:mod:`kg.web.gunicorn_conf`). A query takes a slot by
+locking one of the files with ``flock`` and gives it back by unlocking it.
+
+File locks rather than a semaphore in shared memory: the kernel drops a lock when the process
+holding it dies, so a worker that gunicorn kills mid-query never leaks its slots, whereas a
+semaphore's count would stay taken for good. Each worker opens its own descriptor per slot after
+the fork (``flock`` locks belong to an open file description, so descriptors inherited across
+a fork would share one lock), and a thread lock keeps two threads off the same descriptor.
+
+Outside gunicorn (tests, ``kg serve --debug``) each query pool makes its own private slots.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+#: Seconds between two looks for a free slot while waiting for one.
+POLL_SECONDS = 0.01
+
+
+class ServerSlots:
+    """``size`` slots shared by every process that opens ``directory``."""
+
+    def __init__(self, directory: Path, size: int) -> None:
+        self.directory = Path(directory)
+        self.size = max(1, size)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for index in range(self.size):
+            (self.directory / f"slot-{index}").touch(mode=0o600)
+        self._lock = threading.Lock()
+        self._owner = -1
+        self._fds: list[int] = []
+        self._held: set[int] = set()
+
+    @classmethod
+    def private(cls, size: int) -> ServerSlots:
+        """Slots of this process alone, removed when the process exits."""
+        import atexit
+
+        directory = Path(tempfile.mkdtemp(prefix="kg-slots-"))
+        slots = cls(directory, size)
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+        return slots
+
+    def _descriptors(self) -> list[int]:
+        """This process's own descriptors (opened anew after a fork); call with the lock held."""
+        if self._owner != os.getpid():
+            self._fds = [
+                os.open(self.directory / f"slot-{index}", os.O_RDWR | os.O_CLOEXEC)
+                for index in range(self.size)
+            ]
+            self._held, self._owner = set(), os.getpid()
+        return self._fds
+
+    def try_take(self) -> int | None:
+        """A free slot's number, or None at once when every slot of the server is taken."""
+        with self._lock:
+            fds = self._descriptors()
+            for index, fd in enumerate(fds):
+                if index in self._held:
+                    continue
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue
+                self._held.add(index)
+                return index
+        return None
+
+    def take(self, timeout: float) -> int | None:
+        """A free slot's number, waiting up to ``timeout`` seconds for one."""
+        deadline = time.monotonic() + timeout
+        while True:
+            slot = self.try_take()
+            if slot is not None or time.monotonic() >= deadline:
+                return slot
+            time.sleep(POLL_SECONDS)
+
+    def give_back(self, slot: int) -> None:
+        with self._lock:
+            if slot in self._held and self._owner == os.getpid():
+                with contextlib.suppress(OSError):
+                    fcntl.flock(self._fds[slot], fcntl.LOCK_UN)
+                self._held.discard(slot)
+
+    def taken(self) -> int:
+        """How many slots the whole server holds now (for tests and operators)."""
+        busy = 0
+        for index in range(self.size):
+            fd = os.open(self.directory / f"slot-{index}", os.O_RDWR | os.O_CLOEXEC)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                busy += 1
+            finally:
+                os.close(fd)  # closing the only descriptor of a probe drops its lock
+        return busy
+
+
+#: The slots every worker of this server shares, set in gunicorn's master before it forks.
+_shared: ServerSlots | None = None
+
+
+def share_across_workers(size: int) -> ServerSlots:
+    """Make the server's slots (call in gunicorn's master, before the workers are forked)."""
+    global _shared
+    _shared = ServerSlots(Path(tempfile.mkdtemp(prefix="kg-slots-")), size)
+    return _shared
+
+
+def release_shared() -> None:
+    """Remove the shared slots' directory (gunicorn's master, at exit)."""
+    global _shared
+    if _shared is not None:
+        shutil.rmtree(_shared.directory, ignore_errors=True)
+        _shared = None
+
+
+def slots_for(size: int) -> ServerSlots:
+    """The server's shared slots if gunicorn's master made them, else private ones."""
+    if _shared is not None:
+        return _shared
+    return ServerSlots.private(size)
