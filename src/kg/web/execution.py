@@ -121,7 +121,6 @@ class _QueryProcess:
         child_end.close()
         self.pid = pid
         self.demoted = False
-        self.preempted = False
         self.started = 0.0
 
     def is_alive(self) -> bool:
@@ -259,7 +258,8 @@ class QueryPool:
         try:
             child = self._take()
             # The time spent waiting for room counts against the query's own time.
-            outcome = self._run(child, job, max(0.1, timeout - (time.monotonic() - arrived)))
+            left = max(0.1, timeout - (time.monotonic() - arrived))
+            outcome = self._run(child, job, left, slot)
         finally:
             self._slots.give_back(slot)
         self.process_runs += 1
@@ -281,40 +281,42 @@ class QueryPool:
         return dataclasses.replace(answer, rows=rows) if answer.rows < 0 else answer
 
     def _make_room(self) -> int | None:
-        """Under overload, shed this worker's query that has run longest past the grace period.
-
-        Hostile queries are exactly the ones that run long; shedding them first keeps ordinary
-        queries answering while several attacks run at once. Returns the slot won, if any.
-        """
-        with self._lock:
-            demoted = [c for c in self._running if c.demoted and not c.preempted]
-            victim = min(demoted, key=lambda c: c.started, default=None)
-            if victim is not None:
-                victim.preempted = True
-        if victim is None:
+        """Under overload, shed the server's query that has run longest past the grace period
+        (in any worker). Hostile queries are exactly the ones that run long; shedding them
+        first keeps ordinary queries answering while several attacks run at once. Returns the
+        slot won, if any."""
+        if not self._slots.shed_oldest(DEMOTED_NICE):
             return None
-        victim.signal_kill()
         return self._slots.take(PREEMPT_WAIT_SECONDS)
 
-    def _run(self, child: _QueryProcess, job: _Job, timeout: float) -> tuple[str, object]:
+    def _run(
+        self, child: _QueryProcess, job: _Job, timeout: float, slot: int
+    ) -> tuple[str, object]:
         retry = {"Retry-After": str(max(1, math.ceil(self._settings.query_timeout)))}
         deadline = time.monotonic() + timeout
-        child.started, child.preempted = time.monotonic(), False
+        child.started = time.monotonic()
         with self._lock:
             self._running.add(child)
         try:
-            return self._wait(child, job, timeout, deadline, retry)
+            return self._wait(child, job, timeout, deadline, retry, slot)
         finally:
             with self._lock:
                 self._running.discard(child)
 
     def _wait(
-        self, child: _QueryProcess, job: _Job, timeout: float, deadline: float, retry: dict
+        self,
+        child: _QueryProcess,
+        job: _Job,
+        timeout: float,
+        deadline: float,
+        retry: dict,
+        slot: int,
     ) -> tuple[str, object]:
         try:
             child.conn.send(job)
             if not child.conn.poll(min(GRACE_SECONDS, timeout)):
                 child.demote()
+                self._slots.mark_demoted(slot, child.pid, child.started)
                 if not child.conn.poll(max(0.0, deadline - time.monotonic())):
                     child.kill()
                     return "rejected", QueryRejected(
@@ -325,7 +327,7 @@ class QueryPool:
             outcome = child.conn.recv()
         except (EOFError, OSError):
             child.kill()
-            if child.preempted:
+            if self._slots.was_shed(slot):
                 reason = "The server is overloaded; this long query was stopped to let others run."
             else:
                 reason = "The query stopped its process (too much memory?) and was abandoned."

@@ -12,6 +12,11 @@ semaphore's count would stay taken for good. Each worker opens its own descripto
 the fork (``flock`` locks belong to an open file description, so descriptors inherited across
 a fork would share one lock), and a thread lock keeps two threads off the same descriptor.
 
+Shedding works across workers too: a query still running after its grace period writes its
+query process's pid and start time into its slot file (:meth:`ServerSlots.mark_demoted`), so
+that a worker with no room can stop the server's longest-running demoted query, whichever
+worker runs it (:meth:`ServerSlots.shed_oldest`), and its owner can tell the client why.
+
 Outside gunicorn (tests, ``kg serve --debug``) each query pool makes its own private slots.
 """
 
@@ -21,6 +26,7 @@ import contextlib
 import fcntl
 import os
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -76,6 +82,7 @@ class ServerSlots:
                 except BlockingIOError:
                     continue
                 self._held.add(index)
+                os.ftruncate(fd, 0)  # a mark left by a process that died holding the slot
                 return index
         return None
 
@@ -92,8 +99,46 @@ class ServerSlots:
         with self._lock:
             if slot in self._held and self._owner == os.getpid():
                 with contextlib.suppress(OSError):
+                    os.ftruncate(self._fds[slot], 0)
                     fcntl.flock(self._fds[slot], fcntl.LOCK_UN)
                 self._held.discard(slot)
+
+    def mark_demoted(self, slot: int, pid: int, started: float) -> None:
+        """Say that ``slot``'s query (in process ``pid``, since ``started`` on the monotonic
+        clock, which all processes share) is past its grace period: it may be shed."""
+        fd = self._fds[slot]
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{pid} {started:.6f}\n".encode("ascii"), 0)
+
+    def was_shed(self, slot: int) -> bool:
+        """Whether another query stopped ``slot``'s query to make room."""
+        return b"shed" in os.pread(self._fds[slot], 64, 0)
+
+    def shed_oldest(self, demoted_nice: int) -> bool:
+        """Stop the demoted query that has run longest, in any worker; False if there is none.
+
+        A process is only killed while it still runs at ``demoted_nice``: its owner restores
+        the priority (or replaces the process) before the process takes another query, so a
+        stale mark cannot stop a newer query (short of a race of microseconds).
+        """
+        marked = []
+        for index in range(self.size):
+            try:
+                pid, started = (self.directory / f"slot-{index}").read_text("ascii").split()
+                marked.append((float(started), int(pid), index))
+            except (OSError, ValueError):  # empty (not demoted) or already shed
+                continue
+        for _, pid, index in sorted(marked):
+            try:
+                if os.getpriority(os.PRIO_PROCESS, pid) != demoted_nice:
+                    continue
+                with (self.directory / f"slot-{index}").open("a", encoding="ascii") as mark:
+                    mark.write("shed\n")
+                os.kill(pid, signal.SIGKILL)
+            except OSError:  # gone meanwhile
+                continue
+            return True
+        return False
 
     def taken(self) -> int:
         """How many slots the whole server holds now (for tests and operators)."""

@@ -1,0 +1,104 @@
+"""One busy limit per server: ``KG_QUERY_PROCESSES`` bounds the queries running in query
+processes across every gunicorn worker together (issue 17, item 6)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from kg.settings import Settings
+from kg.web.slots import ServerSlots
+from tests.conftest import ROOT, free_port, wait_until_answers
+
+#: A query no engine finishes: each run holds its query process until the timeout kills it.
+ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i FILTER(?n != {i}) }}"
+LIMIT = 2
+WORKERS = 2
+CLIENTS = 8
+
+
+@pytest.fixture
+def two_workers(built: Settings):
+    """gunicorn as `kg serve` runs it, with 2 workers and a server-wide limit of 2 queries."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "KG_BUILD_DIR": str(built.build_dir),
+        "KG_HOST": "127.0.0.1",
+        "KG_PORT": str(port),
+        "KG_WORKERS": str(WORKERS),
+        "KG_QUERY_PROCESSES": str(LIMIT),
+        "KG_QUERY_TIMEOUT": "3",
+        "KG_INLINE_MS": "0",
+        "KG_CACHE_ENTRIES": "0",
+    }
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen(
+        [str(gunicorn), "--config", "python:kg.web.gunicorn_conf", "server:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_answers(base + "/healthz", process)
+        yield base + "/sparql"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _ask(url: str, query: str, start: threading.Barrier, answers: list) -> None:
+    start.wait()
+    request = url + "?" + urllib.parse.urlencode({"query": query})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answers.append((response.status, response.read().decode()))
+    except urllib.error.HTTPError as err:
+        answers.append((err.code, err.read().decode()))
+
+
+@pytest.mark.integration
+def test_the_limit_holds_across_workers(two_workers: str) -> None:
+    answers: list[tuple[int, str]] = []
+    start = threading.Barrier(CLIENTS)
+    threads = [
+        threading.Thread(target=_ask, args=(two_workers, ENDLESS.format(i=i), start, answers))
+        for i in range(CLIENTS)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(answers) == CLIENTS and {status for status, _ in answers} == {503}
+    ran = [text for _, text in answers if "ran longer than" in text]
+    shed = [text for _, text in answers if "stopped to let others run" in text]
+    busy = [text for _, text in answers if "is busy" in text]
+    assert len(ran) + len(shed) + len(busy) == CLIENTS, answers
+    # Per worker, up to WORKERS × LIMIT would have run to the timeout; per server, LIMIT.
+    assert len(ran) == LIMIT, answers
+
+
+def test_slots_are_shared_between_processes_and_freed_when_one_dies(tmp_path: Path) -> None:
+    slots = ServerSlots(tmp_path / "slots", 2)
+    mine = slots.try_take()
+    assert mine is not None
+    child = os.fork()
+    if child == 0:  # another worker: takes the last slot, then dies without giving it back
+        code = 0 if slots.try_take() is not None and slots.try_take() is None else 1
+        os._exit(code)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert slots.taken() == 1  # the dead process's slot is free again
+    assert slots.try_take() is not None and slots.try_take() is None
+    slots.give_back(mine)
+    assert slots.taken() == 1
