@@ -4,8 +4,6 @@ processes across every gunicorn worker together (issue 17, item 6)."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.parse
@@ -16,7 +14,8 @@ import pytest
 
 from kg.settings import Settings
 from kg.web.slots import ServerSlots
-from tests.conftest import ROOT, free_port, wait_until_answers
+from tests.conftest import free_port
+from tests.test_attack import start_gunicorn, stop
 
 #: A query no engine finishes: each run holds its query process until the timeout kills it.
 ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i FILTER(?n != {i}) }}"
@@ -29,32 +28,19 @@ CLIENTS = 8
 def two_workers(built: Settings):
     """gunicorn as `kg serve` runs it, with 2 workers and a server-wide limit of 2 queries."""
     port = free_port()
-    env = {
-        **os.environ,
-        "KG_BUILD_DIR": str(built.build_dir),
-        "KG_HOST": "127.0.0.1",
-        "KG_PORT": str(port),
-        "KG_WORKERS": str(WORKERS),
-        "KG_QUERY_PROCESSES": str(LIMIT),
-        "KG_QUERY_TIMEOUT": "3",
-        "KG_INLINE_MS": "0",
-        "KG_CACHE_ENTRIES": "0",
-    }
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen(
-        [str(gunicorn), "--config", "python:kg.web.gunicorn_conf", "server:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    process = start_gunicorn(
+        built.build_dir,
+        port,
+        KG_WORKERS=str(WORKERS),
+        KG_QUERY_PROCESSES=str(LIMIT),
+        KG_QUERY_TIMEOUT="3",
+        KG_INLINE_MS="0",
+        KG_CACHE_ENTRIES="0",
     )
     try:
-        base = f"http://127.0.0.1:{port}"
-        wait_until_answers(base + "/healthz", process)
-        yield base + "/sparql"
+        yield f"http://127.0.0.1:{port}/sparql"
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        stop(process)
 
 
 def _ask(url: str, query: str, start: threading.Barrier, answers: list) -> None:

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import re
 import sys
+from functools import lru_cache
 
 #: What browsers may do cross-origin: read, never with credentials (the data are public).
 CORS_METHODS = "GET, HEAD, POST, OPTIONS"
@@ -69,8 +70,10 @@ def gzipped(body: bytes) -> bytes | None:
     return gzip.compress(body, compresslevel=6, mtime=0)
 
 
+@lru_cache(maxsize=1024)
 def query_hash(text: str) -> str:
-    """A short, stable fingerprint of a query for the log: the text itself may be private."""
+    """A short, stable fingerprint of a query for the log: the text itself may be private.
+    Remembered per text (clients repeat their queries; a text's hash is cached by Python)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 

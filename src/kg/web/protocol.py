@@ -54,7 +54,13 @@ ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 #: Virtuoso (``format``) accept them.
 FORMAT_PARAMS = ("format", "output")
 KINDS = {"ASK": "ask", "CONSTRUCT": "graph", "DESCRIBE": "graph"}
-EVERY_FORMAT = formats_for("select") + formats_for("ask") + GRAPH_FORMATS
+#: What each kind of answer may be written as; "any" is every format a query could get.
+OFFERS = {
+    "select": formats_for("select"),
+    "ask": formats_for("ask"),
+    "graph": GRAPH_FORMATS,
+    "any": formats_for("select") + formats_for("ask") + GRAPH_FORMATS,
+}
 STATUS_TEXT = {
     200: "OK",
     204: "No Content",
@@ -188,14 +194,10 @@ class Endpoint:
             if wanted.query is None:
                 if req.method == "POST" or wanted.has_dataset:
                     raise ProtocolError(400, "Missing the 'query' parameter.")
-                if self._wants_workbench(GRAPH_FORMATS, req):
+                if self._wants_workbench("graph", req):
                     return None
                 return self._describe(req, wanted)
-            if (
-                req.method == "GET"
-                and not wanted.formats
-                and self._wants_workbench(EVERY_FORMAT, req)
-            ):
+            if req.method == "GET" and not wanted.formats and self._wants_workbench("any", req):
                 return None
             return self._answer(req, wanted)
         except ProtocolError as err:
@@ -255,13 +257,13 @@ class Endpoint:
 
     # --- 2. the workbench, 4. the format ----------------------------------------------------
 
-    def _wants_workbench(self, offered: tuple[Format, ...], req: ProtocolRequest) -> bool:
+    def _wants_workbench(self, kind: str, req: ProtocolRequest) -> bool:
         """A browser (HTML preferred over every format we could answer in) gets the workbench.
 
         This holds with a query too, so that a shared link ``/sparql?query=…`` opens the
         workbench with its results; programs name a result format (or ``format=``).
         """
-        return self.workbench() and wants_html(offered, req.header("accept"))
+        return self.workbench() and html_preferred(kind, req.header("accept"))
 
     # --- 3 to 7: a query ---------------------------------------------------------------------
 
@@ -272,11 +274,8 @@ class Endpoint:
             if not text.strip():
                 raise ProtocolError(400, "The 'query' parameter is empty.")
             found = self._check(text, req)
-            fmt = choose_format(
-                formats_for(KINDS.get(found.form or "", "select")),
-                wanted.formats,
-                req.header("accept"),
-            )
+            kind = KINDS.get(found.form or "", "select")
+            fmt = choose_format(kind, wanted.formats, req.header("accept"))
             response = self._cached_or_run(req, wanted, text, found, fmt)
         except ProtocolError as err:
             response = self._error(err.status, err.reason, err.headers)
@@ -299,7 +298,7 @@ class Endpoint:
     ) -> ProtocolResponse:
         version = self.engine.version
         endpoint = self.endpoint_url(req)
-        coding = "gzip" if accepts_encoding(req.header("accept-encoding"), "gzip") else "identity"
+        coding = "gzip" if gzip_accepted(req.header("accept-encoding")) else "identity"
         key = answer_key(version, text, wanted.dataset, fmt.media_type, endpoint, coding)
         conditional = req.method != "POST"
         stored = self.answers.get(key)
@@ -355,7 +354,7 @@ class Endpoint:
             raise ProtocolError(500, f"The query could not be evaluated: {err}") from None
         body = answer.body
         if body is None:  # the lexer guessed the form wrong (cannot happen for valid text)
-            fmt = choose_format(formats_for(answer.kind), wanted.formats, req.header("accept"))
+            fmt = choose_format(answer.kind, wanted.formats, req.header("accept"))
             body = serialise(answer.result, fmt.media_type).encode("utf-8")  # type: ignore[arg-type]
         packed = http.gzipped(body) if gzip else None
         return StoredAnswer(
@@ -384,10 +383,10 @@ class Endpoint:
     # --- the Service Description ------------------------------------------------------------
 
     def _describe(self, req: ProtocolRequest, wanted: QueryRequest) -> ProtocolResponse:
-        fmt = choose_format(GRAPH_FORMATS, wanted.formats, req.header("accept"))
+        fmt = choose_format("graph", wanted.formats, req.header("accept"))
         version = self.engine.version
         endpoint = self.endpoint_url(req)
-        coding = "gzip" if accepts_encoding(req.header("accept-encoding"), "gzip") else "identity"
+        coding = "gzip" if gzip_accepted(req.header("accept-encoding")) else "identity"
         allowlist = ",".join(self.settings.service_allowlist)
         key = answer_key(version, "service-description", None, fmt.media_type, endpoint, coding)
         stored = self.answers.get(key)
@@ -437,17 +436,17 @@ class Endpoint:
 # --- pure helpers ---------------------------------------------------------------------------
 
 
-def choose_format(
-    offered: tuple[Format, ...], format_params: tuple[str, ...], accept: str | None
-) -> Format:
-    """The format to answer in: the ``format`` parameter if given, else the Accept header."""
-    listing = ", ".join(f.media_type for f in offered)
+def choose_format(kind: str, format_params: tuple[str, ...], accept: str | None) -> Format:
+    """The format to answer a ``kind`` of result in (``select``, ``ask``, ``graph``): the
+    ``format`` parameter if given, else the Accept header."""
+    offered = OFFERS[kind]
     if format_params:
         chosen = set()
         for wanted in format_params:
             match = [f for f in offered if wanted in (f.media_type, *f.names, *f.aliases)]
             if not match:
                 names = ", ".join(f.names[0] for f in offered)
+                listing = ", ".join(f.media_type for f in offered)
                 raise ProtocolError(
                     406, f"format={wanted} is not offered here; use one of {names} or {listing}."
                 )
@@ -455,19 +454,36 @@ def choose_format(
         if len(chosen) > 1:
             raise ProtocolError(400, f"Conflicting format parameters: {', '.join(format_params)}.")
         return chosen.pop()
+    fmt = negotiated(kind, accept)
+    if fmt is None:
+        listing = ", ".join(f.media_type for f in offered)
+        raise ProtocolError(406, f"No acceptable format. Offered: {listing}.")
+    return fmt
+
+
+# Negotiation is a pure function of an Accept header, and clients send the same few headers
+# again and again: remembered (bounded), it costs nothing on the next request.
+@lru_cache(maxsize=256)
+def negotiated(kind: str, accept: str | None) -> Format | None:
+    """The format of ``OFFERS[kind]`` that ``accept`` prefers, or None."""
+    offered = OFFERS[kind]
     candidates = [(fmt.media_type, fmt) for fmt in offered]
     candidates += [(alias, fmt) for fmt in offered for alias in fmt.aliases]
     chosen = negotiate(accept, [mime for mime, _ in candidates])
-    if chosen is None:
-        raise ProtocolError(406, f"No acceptable format. Offered: {listing}.")
-    return dict(candidates)[chosen]
+    return None if chosen is None else dict(candidates)[chosen]
 
 
-def wants_html(offered: tuple[Format, ...], accept: str | None) -> bool:
-    """Whether ``accept`` prefers HTML over every format in ``offered``."""
+@lru_cache(maxsize=256)
+def html_preferred(kind: str, accept: str | None) -> bool:
+    """Whether ``accept`` prefers HTML over every format of ``OFFERS[kind]``."""
     ranges = parse_accept(accept)
     html = max(quality(ranges, "text/html"), quality(ranges, "application/xhtml+xml"))
-    return html > max(quality(ranges, fmt.media_type) for fmt in offered)
+    return html > max(quality(ranges, fmt.media_type) for fmt in OFFERS[kind])
+
+
+@lru_cache(maxsize=64)
+def gzip_accepted(accept_encoding: str | None) -> bool:
+    return accepts_encoding(accept_encoding, "gzip")
 
 
 def content_type(fmt: Format) -> str:

@@ -13,7 +13,7 @@ itself. :func:`request_from_environ` is shared with the Flask adapter, so both r
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from werkzeug.sansio.utils import get_host
 
@@ -23,16 +23,39 @@ from kg.web.protocol import PATH, Endpoint, ProtocolRequest
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
 
+class EnvironHeaders(Mapping[str, str]):
+    """The request headers of a WSGI environ, by lower-case name, read only when asked for
+    (the core reads four or five of them; copying them all cost more)."""
+
+    def __init__(self, environ: dict) -> None:
+        self._environ = environ
+
+    @staticmethod
+    def _key(name: str) -> str:
+        key = name.upper().replace("-", "_")
+        return key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key
+
+    def __getitem__(self, name: str) -> str:
+        return self._environ[self._key(name)]
+
+    def get(self, name: str, default=None):  # type: ignore[override]
+        return self._environ.get(self._key(name), default)
+
+    def __iter__(self) -> Iterator[str]:
+        for key in self._environ:
+            if key.startswith("HTTP_"):
+                yield key[5:].replace("_", "-").lower()
+            elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                yield key.replace("_", "-").lower()
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 def request_from_environ(environ: dict, max_body_bytes: int) -> ProtocolRequest:
     """A WSGI request as the core reads it. The body is read only for POST, and at most one
     byte past the limit (the core refuses more with 413, and never buffers it)."""
-    headers = {
-        key[5:].replace("_", "-").lower(): value
-        for key, value in environ.items()
-        if key.startswith("HTTP_")
-    }
-    if environ.get("CONTENT_TYPE"):
-        headers["content-type"] = environ["CONTENT_TYPE"]
+    headers = EnvironHeaders(environ)
     method = environ.get("REQUEST_METHOD", "GET").upper()
     length = None
     body = b""
