@@ -88,3 +88,45 @@ def test_slots_are_shared_between_processes_and_freed_when_one_dies(tmp_path: Pa
     assert slots.try_take() is not None and slots.try_take() is None
     slots.give_back(mine)
     assert slots.taken() == 1
+
+
+def test_a_query_of_another_worker_is_shed_and_its_slot_kept_for_the_newcomer(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import time
+
+    slots = ServerSlots(tmp_path / "slots", 1)
+    query = subprocess.Popen(["sleep", "30"])  # stands for a query process past its grace
+    os.setpriority(os.PRIO_PROCESS, query.pid, 19)
+    ready_r, ready_w = os.pipe()
+    worker = os.fork()
+    if worker == 0:  # another worker: holds the only slot for its demoted query
+        code = 1
+        slot = slots.try_take()
+        if slot is not None:
+            slots.mark_demoted(slot, query.pid, time.monotonic())
+            os.write(ready_w, b"x")
+            while not slots.was_shed(slot):  # its query process dies: EOF, then give back
+                time.sleep(0.01)
+            slots.give_back(slot)
+            code = 0
+        os._exit(code)
+    try:
+        os.read(ready_r, 1)
+        assert slots.try_take() is None
+        shed = slots.shed_oldest(19)
+        assert shed == 0
+        assert query.wait(timeout=5) == -9  # SIGKILL
+        _, status = os.waitpid(worker, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        others: list[int | None] = []
+        thread = threading.Thread(target=lambda: others.append(slots.try_take()))
+        thread.start()
+        thread.join()
+        assert others == [None], "the freed slot is reserved for the one who shed"
+        assert slots.take_reserved(0, timeout=2) == 0
+    finally:
+        query.kill()
+        os.close(ready_r)
+        os.close(ready_w)

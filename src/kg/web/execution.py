@@ -285,9 +285,10 @@ class QueryPool:
         (in any worker). Hostile queries are exactly the ones that run long; shedding them
         first keeps ordinary queries answering while several attacks run at once. Returns the
         slot won, if any."""
-        if not self._slots.shed_oldest(DEMOTED_NICE):
+        slot = self._slots.shed_oldest(DEMOTED_NICE)
+        if slot is None:
             return None
-        return self._slots.take(PREEMPT_WAIT_SECONDS)
+        return self._slots.take_reserved(slot, PREEMPT_WAIT_SECONDS)
 
     def _run(
         self, child: _QueryProcess, job: _Job, timeout: float, slot: int

@@ -34,6 +34,13 @@ from pathlib import Path
 
 #: Seconds between two looks for a free slot while waiting for one.
 POLL_SECONDS = 0.01
+#: Seconds a slot freed by shedding stays reserved for the request that shed its query.
+RESERVED_SECONDS = 2.0
+
+
+def _token() -> str:
+    """Who reserved a slot: this process and thread."""
+    return f"{os.getpid()}-{threading.get_ident()}"
 
 
 class ServerSlots:
@@ -81,25 +88,52 @@ class ServerSlots:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     continue
+                if self._reserved_for_another(fd):
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                    continue
                 self._held.add(index)
                 os.ftruncate(fd, 0)  # a mark left by a process that died holding the slot
                 return index
         return None
 
-    def take(self, timeout: float) -> int | None:
-        """A free slot's number, waiting up to ``timeout`` seconds for one."""
+    @staticmethod
+    def _reserved_for_another(fd: int) -> bool:
+        """Whether the slot was just freed by shedding its query for another request."""
+        words = os.pread(fd, 128, 0).split()
+        if b"shed" not in words:
+            return False
+        try:
+            token, when = words[words.index(b"shed") + 1 :][:2]
+            fresh = time.monotonic() - float(when) < RESERVED_SECONDS
+        except ValueError:  # a torn mark: no reservation
+            return False
+        return fresh and token.decode("ascii", "replace") != _token()
+
+    def take_reserved(self, slot: int, timeout: float) -> int | None:
+        """The slot whose query :meth:`shed_oldest` stopped for this thread, once it is free."""
         deadline = time.monotonic() + timeout
         while True:
-            slot = self.try_take()
-            if slot is not None or time.monotonic() >= deadline:
-                return slot
+            with self._lock:
+                fd = self._descriptors()[slot]
+                if slot not in self._held:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        pass
+                    else:
+                        self._held.add(slot)
+                        os.ftruncate(fd, 0)
+                        return slot
+            if time.monotonic() >= deadline:
+                return None
             time.sleep(POLL_SECONDS)
 
     def give_back(self, slot: int) -> None:
         with self._lock:
             if slot in self._held and self._owner == os.getpid():
                 with contextlib.suppress(OSError):
-                    os.ftruncate(self._fds[slot], 0)
+                    if not self.was_shed(slot):  # a reservation stays for the one who shed
+                        os.ftruncate(self._fds[slot], 0)
                     fcntl.flock(self._fds[slot], fcntl.LOCK_UN)
                 self._held.discard(slot)
 
@@ -114,8 +148,9 @@ class ServerSlots:
         """Whether another query stopped ``slot``'s query to make room."""
         return b"shed" in os.pread(self._fds[slot], 64, 0)
 
-    def shed_oldest(self, demoted_nice: int) -> bool:
-        """Stop the demoted query that has run longest, in any worker; False if there is none.
+    def shed_oldest(self, demoted_nice: int) -> int | None:
+        """Stop the demoted query that has run longest, in any worker, and reserve its slot for
+        this thread (:meth:`take_reserved`); None if there is none to stop.
 
         A process is only killed while it still runs at ``demoted_nice``: its owner restores
         the priority (or replaces the process) before the process takes another query, so a
@@ -133,12 +168,12 @@ class ServerSlots:
                 if os.getpriority(os.PRIO_PROCESS, pid) != demoted_nice:
                     continue
                 with (self.directory / f"slot-{index}").open("a", encoding="ascii") as mark:
-                    mark.write("shed\n")
+                    mark.write(f"shed {_token()} {time.monotonic():.6f}\n")
                 os.kill(pid, signal.SIGKILL)
             except OSError:  # gone meanwhile
                 continue
-            return True
-        return False
+            return index
+        return None
 
     def taken(self) -> int:
         """How many slots the whole server holds now (for tests and operators)."""
