@@ -259,6 +259,7 @@ def main() -> int:
         help="also serve another checkout's src/ (e.g. an older commit) in the same rounds",
     )
     args = parser.parse_args()
+    args.build_dir = args.build_dir.resolve()  # a --versus checkout runs from its own root
 
     queries = query_mix(args.examples)
     cpu = next(
