@@ -138,3 +138,37 @@ def test_the_cache_is_bounded_in_entries_and_body_size() -> None:
     assert len(cache) == 2 and cache.get(keys[0]) is None  # least recently used went first
     named = answer_key("v", "q", ((), ("g",)), "text/csv", "e", "identity")
     assert named != answer_key("v", "q", None, "text/csv", "e", "identity")
+
+
+def test_a_repeated_get_skips_reading_the_request_again(built: Settings, monkeypatch) -> None:
+    """How a GET was read is remembered by its raw parts; the answer stays in the one cache."""
+    from kg.web import protocol
+
+    app, runs = _counting_app(built, entries=16)
+    client = app.test_client()
+    checked: list[str] = []
+    real = protocol.check_text
+
+    def counted(text, *args, **kwargs):
+        checked.append(text)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(protocol, "check_text", counted)
+    first = client.get("/sparql", query_string={"query": QUERY}, headers=CSV)
+    second = client.get("/sparql", query_string={"query": QUERY}, headers=CSV)
+    assert first.data == second.data and first.headers == second.headers
+    assert len(checked) == 1 and len(runs) == 1
+    xml = client.get(
+        "/sparql", query_string={"query": QUERY}, headers={"Accept": "application/xml"}
+    )
+    elsewhere = client.get(
+        "/sparql", query_string={"query": QUERY}, headers={**CSV, "Host": "x.example"}
+    )
+    assert xml.mimetype == "application/sparql-results+xml" and elsewhere.mimetype == "text/csv"
+    assert len(checked) == 3  # another Accept, another host: read anew
+    revalidated = client.get(
+        "/sparql",
+        query_string={"query": QUERY},
+        headers={**CSV, "If-None-Match": first.headers["ETag"]},
+    )
+    assert revalidated.status_code == 304
