@@ -33,6 +33,7 @@ from werkzeug.sansio.utils import get_current_url
 from kg.lexer import Shape
 from kg.settings import Settings
 from kg.store import Engine, QuerySyntaxError
+from kg.store.cache import ResultCache
 from kg.web import http
 from kg.web.answer_cache import AnswerCache, StoredAnswer, answer_key
 from kg.web.execution import QueryPool
@@ -106,6 +107,8 @@ class ProtocolResponse:
     body: bytes = b""
     rows: int | str = "-"
     query_hash: str = "-"
+    #: The answer cache's key of a 200 query answer (what :attr:`Endpoint.readings` keeps).
+    answer_key: tuple | None = None
 
     @property
     def status_line(self) -> str:
@@ -160,6 +163,10 @@ class Endpoint:
         self.engine = engine
         self.workbench = workbench
         self.answers = AnswerCache(settings.cache_entries)
+        #: How each plain GET was read: its raw parts → the answer cache's key. Reading a
+        #: request (percent-decoding, the checks, negotiation) is a pure function of those parts
+        #: and the build, so a repeated GET skips it; the answer itself stays in ``answers``.
+        self.readings = ResultCache(settings.cache_entries)
         self._pool: QueryPool | None = None
         self._pool_lock = threading.Lock()
         self._graph_sizes: dict[str, int] = {}
@@ -189,6 +196,17 @@ class Endpoint:
                 f"{req.method} is not supported here; send the query with GET or POST.",
                 {"Allow": ALLOWED_METHODS},
             )
+        reading = None
+        if req.method == "GET" and req.header("if-none-match") is None:
+            reading = self._reading(req)
+            known = self.readings.get(reading)
+            if known is not None:
+                key, fingerprint = known  # type: ignore[misc]
+                stored = self.answers.get(key)
+                if stored is not None:
+                    response = self._ok(req, stored, True)
+                    response.query_hash, response.answer_key = fingerprint, key
+                    return response
         try:
             wanted = self._read(req)
             if wanted.query is None:
@@ -199,9 +217,26 @@ class Endpoint:
                 return self._describe(req, wanted)
             if req.method == "GET" and not wanted.formats and self._wants_workbench("any", req):
                 return None
-            return self._answer(req, wanted)
+            response = self._answer(req, wanted)
         except ProtocolError as err:
             return self._error(err.status, err.reason, err.headers)
+        if reading is not None and response.answer_key is not None:
+            self.readings.put(reading, (response.answer_key, response.query_hash))
+        return response
+
+    def _reading(self, req: ProtocolRequest) -> tuple:
+        """Everything a GET's reading depends on: the build, the raw query string, and the
+        headers and URL parts that negotiation, the coding and the endpoint URL read."""
+        return (
+            self.engine.version,
+            req.query_string,
+            req.header("accept"),
+            req.header("accept-encoding"),
+            req.scheme,
+            req.host,
+            req.root_path,
+            req.path,
+        )
 
     # --- 1. reading the request -------------------------------------------------------------
 
@@ -317,7 +352,9 @@ class Endpoint:
             self.answers.put(key, stored)
         elif conditional and http.etag_matches(req.header("if-none-match"), stored.etag):
             return _not_modified(stored.etag)
-        return self._ok(req, stored, conditional)
+        response = self._ok(req, stored, conditional)
+        response.answer_key = key
+        return response
 
     def _run(
         self,
