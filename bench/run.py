@@ -8,6 +8,10 @@ tree, from /proc: a figure the shared machine blurs less than throughput), and t
 Not a test: numbers, not verdicts.
 
     .venv/bin/python bench/run.py --build-dir build [--rounds 3 --seconds 5]
+        [--clients 8] [--examples] [--versus /tmp/old-checkout/src]
+
+``--versus`` serves a second checkout's code (``git archive REV | tar -x -C DIR``) in the same
+interleaved rounds, so that an old and a new request path meet the same machine noise.
 """
 
 from __future__ import annotations
@@ -46,15 +50,18 @@ JSON = "application/sparql-results+json"
 TURTLE = "text/turtle"
 
 
-def query_mix() -> list[tuple[str, str]]:
-    """Every example query and bench query, with the media type to ask for: SPARQL JSON for
-    SELECT and ASK, Turtle for CONSTRUCT and DESCRIBE. Our prefixes are declared in each text,
-    so both servers receive the same bytes."""
+def query_mix(examples_only: bool = False) -> list[tuple[str, str]]:
+    """Every example query and bench query (or the examples of ``queries/`` alone), with the
+    media type to ask for: SPARQL JSON for SELECT and ASK, Turtle for CONSTRUCT and DESCRIBE.
+    Our prefixes are declared in each text, so both servers receive the same bytes."""
     from kg.lexer import shape
 
     prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
     mix = []
-    for path in sorted(ROOT.glob("queries/*.rq")) + sorted(ROOT.glob("bench/queries/*.rq")):
+    paths = sorted(ROOT.glob("queries/*.rq"))
+    if not examples_only:
+        paths += sorted(ROOT.glob("bench/queries/*.rq"))
+    for path in paths:
         text = path.read_text(encoding="utf-8")
         graph = shape(text).form in ("CONSTRUCT", "DESCRIBE")
         mix.append((prologue + text, TURTLE if graph else JSON))
@@ -76,10 +83,14 @@ def wait_until_up(port: int, path: str, process: subprocess.Popen, seconds: floa
     raise SystemExit(f"server on {port} did not start")
 
 
-def start_ours(build_dir: Path, workers: int, cache: int) -> tuple[subprocess.Popen, int, float]:
+def start_ours(
+    build_dir: Path, workers: int, cache: int, pythonpath: str | None = None
+) -> tuple[subprocess.Popen, int, float]:
+    """Our server; ``pythonpath`` serves another checkout's ``src`` (``--versus``)."""
     port = free_port()
     env = {
         **os.environ,
+        **({"PYTHONPATH": pythonpath} if pythonpath else {}),
         "KG_BUILD_DIR": str(build_dir),
         "KG_CACHE_ENTRIES": str(cache),
         "KG_WORKERS": str(workers),
@@ -239,9 +250,18 @@ def main() -> int:
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=5.0, help="per round and server")
+    parser.add_argument(
+        "--examples", action="store_true", help="the example queries of queries/ only"
+    )
+    parser.add_argument(
+        "--versus",
+        metavar="SRC",
+        help="also serve another checkout's src/ (e.g. an older commit) in the same rounds",
+    )
     args = parser.parse_args()
+    args.build_dir = args.build_dir.resolve()  # a --versus checkout runs from its own root
 
-    queries = query_mix()
+    queries = query_mix(args.examples)
     cpu = next(
         (
             line.split(":", 1)[1].strip()
@@ -261,6 +281,10 @@ def main() -> int:
         try:
             for label, cache in (("uncached", 0), ("cached", 1024)):
                 servers[label] = start_ours(args.build_dir, args.workers, cache)
+                if args.versus:
+                    servers[f"{label} versus"] = start_ours(
+                        args.build_dir, args.workers, cache, pythonpath=args.versus
+                    )
             print(
                 f"cold start to first answer: ours {servers['uncached'][2]:.2f} s "
                 f"(gunicorn, {args.workers} workers), oxigraph {oxi_start:.2f} s\n"
@@ -271,23 +295,34 @@ def main() -> int:
                 "oxi CPU µs/req | errors |"
             )
             print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-            for label, (process, port, _) in servers.items():
+            for label, (process, port, _) in list(servers.items()):
+                if label.endswith("versus"):
+                    continue
+                other = servers.get(f"{label} versus")
                 for clients in args.clients:
                     run_load(port, "/sparql", queries, clients, 1.0)  # warm-up
                     run_load(oxi_port, "/query", queries, clients, 1.0)
                     ours, theirs = Tally(process.pid), Tally(oxi.pid)
+                    versus = Tally(other[0].pid) if other else None
+                    if other:
+                        run_load(other[1], "/sparql", queries, clients, 1.0)
                     for _ in range(args.rounds):  # interleaved: noise is shared
                         ours.run(port, "/sparql", queries, clients, args.seconds)
                         theirs.run(oxi_port, "/query", queries, clients, args.seconds)
-                    a, b = ours.summary(), theirs.summary()
-                    errors = ours.errors + theirs.errors
-                    print(
-                        f"| {label} | {clients} | {a['rps']:.0f} | {b['rps']:.0f} | "
-                        f"{a['rps'] / b['rps']:.2f}× | {a['p50']:.1f} | {b['p50']:.1f} | "
-                        f"{a['p99']:.1f} | {b['p99']:.1f} | {a['p99'] / b['p99']:.2f}× | "
-                        f"{a['cpu_us']:.0f} | {b['cpu_us']:.0f} | {errors} |",
-                        flush=True,
-                    )
+                        if versus and other:
+                            versus.run(other[1], "/sparql", queries, clients, args.seconds)
+                    rows = [(label, ours)] + ([(f"{label} versus", versus)] if versus else [])
+                    b = theirs.summary()
+                    for name, tally in rows:
+                        a = tally.summary()  # type: ignore[union-attr]
+                        errors = tally.errors + theirs.errors  # type: ignore[union-attr]
+                        print(
+                            f"| {name} | {clients} | {a['rps']:.0f} | {b['rps']:.0f} | "
+                            f"{a['rps'] / b['rps']:.2f}× | {a['p50']:.1f} | {b['p50']:.1f} | "
+                            f"{a['p99']:.1f} | {b['p99']:.1f} | {a['p99'] / b['p99']:.2f}× | "
+                            f"{a['cpu_us']:.0f} | {b['cpu_us']:.0f} | {errors} |",
+                            flush=True,
+                        )
         finally:
             for process, _, _ in servers.values():
                 process.terminate()

@@ -23,21 +23,34 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(root=ROOT, build_dir=build_dir)
 
 
-@pytest.fixture(scope="session", params=["memory", "rdflib"])
+#: A browser-less client as curl sends it: every request says what it accepts, so no test
+#: depends on an absent Accept header (the adapters must answer realistic requests alike).
+CLIENT_HEADERS = {"HTTP_ACCEPT": "*/*", "HTTP_USER_AGENT": "curl/8.5.0"}
+
+
+@pytest.fixture(
+    scope="session",
+    params=[("memory", True), ("memory", False), ("rdflib", True)],
+    ids=["memory-lean", "memory-flask", "rdflib-lean"],
+)
 def app(request: pytest.FixtureRequest, built: Settings):
-    """One app per engine: every protocol test runs against both, and their answers must agree."""
+    """One app per engine (their answers must agree) and per adapter of the protocol core:
+    the lean WSGI one that the server runs, and Flask's view, which must answer the same."""
     from dataclasses import replace
 
     from kg import create_app
 
-    application = create_app(replace(built, store=request.param))
+    store, lean = request.param
+    application = create_app(replace(built, store=store), lean=lean)
     application.config["TESTING"] = True
     return application
 
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    test_client = app.test_client()
+    test_client.environ_base.update(CLIENT_HEADERS)
+    return test_client
 
 
 def wait_until_answers(url: str, process, seconds: float = 30) -> None:

@@ -106,3 +106,37 @@ def test_a_query_that_overruns_its_proof_is_forgotten() -> None:
     assert proven.rows("q") == 2
     assert proven.check("q", 0.2)
     assert proven.rows("q") is None
+
+
+class _SlowInThisThread:
+    """The pool's engine, made slow for the runs in the worker's thread only (the query
+    processes were forked with the real one)."""
+
+    def __init__(self, engine, seconds: float) -> None:
+        self._engine, self._seconds = engine, seconds
+
+    def query_as(self, *args, **kwargs):
+        import time
+
+        time.sleep(self._seconds)
+        return self._engine.query_as(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self._engine, name)
+
+
+def test_the_pool_forgets_a_proven_query_that_overran(pool_for_settings) -> None:
+    """Through the pool: an inline run past OVERRUN_FACTOR × the limit sends the next run of
+    the same job back to a query process."""
+    from kg.web.proven import OVERRUN_FACTOR
+
+    limit_ms = 300.0
+    pool = pool_for_settings(inline_ms=limit_ms)
+    first = pool.query(QUERY, media_type=JSON)
+    assert (pool.process_runs, pool.inline_runs) == (1, 0)
+    pool._engine = _SlowInThisThread(pool._engine, OVERRUN_FACTOR * limit_ms / 1000 + 0.2)
+    overran = pool.query(QUERY, media_type=JSON)
+    assert (pool.process_runs, pool.inline_runs) == (1, 1)
+    assert overran.body == first.body
+    pool.query(QUERY, media_type=JSON)
+    assert (pool.process_runs, pool.inline_runs) == (2, 1), "the overrun was not forgotten"

@@ -1,9 +1,15 @@
 """Every example query under queries/ runs and returns the answer its header promises.
 
 The workbench and the examples page offer these files, so a broken example is a broken page.
+Each file's ``# expected:`` prose has a machine-readable twin under it: ``# rows: N`` (or
+``# rows: >= N``) and, when the prose states its numbers over some graphs only,
+``# graphs: name …``. The prose's own count ("12 rows", "at least the 17 …") must agree with
+``# rows:``, and ``# rows:`` with the real answer, so neither can drift alone.
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
@@ -18,6 +24,16 @@ REFERENCE = [
     "https://w3id.org/digikommun/graph/ontology",
     "https://w3id.org/digikommun/graph/alignments",
 ]
+
+
+#: Every example, competency questions included (the text questions have their own tests).
+ALL_EXAMPLES = {e.slug: e for e in load_examples(ROOT / "queries")}
+GRAPH_BASE = "https://w3id.org/digikommun/graph/"
+
+
+def stated(example, name: str) -> str | None:
+    match = re.search(rf"(?m)^#\s*{name}:\s*(.+)$", example.text)
+    return match.group(1).strip() if match else None
 
 
 def values(rows, name: str) -> list[str]:
@@ -139,3 +155,39 @@ def test_examples_cover_all_five_texts() -> None:
     titles = " ".join(e.title for e in EXAMPLES.values())
     for n in range(5):
         assert f"(text 00{n})" in titles
+
+
+def test_every_example_is_collected() -> None:
+    """So that a stray filter cannot shrink the checks below."""
+    assert len(ALL_EXAMPLES) == 25
+
+
+@pytest.mark.parametrize("slug", sorted(ALL_EXAMPLES))
+def test_the_prose_and_the_machine_readable_header_agree(slug: str) -> None:
+    example = ALL_EXAMPLES[slug]
+    rows = stated(example, "rows")
+    assert example.expected and rows, f"{slug}: needs '# expected:' and '# rows:'"
+    assert re.fullmatch(r"(>= )?\d+", rows), f"{slug}: '# rows: {rows}' is not N or >= N"
+    at_least = re.search(r"\bat least (?:the )?(\d+)\b", example.expected)
+    counted = re.search(r"\b(\d+) rows?\b", example.expected)
+    if at_least:
+        assert rows == f">= {at_least.group(1)}", f"{slug}: prose says at least {at_least[1]}"
+    elif counted:
+        assert rows == counted.group(1), f"{slug}: prose says {counted.group(0)}, header {rows}"
+    over = example.expected.startswith("over the reference graphs")
+    assert over == (stated(example, "graphs") is not None), f"{slug}: '# graphs:' and prose"
+
+
+@pytest.mark.parametrize("slug", sorted(ALL_EXAMPLES))
+def test_every_example_answers_with_the_rows_its_header_states(app, slug: str) -> None:
+    example = ALL_EXAMPLES[slug]
+    graphs = stated(example, "graphs")
+    result = app.extensions["kg_engine"].query(
+        example.text,
+        default_graphs=[GRAPH_BASE + name for name in graphs.split()] if graphs else None,
+    )
+    rows = stated(example, "rows") or ""
+    if rows.startswith(">= "):
+        assert len(result.rows) >= int(rows[3:]), f"{slug}: {len(result.rows)} rows"
+    else:
+        assert len(result.rows) == int(rows), f"{slug}: {len(result.rows)} rows, header {rows}"

@@ -199,7 +199,7 @@ def cmd_source(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"registered source {added.number} (SHA-256 {added.sha256[:16]}…, publisher {publisher}):"
     )
-    for path in (added.text, "data/sources/README.md", added.turtle):
+    for path in (added.text, "data/sources/README.md", "data/sources/SHA256SUMS", added.turtle):
         print(f"  {path}")
     print(f'quote it with: kg quote {added.number} "a passage of the text" --append')
     return 0

@@ -47,7 +47,8 @@ class Settings:
     service_allowlist: tuple[str, ...] = field(default_factory=tuple)
     #: Seconds a query that calls an allow-listed SERVICE may run (shorter than query_timeout).
     service_timeout: float = 5.0
-    #: Killable query processes per gunicorn worker; more concurrent queries get 503.
+    #: Queries in killable query processes at once, in the whole server (all gunicorn workers
+    #: share one limit, kg.web.slots); more concurrent queries get 503.
     query_processes: int = 8
     #: Megabytes of memory a query process may add before it is stopped (0: no cap).
     query_memory_mb: int = 512
@@ -56,7 +57,8 @@ class Settings:
     inline_ms: float = 10.0
     #: Public base URL used in links when behind a proxy (empty: taken from the request).
     public_url: str = ""
-    #: Query answers kept in memory per worker, keyed by dataset version (0: no cache).
+    #: Finished query answers kept per worker (kg.web.answer_cache), keyed by dataset version
+    #: (0: no cache).
     cache_entries: int = 1024
     #: OWL 2 RL reasoner of ``kg build``: ``owlrl`` (the reference) or ``fast`` (materialise.py).
     reasoner: str = "owlrl"

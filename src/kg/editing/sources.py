@@ -29,6 +29,8 @@ from kg.pipeline.suggest import closest_names
 SOURCES = Path("data/sources")
 TURTLE = Path("data/ttl/sources")
 REGISTRY = SOURCES / "README.md"
+#: ``sha256sum`` format; tests/test_docs.py checks every text against it.
+SUMS = SOURCES / "SHA256SUMS"
 ORGN = PREFIXES["orgn"]
 _DATE_FORMS = (
     (r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d", "xsd:date"),
@@ -80,9 +82,16 @@ def add_source(root: Path, file: Path, fields: SourceFields) -> AddedSource:
     body = source_turtle(number, text, digest, fields, datatype, genre, publisher, new_publisher)
     registry = (root / REGISTRY).read_text(encoding="utf-8")
     row = registry_row(text.name, fields, publisher, digest)
+    sums_path = root / SUMS
+    sums = sums_path.read_text(encoding="ascii") if sums_path.is_file() else ""
     replace_together(
         root,
-        {text: data, turtle: body.encode("utf-8"), REGISTRY: add_row(registry, row).encode()},
+        {
+            text: data,
+            turtle: body.encode("utf-8"),
+            REGISTRY: add_row(registry, row).encode(),
+            SUMS: (sums + f"{digest}  {text.name}\n").encode("ascii"),
+        },
     )
     return AddedSource(number, text, turtle, digest, publisher, new_publisher)
 

@@ -3,7 +3,8 @@
 ``open_engine(settings)`` picks the engine from ``KG_STORE``: ``memory`` (embedded pyoxigraph over
 the built artifact, the default, chosen by measurement), ``rdflib`` (the reference engine), or
 ``sparql+http://host/path`` / ``sparql+https://…`` (a remote SPARQL 1.1 endpoint, for a store
-that has outgrown one machine). Answers are cached per dataset version (``KG_CACHE_ENTRIES``).
+that has outgrown one machine). ``open_engine`` wraps it in a result cache per dataset version
+(``KG_CACHE_ENTRIES``) for the pages; the SPARQL endpoint runs on :func:`bare`.
 """
 
 from __future__ import annotations

@@ -6,9 +6,12 @@ means a new build can never be answered from an old entry, and no invalidation i
 The cache is an LRU bounded by entry count (``KG_CACHE_ENTRIES``), and answers larger than
 ``max_cached_rows`` are not kept, so its memory stays bounded by entries × rows.
 
-Two layers use it: :class:`CachingEngine` caches engine-neutral results (any engine, so the
-remote one too), and :class:`ResultCache` is the plain LRU the web layer can use to keep
-serialised bodies keyed also by result format.
+:class:`ResultCache` is the plain LRU; the endpoint's one answer cache
+(:mod:`kg.web.answer_cache`) and the proven-cheap memory (:mod:`kg.web.proven`) are built on it.
+:class:`CachingEngine` caches engine-neutral results for the Flask pages' own queries (entity
+pages, VoID, the home page): measured, it makes a page about a third cheaper (9.5 against 14.1
+ms in-process, ``bench/RESULTS.md``). The SPARQL endpoint never goes through it: its query pool
+runs on the bare engine (:func:`kg.store.bare`), behind the answer cache of finished bodies.
 """
 
 from __future__ import annotations

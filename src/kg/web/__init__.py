@@ -12,7 +12,12 @@ from kg.settings import Settings
 from kg.store import open_engine
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(settings: Settings | None = None, *, lean: bool = True) -> Flask:
+    """The app: Flask with its blueprints, and ``/sparql`` answered by the protocol core.
+
+    ``lean`` puts the core's WSGI adapter in front of Flask (how the server runs); without it,
+    Flask's own view calls the same core (the tests compare the two adapters).
+    """
     settings = settings or Settings.from_env()
     from kg.web.querystring import FastArgsRequest
 
@@ -22,9 +27,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["kg_engine"] = open_engine(settings)
 
-    from kg.web import http
+    from kg.web.flask_adapter import install_access_log, protocol
     from kg.web.health import health
-    from kg.web.protocol import protocol
     from kg.web.security import install as install_security
 
     install_security(app)
@@ -64,18 +68,21 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(search)
     app.register_blueprint(reconcile)
-    http.install(app)
-    from kg.web.fast_get import FastGet
+    install_access_log(app)
 
-    app.wsgi_app = FastGet(app, app.wsgi_app)  # type: ignore[method-assign]
-    if settings.cache_entries > 0:
-        from kg.web.front_cache import FrontCache
-        from kg.web.protocol import MAX_CACHED_BODY_BYTES
+    # One request path for SPARQL: the framework-free core, behind two thin adapters.
+    from kg.store import bare
+    from kg.web.flask_adapter import WORKBENCH_VIEW
+    from kg.web.protocol import Endpoint
 
-        app.wsgi_app = FrontCache(  # type: ignore[method-assign]
-            app.wsgi_app,
-            lambda: app.extensions["kg_engine"].version,
-            entries=settings.cache_entries,
-            max_body_bytes=MAX_CACHED_BODY_BYTES,
-        )
+    endpoint = Endpoint(
+        settings,
+        bare(app.extensions["kg_engine"]),  # the core keeps its own cache of finished answers
+        workbench=lambda: WORKBENCH_VIEW in app.view_functions,
+    )
+    app.extensions["kg_endpoint"] = endpoint
+    if lean:
+        from kg.web.wsgi_adapter import LeanEndpoint
+
+        app.wsgi_app = LeanEndpoint(endpoint, app.wsgi_app)  # type: ignore[method-assign]
     return app

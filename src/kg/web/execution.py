@@ -11,9 +11,10 @@ its memory, copy-on-write, and start in milliseconds):
   that ordinary queries arriving meanwhile get the cores first;
 - each query process has an address-space cap, so a huge sort or cartesian product dies
   alone (and is replaced) instead of dragging the machine into swap;
-- when every query process of a worker is busy, the query that has run longest past the
-  grace period is shed (503) to make room; if none has, a new query gets 503 with
-  ``Retry-After`` at once instead of waiting in a queue of unknown length.
+- at most ``KG_QUERY_PROCESSES`` queries run in query processes at once in the whole server,
+  all workers together (:mod:`kg.web.slots`); when every slot is taken, the worker's query
+  that has run longest past the grace period is shed (503) to make room; if none has, a new
+  query gets 503 with ``Retry-After`` at once instead of waiting in a queue of unknown length.
 
 The checks of :mod:`kg.web.limits` that need the parser run inside the query process too, so
 a parse that explodes is stopped by the same timeout. The query process also serialises the
@@ -48,12 +49,12 @@ from kg.store import (
     QuerySyntaxError,
     Serialised,
     Triples,
-    bare,
     query_as,
 )
 from kg.web.limits import QueryRejected, check_reach, check_text, warm_up
 from kg.web.proven import ProvenCheap
 from kg.web.results import formats_for, result_kind, serialise
+from kg.web.slots import slots_for
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,6 @@ class _QueryProcess:
         child_end.close()
         self.pid = pid
         self.demoted = False
-        self.preempted = False
         self.started = 0.0
 
     def is_alive(self) -> bool:
@@ -162,7 +162,7 @@ class QueryPool:
         self._engine = engine
         self._settings = settings
         self._size = max(1, settings.query_processes)
-        self._gate = threading.BoundedSemaphore(self._size)
+        self._slots = slots_for(self._size)  # the server's, shared by every worker
         self._lock = threading.Lock()
         self._idle: list[_QueryProcess] = []
         self._running: set[_QueryProcess] = set()
@@ -246,7 +246,10 @@ class QueryPool:
         if settings.service_allowlist and shape.mentions_service:
             timeout = min(timeout, settings.service_timeout)
         arrived = time.monotonic()
-        if not self._gate.acquire(blocking=False) and not self._make_room():
+        slot = self._slots.try_take()
+        if slot is None:
+            slot = self._make_room()
+        if slot is None:
             raise QueryRejected(
                 503,
                 "Every query process is busy; please try again shortly.",
@@ -255,9 +258,10 @@ class QueryPool:
         try:
             child = self._take()
             # The time spent waiting for room counts against the query's own time.
-            outcome = self._run(child, job, max(0.1, timeout - (time.monotonic() - arrived)))
+            left = max(0.1, timeout - (time.monotonic() - arrived))
+            outcome = self._run(child, job, left, slot)
         finally:
-            self._gate.release()
+            self._slots.give_back(slot)
         self.process_runs += 1
         answer = _unwrap(outcome)
         if proven is not None and not answer.truncated:
@@ -276,41 +280,44 @@ class QueryPool:
         answer = _unwrap(outcome)
         return dataclasses.replace(answer, rows=rows) if answer.rows < 0 else answer
 
-    def _make_room(self) -> bool:
-        """Under overload, shed the query that has run longest past the grace period.
+    def _make_room(self) -> int | None:
+        """Under overload, shed the server's query that has run longest past the grace period
+        (in any worker). Hostile queries are exactly the ones that run long; shedding them
+        first keeps ordinary queries answering while several attacks run at once. Returns the
+        slot won, if any."""
+        slot = self._slots.shed_oldest(DEMOTED_NICE)
+        if slot is None:
+            return None
+        return self._slots.take_reserved(slot, PREEMPT_WAIT_SECONDS)
 
-        Hostile queries are exactly the ones that run long; shedding them first keeps ordinary
-        queries answering while several attacks run at once. Returns whether a slot was won.
-        """
-        with self._lock:
-            demoted = [c for c in self._running if c.demoted and not c.preempted]
-            victim = min(demoted, key=lambda c: c.started, default=None)
-            if victim is not None:
-                victim.preempted = True
-        if victim is None:
-            return False
-        victim.signal_kill()
-        return self._gate.acquire(timeout=PREEMPT_WAIT_SECONDS)
-
-    def _run(self, child: _QueryProcess, job: _Job, timeout: float) -> tuple[str, object]:
+    def _run(
+        self, child: _QueryProcess, job: _Job, timeout: float, slot: int
+    ) -> tuple[str, object]:
         retry = {"Retry-After": str(max(1, math.ceil(self._settings.query_timeout)))}
         deadline = time.monotonic() + timeout
-        child.started, child.preempted = time.monotonic(), False
+        child.started = time.monotonic()
         with self._lock:
             self._running.add(child)
         try:
-            return self._wait(child, job, timeout, deadline, retry)
+            return self._wait(child, job, timeout, deadline, retry, slot)
         finally:
             with self._lock:
                 self._running.discard(child)
 
     def _wait(
-        self, child: _QueryProcess, job: _Job, timeout: float, deadline: float, retry: dict
+        self,
+        child: _QueryProcess,
+        job: _Job,
+        timeout: float,
+        deadline: float,
+        retry: dict,
+        slot: int,
     ) -> tuple[str, object]:
         try:
             child.conn.send(job)
             if not child.conn.poll(min(GRACE_SECONDS, timeout)):
                 child.demote()
+                self._slots.mark_demoted(slot, child.pid, child.started)
                 if not child.conn.poll(max(0.0, deadline - time.monotonic())):
                     child.kill()
                     return "rejected", QueryRejected(
@@ -321,7 +328,7 @@ class QueryPool:
             outcome = child.conn.recv()
         except (EOFError, OSError):
             child.kill()
-            if child.preempted:
+            if self._slots.was_shed(slot):
                 reason = "The server is overloaded; this long query was stopped to let others run."
             else:
                 reason = "The query stopped its process (too much memory?) and was abandoned."
@@ -452,16 +459,6 @@ def _forbid_rdflib_loading() -> None:
 
 
 def pool_for(app: object) -> QueryPool:
-    """The query pool of this web worker, created on first use (after gunicorn forked it)."""
-    extensions = app.extensions  # type: ignore[attr-defined]
-    pool = extensions.get("kg_query_pool")
-    if pool is None:
-        with _POOL_LOCK:
-            pool = extensions.get("kg_query_pool")
-            if pool is None:
-                pool = QueryPool(bare(extensions["kg_engine"]), app.config["KG_SETTINGS"])  # type: ignore[attr-defined]
-                extensions["kg_query_pool"] = pool
-    return pool
-
-
-_POOL_LOCK = threading.Lock()
+    """The query pool of this web worker: the protocol core's (created on first use, after
+    gunicorn forked the worker)."""
+    return app.extensions["kg_endpoint"].pool  # type: ignore[attr-defined]

@@ -35,3 +35,18 @@ chdir = str(_settings.root)
 # No control socket in the operator's home: one less thing listening, and no clash between
 # several servers (tests run many). Reload with SIGHUP to the pid in ``pidfile``.
 control_socket_disable = True
+
+
+# --- One busy limit per server (kg.web.slots) ---------------------------------------------
+# The master makes the query slots before it forks the workers, so that KG_QUERY_PROCESSES
+# bounds the queries running in query processes across all workers, not in each one.
+def on_starting(server) -> None:
+    from kg.web.slots import share_across_workers
+
+    share_across_workers(_settings.query_processes)
+
+
+def on_exit(server) -> None:
+    from kg.web.slots import release_shared
+
+    release_shared()

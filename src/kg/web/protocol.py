@@ -1,34 +1,52 @@
-"""The SPARQL 1.1 Protocol endpoint at ``/sparql``: the query operation only, read-only.
+"""The SPARQL 1.1 Protocol at ``/sparql``, as one framework-free core: a request in, a response out.
 
-Requests are read in three ways (GET, POST form, POST direct), each one strictly: ambiguous
-parameter combinations, unknown content types and updates get a short 4xx saying why, because
-a client that guessed wrong learns more from a clear refusal than from a silent reinterpretation.
-Every query passes through ``_run_query``, the one place where a query text is checked and
-executed. ``GET /sparql`` without a query answers with the Service Description (or, for a
-browser, the HTML workbench when the pages blueprint registers one).
+Every query the server answers passes through :meth:`Endpoint.handle`, whichever adapter
+received it (:mod:`kg.web.wsgi_adapter` in front of Flask, or the Flask view of
+:mod:`kg.web.flask_adapter`). In order, it
+
+1. reads the request (GET, POST form or POST direct) strictly: ambiguous parameters, unknown
+   content types and updates get a short 4xx saying why, because a client that guessed wrong
+   learns more from a clear refusal than from a silent reinterpretation;
+2. hands a browser that prefers HTML to the workbench page (it returns None: not an answer);
+3. runs the cheap checks of :mod:`kg.web.limits` (length, depth, updates);
+4. negotiates the format (``format`` parameter, else ``Accept`` with q-values);
+5. answers ``If-None-Match`` with 304 when the ETag matches, without running anything;
+6. answers from the one answer cache (:mod:`kg.web.answer_cache`);
+7. runs the query in the query pool (:mod:`kg.web.execution`: a killable query process, or
+   the worker's thread for a job proven cheap, :mod:`kg.web.proven`), then stores the answer;
+8. turns every failure into a one-line plain-text answer with its status.
+
+``GET /sparql`` without a query answers with the Service Description, through the same cache.
+Nothing here knows Flask or WSGI: the adapters only translate a request and a response.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from flask import Blueprint, Flask, Response, current_app, request
-from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.utils import get_current_url
 
-from kg.lexer import Shape, text_key
-from kg.store import QuerySyntaxError
+from kg.lexer import Shape
+from kg.settings import Settings
+from kg.store import Engine, QuerySyntaxError
 from kg.store.cache import ResultCache
 from kg.web import http
-from kg.web.execution import Answer, pool_for
+from kg.web.answer_cache import AnswerCache, StoredAnswer, answer_key
+from kg.web.execution import QueryPool
 from kg.web.limits import QueryRejected, check_text
-from kg.web.negotiate import negotiate, parse_accept, quality
+from kg.web.negotiate import accepts_encoding, negotiate, parse_accept, quality
+from kg.web.querystring import parse_qsl
 from kg.web.results import GRAPH_FORMATS, Format, formats_for, graph_to_text, serialise
+from kg.web.security import SECURITY_HEADERS
 from kg.web.service_description import default_graph_size, describe
 
-protocol = Blueprint("protocol", __name__)
+log = logging.getLogger(__name__)
 
+PATH = "/sparql"
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
 UPDATE = "application/sparql-update"
@@ -36,11 +54,70 @@ ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 #: Parameters that name the media type of the answer, as Fuseki (``format``, ``output``) and
 #: Virtuoso (``format``) accept them.
 FORMAT_PARAMS = ("format", "output")
-WORKBENCH_VIEW = "pages.workbench"
-#: Answers larger than this are not kept by the answer cache (memory stays bounded).
-MAX_CACHED_BODY_BYTES = 1 << 20
-#: ``environ`` key where the lean GET path leaves the failure of a query it ran.
-FAILED_KEY = "kg.query_failed"
+KINDS = {"ASK": "ask", "CONSTRUCT": "graph", "DESCRIBE": "graph"}
+#: What each kind of answer may be written as; "any" is every format a query could get.
+OFFERS = {
+    "select": formats_for("select"),
+    "ask": formats_for("ask"),
+    "graph": GRAPH_FORMATS,
+    "any": formats_for("select") + formats_for("ask") + GRAPH_FORMATS,
+}
+STATUS_TEXT = {
+    200: "OK",
+    204: "No Content",
+    304: "Not Modified",
+    400: "Bad Request",
+    403: "Forbidden",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    413: "Content Too Large",
+    414: "URI Too Long",
+    415: "Unsupported Media Type",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+@dataclass(frozen=True)
+class ProtocolRequest:
+    """An HTTP request as the core reads it. ``headers`` has lower-case names; ``scheme``,
+    ``host`` and ``root_path`` give the endpoint's own URL (relative IRIs resolve against it).
+    ``body`` holds at most ``max_body_bytes`` + 1 bytes (more is refused with 413)."""
+
+    method: str
+    query_string: str
+    headers: Mapping[str, str]
+    body: bytes = b""
+    content_length: int | None = None
+    scheme: str = "http"
+    host: str = "localhost"
+    root_path: str = ""
+    path: str = PATH
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+
+@dataclass
+class ProtocolResponse:
+    """What the core answers: status, headers, body, and what the access log reports."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+    rows: int | str = "-"
+    query_hash: str = "-"
+    #: The answer cache's key of a 200 query answer (what :attr:`Endpoint.readings` keeps).
+    answer_key: tuple | None = None
+
+    @property
+    def status_line(self) -> str:
+        return f"{self.status} {STATUS_TEXT.get(self.status, 'Unknown')}"
+
+    @property
+    def media_type(self) -> str:
+        value = next((v for n, v in self.headers if n == "Content-Type"), "-")
+        return value.split(";", 1)[0]
 
 
 class ProtocolError(Exception):
@@ -66,11 +143,427 @@ class QueryRequest:
     def has_dataset(self) -> bool:
         return bool(self.default_graphs or self.named_graphs)
 
+    @property
+    def dataset(self) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        if not self.has_dataset:
+            return None
+        return (tuple(self.default_graphs), tuple(self.named_graphs))
 
-def _error(status: int, reason: str, headers: dict[str, str] | None = None) -> Response:
-    response = Response(reason.rstrip("\n") + "\n", status=status, mimetype="text/plain")
-    response.headers.update(headers or {})
-    return http.finish(response, None, compress=False)
+
+class Endpoint:
+    """The protocol core of one web worker: its settings, engine, query pool and answer cache.
+
+    ``workbench`` says whether a page is there to hand browsers to (the pages blueprint).
+    """
+
+    def __init__(
+        self, settings: Settings, engine: Engine, *, workbench: Callable[[], bool] = lambda: False
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.workbench = workbench
+        self.answers = AnswerCache(settings.cache_entries)
+        #: How each plain GET was read: its raw parts → the answer cache's key. Reading a
+        #: request (percent-decoding, the checks, negotiation) is a pure function of those parts
+        #: and the build, so a repeated GET skips it; the answer itself stays in ``answers``.
+        self.readings = ResultCache(settings.cache_entries)
+        self._pool: QueryPool | None = None
+        self._pool_lock = threading.Lock()
+        self._graph_sizes: dict[str, int] = {}
+
+    @property
+    def pool(self) -> QueryPool:
+        """The query pool, created on first use: after gunicorn forked this worker."""
+        if self._pool is None:
+            with self._pool_lock:
+                if self._pool is None:
+                    self._pool = QueryPool(self.engine, self.settings)
+        return self._pool
+
+    # --- the one entry point ----------------------------------------------------------------
+
+    def handle(self, req: ProtocolRequest) -> ProtocolResponse | None:
+        """Answer one request to ``/sparql``; None means "a browser: show the workbench"."""
+        if req.method == "OPTIONS":  # CORS preflight and plain OPTIONS alike
+            return _with_security(
+                ProtocolResponse(
+                    204, http.preflight_headers(req.header("access-control-request-headers"))
+                )
+            )
+        if req.method not in ("GET", "HEAD", "POST"):
+            return self._error(
+                405,
+                f"{req.method} is not supported here; send the query with GET or POST.",
+                {"Allow": ALLOWED_METHODS},
+            )
+        reading = None
+        if req.method == "GET" and req.header("if-none-match") is None:
+            reading = self._reading(req)
+            known = self.readings.get(reading)
+            if known is not None:
+                key, fingerprint = known  # type: ignore[misc]
+                stored = self.answers.get(key)
+                if stored is not None:
+                    response = self._ok(req, stored, True)
+                    response.query_hash, response.answer_key = fingerprint, key
+                    return response
+        try:
+            wanted = self._read(req)
+            if wanted.query is None:
+                if req.method == "POST" or wanted.has_dataset:
+                    raise ProtocolError(400, "Missing the 'query' parameter.")
+                if self._wants_workbench("graph", req):
+                    return None
+                return self._describe(req, wanted)
+            if req.method == "GET" and not wanted.formats and self._wants_workbench("any", req):
+                return None
+            response = self._answer(req, wanted)
+        except ProtocolError as err:
+            return self._error(err.status, err.reason, err.headers)
+        if reading is not None and response.answer_key is not None:
+            self.readings.put(reading, (response.answer_key, response.query_hash))
+        return response
+
+    def _reading(self, req: ProtocolRequest) -> tuple:
+        """Everything a GET's reading depends on: the build, the raw query string, and the
+        headers and URL parts that negotiation, the coding and the endpoint URL read."""
+        return (
+            self.engine.version,
+            req.query_string,
+            req.header("accept"),
+            req.header("accept-encoding"),
+            req.scheme,
+            req.host,
+            req.root_path,
+            req.path,
+        )
+
+    # --- 1. reading the request -------------------------------------------------------------
+
+    def _read(self, req: ProtocolRequest) -> QueryRequest:
+        """Read the query and its dataset from GET, POST form or POST direct, or refuse."""
+        try:  # PEP 3333 hands the query string over as latin-1; it is UTF-8 percent-encoded
+            args = parse_qsl(req.query_string.encode("latin-1").decode("utf-8"))
+        except UnicodeError:
+            raise ProtocolError(400, "The query string is not valid UTF-8.") from None
+        if _has(args, "update"):
+            raise _refuse_update()
+        if req.method in ("GET", "HEAD"):
+            return _from_params(args)
+        content_type, _, params = (req.header("content-type") or "").partition(";")
+        content_type = content_type.strip().lower()
+        limit = self.settings.max_body_bytes
+        if (req.content_length or 0) > limit or len(req.body) > limit:
+            raise ProtocolError(413, f"The request body is larger than {limit} bytes.")
+        if not req.body and content_type in ("", FORM) and _has(args, "query"):
+            # A POST whose parameters are all in the URL (no body, as some clients and the
+            # generated W3C manifest send it) means what the same GET means.
+            return _from_params(args)
+        if content_type == UPDATE:
+            raise _refuse_update()
+        if content_type not in (FORM, DIRECT):
+            sent = f"'{content_type}'" if content_type else "no Content-Type"
+            raise ProtocolError(
+                415, f"POST needs Content-Type {FORM} or {DIRECT}; this request sent {sent}."
+            )
+        charset = _charset(params)
+        if charset not in ("utf-8", "utf8"):
+            raise ProtocolError(415, f"Queries must be sent as UTF-8, not {charset}.")
+        try:
+            text = req.body.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise ProtocolError(400, f"The query body is not valid UTF-8 ({err.reason}).") from None
+        if content_type == FORM:
+            form = parse_qsl(text)
+            if _has(form, "update"):
+                raise _refuse_update()
+            if _has(args, "query") and _has(form, "query"):
+                raise ProtocolError(
+                    400, "A form POST carries the query in its body, not also in the URL."
+                )
+            return _from_params(form + args)
+        if _has(args, "query"):
+            raise ProtocolError(
+                400, f"A {DIRECT} POST carries the query as its body; the URL must not give one."
+            )
+        wanted = _from_params(args)
+        wanted.query = text
+        return wanted
+
+    # --- 2. the workbench, 4. the format ----------------------------------------------------
+
+    def _wants_workbench(self, kind: str, req: ProtocolRequest) -> bool:
+        """A browser (HTML preferred over every format we could answer in) gets the workbench.
+
+        This holds with a query too, so that a shared link ``/sparql?query=…`` opens the
+        workbench with its results; programs name a result format (or ``format=``).
+        """
+        return self.workbench() and html_preferred(kind, req.header("accept"))
+
+    # --- 3 to 7: a query ---------------------------------------------------------------------
+
+    def _answer(self, req: ProtocolRequest, wanted: QueryRequest) -> ProtocolResponse:
+        text = wanted.query or ""
+        fingerprint = http.query_hash(text)
+        try:
+            if not text.strip():
+                raise ProtocolError(400, "The 'query' parameter is empty.")
+            found = self._check(text, req)
+            kind = KINDS.get(found.form or "", "select")
+            fmt = choose_format(kind, wanted.formats, req.header("accept"))
+            response = self._cached_or_run(req, wanted, text, found, fmt)
+        except ProtocolError as err:
+            response = self._error(err.status, err.reason, err.headers)
+        response.query_hash = fingerprint
+        return response
+
+    def _check(self, text: str, req: ProtocolRequest) -> Shape:
+        """The cheap checks (length, depth) and the update refusal, before the answer cache is
+        consulted: a refused text is refused every time, cached or not."""
+        try:
+            found = check_text(text, self.settings, via_url=req.method in ("GET", "HEAD"))
+        except QueryRejected as err:
+            raise ProtocolError(err.status, err.reason, err.headers) from None
+        if found.operation == "update":
+            raise _refuse_update()
+        return found
+
+    def _cached_or_run(
+        self, req: ProtocolRequest, wanted: QueryRequest, text: str, found: Shape, fmt: Format
+    ) -> ProtocolResponse:
+        version = self.engine.version
+        endpoint = self.endpoint_url(req)
+        coding = "gzip" if gzip_accepted(req.header("accept-encoding")) else "identity"
+        key = answer_key(version, text, wanted.dataset, fmt.media_type, endpoint, coding)
+        conditional = req.method != "POST"
+        stored = self.answers.get(key)
+        if stored is None:
+            etag = http.etag_for(
+                version,
+                text,
+                "\x1e".join(wanted.default_graphs),
+                "\x1e".join(wanted.named_graphs),
+                fmt.media_type,
+                coding,
+            )
+            if conditional and http.etag_matches(req.header("if-none-match"), etag):
+                return _not_modified(etag)
+            stored = self._run(req, wanted, text, found, fmt, endpoint, etag, coding == "gzip")
+            self.answers.put(key, stored)
+        elif conditional and http.etag_matches(req.header("if-none-match"), stored.etag):
+            return _not_modified(stored.etag)
+        response = self._ok(req, stored, conditional)
+        response.answer_key = key
+        return response
+
+    def _run(
+        self,
+        req: ProtocolRequest,
+        wanted: QueryRequest,
+        text: str,
+        found: Shape,
+        fmt: Format,
+        endpoint: str,
+        etag: str,
+        gzip: bool,
+    ) -> StoredAnswer:
+        """Execute one checked query in the query pool, which applies the rest of
+        :mod:`kg.web.limits` (SERVICE, FROM, unknown graphs), enforces the timeout, and
+        serialises the answer as ``fmt``."""
+        dataset = wanted.has_dataset
+        try:
+            answer = self.pool.query(
+                text,
+                via_url=req.method in ("GET", "HEAD"),
+                default_graphs=wanted.default_graphs if dataset else None,
+                named_graphs=wanted.named_graphs if dataset else None,
+                max_rows=self.settings.max_rows,
+                base_iri=endpoint,  # relative IRIs resolve against the endpoint (2.1.4)
+                media_type=fmt.media_type,
+                shape=found,
+            )
+        except QueryRejected as err:
+            raise ProtocolError(err.status, err.reason, err.headers) from None
+        except QuerySyntaxError as err:
+            raise ProtocolError(400, f"Malformed query: {err}") from None
+        except Exception as err:  # an engine's own failure: a short answer, never a traceback
+            log.exception("query %s failed", http.query_hash(text))
+            raise ProtocolError(500, f"The query could not be evaluated: {err}") from None
+        body = answer.body
+        if body is None:  # the lexer guessed the form wrong (cannot happen for valid text)
+            fmt = choose_format(answer.kind, wanted.formats, req.header("accept"))
+            body = serialise(answer.result, fmt.media_type).encode("utf-8")  # type: ignore[arg-type]
+        packed = http.gzipped(body) if gzip else None
+        return StoredAnswer(
+            packed or body,
+            content_type(fmt),
+            etag,
+            answer.rows,
+            answer.truncated,
+            packed is not None,
+        )
+
+    def _ok(self, req: ProtocolRequest, stored: StoredAnswer, etagged: bool) -> ProtocolResponse:
+        headers = [("Content-Type", stored.content_type), ("Vary", http.VARY), *http.CORS_HEADERS]
+        if etagged:
+            headers += [("ETag", stored.etag), ("Cache-Control", http.CACHE_CONTROL)]
+        else:
+            headers.append(("Cache-Control", "no-store"))
+        if stored.truncated:  # the row cap cut the answer (SECURITY.md)
+            headers.append(("KG-Truncated", str(self.settings.max_rows)))
+        if stored.gzip:
+            headers.append(("Content-Encoding", "gzip"))
+        headers.append(("Content-Length", str(len(stored.body))))
+        body = b"" if req.method == "HEAD" else stored.body
+        return _with_security(ProtocolResponse(200, headers, body, rows=stored.rows))
+
+    # --- the Service Description ------------------------------------------------------------
+
+    def _describe(self, req: ProtocolRequest, wanted: QueryRequest) -> ProtocolResponse:
+        fmt = choose_format("graph", wanted.formats, req.header("accept"))
+        version = self.engine.version
+        endpoint = self.endpoint_url(req)
+        coding = "gzip" if gzip_accepted(req.header("accept-encoding")) else "identity"
+        allowlist = ",".join(self.settings.service_allowlist)
+        key = answer_key(version, "service-description", None, fmt.media_type, endpoint, coding)
+        stored = self.answers.get(key)
+        etag = http.etag_for(
+            version, "service-description", endpoint, fmt.media_type, allowlist, coding
+        )
+        if http.etag_matches(req.header("if-none-match"), etag):
+            return _not_modified(etag)
+        if stored is None:
+            if version not in self._graph_sizes:
+                self._graph_sizes[version] = default_graph_size(self.engine)
+            graph = describe(endpoint, self.engine, self.settings, self._graph_sizes[version])
+            body = graph_to_text(graph, fmt.media_type).encode("utf-8")
+            packed = http.gzipped(body) if coding == "gzip" else None
+            stored = StoredAnswer(
+                packed or body, content_type(fmt), etag, "-", False, packed is not None
+            )
+            self.answers.put(key, stored)
+        return self._ok(req, stored, True)
+
+    # --- 8. errors ---------------------------------------------------------------------------
+
+    def _error(
+        self, status: int, reason: str, headers: dict[str, str] | None = None
+    ) -> ProtocolResponse:
+        # One line, whatever the engine's parser wrote (Oxigraph's messages span several).
+        line = " ".join(part.strip() for part in reason.splitlines() if part.strip())
+        body = (line + "\n").encode("utf-8")
+        pairs = [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Vary", http.VARY),
+            *http.CORS_HEADERS,
+            ("Cache-Control", "no-store"),
+            *(headers or {}).items(),
+            ("Content-Length", str(len(body))),
+        ]
+        return _with_security(ProtocolResponse(status, pairs, body))
+
+    def endpoint_url(self, req: ProtocolRequest) -> str:
+        """The URL the client used for the endpoint, or the public one behind a proxy."""
+        public = self.settings.public_url
+        if public:
+            return public.rstrip("/") + req.path
+        return current_url(req.scheme, req.host, req.root_path, req.path)
+
+
+# --- pure helpers ---------------------------------------------------------------------------
+
+
+def choose_format(kind: str, format_params: tuple[str, ...], accept: str | None) -> Format:
+    """The format to answer a ``kind`` of result in (``select``, ``ask``, ``graph``): the
+    ``format`` parameter if given, else the Accept header."""
+    offered = OFFERS[kind]
+    if format_params:
+        chosen = set()
+        for wanted in format_params:
+            match = [f for f in offered if wanted in (f.media_type, *f.names, *f.aliases)]
+            if not match:
+                names = ", ".join(f.names[0] for f in offered)
+                listing = ", ".join(f.media_type for f in offered)
+                raise ProtocolError(
+                    406, f"format={wanted} is not offered here; use one of {names} or {listing}."
+                )
+            chosen.add(match[0])
+        if len(chosen) > 1:
+            raise ProtocolError(400, f"Conflicting format parameters: {', '.join(format_params)}.")
+        return chosen.pop()
+    fmt = negotiated(kind, accept)
+    if fmt is None:
+        listing = ", ".join(f.media_type for f in offered)
+        raise ProtocolError(406, f"No acceptable format. Offered: {listing}.")
+    return fmt
+
+
+# Negotiation is a pure function of an Accept header, and clients send the same few headers
+# again and again: remembered (bounded), it costs nothing on the next request.
+@lru_cache(maxsize=256)
+def negotiated(kind: str, accept: str | None) -> Format | None:
+    """The format of ``OFFERS[kind]`` that ``accept`` prefers, or None."""
+    offered = OFFERS[kind]
+    candidates = [(fmt.media_type, fmt) for fmt in offered]
+    candidates += [(alias, fmt) for fmt in offered for alias in fmt.aliases]
+    chosen = negotiate(accept, [mime for mime, _ in candidates])
+    return None if chosen is None else dict(candidates)[chosen]
+
+
+@lru_cache(maxsize=256)
+def html_preferred(kind: str, accept: str | None) -> bool:
+    """Whether ``accept`` prefers HTML over every format of ``OFFERS[kind]``."""
+    ranges = parse_accept(accept)
+    html = max(quality(ranges, "text/html"), quality(ranges, "application/xhtml+xml"))
+    return html > max(quality(ranges, fmt.media_type) for fmt in OFFERS[kind])
+
+
+@lru_cache(maxsize=64)
+def gzip_accepted(accept_encoding: str | None) -> bool:
+    return accepts_encoding(accept_encoding, "gzip")
+
+
+def content_type(fmt: Format) -> str:
+    return f"{fmt.media_type}; charset=utf-8" if fmt.charset else fmt.media_type
+
+
+@lru_cache(maxsize=64)
+def current_url(scheme: str, host: str, root_path: str, path: str) -> str:
+    """werkzeug's rules for a request's base URL (quoting, IDNA), remembered per host."""
+    return get_current_url(scheme, host, root_path, path)
+
+
+def _has(pairs: list[tuple[str, str]], name: str) -> bool:
+    return any(key == name for key, _ in pairs)
+
+
+def _values(pairs: list[tuple[str, str]], name: str) -> list[str]:
+    return [value for key, value in pairs if key == name]
+
+
+def _from_params(pairs: list[tuple[str, str]]) -> QueryRequest:
+    queries = _values(pairs, "query")
+    if len(queries) > 1:
+        raise ProtocolError(
+            400, f"The 'query' parameter was given {len(queries)} times; give it once."
+        )
+    formats = [v.strip().lower() for name in FORMAT_PARAMS for v in _values(pairs, name)]
+    # SPARQLWrapper sends the same wish several times in different spellings
+    # (format=json&output=json, or tsv and its media type): each counts once.
+    return QueryRequest(
+        queries[0] if queries else None,
+        _values(pairs, "default-graph-uri"),
+        _values(pairs, "named-graph-uri"),
+        tuple(dict.fromkeys(v for v in formats if v)),
+    )
+
+
+def _charset(params: str) -> str:
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return "utf-8"
 
 
 def _refuse_update() -> ProtocolError:
@@ -79,335 +572,11 @@ def _refuse_update() -> ProtocolError:
     )
 
 
-def _single(values: list[str], name: str) -> str | None:
-    if len(values) > 1:
-        raise ProtocolError(
-            400, f"The '{name}' parameter was given {len(values)} times; give it once."
-        )
-    return values[0] if values else None
+def _not_modified(etag: str) -> ProtocolResponse:
+    headers = [("ETag", etag), ("Cache-Control", http.CACHE_CONTROL), ("Vary", http.VARY)]
+    return _with_security(ProtocolResponse(304, [*headers, *http.CORS_HEADERS]))
 
 
-def _format_param(*sources) -> tuple[str, ...]:
-    """Every value given for a format parameter; SPARQLWrapper sends the same wish several
-    times in different spellings (format=json&output=json, or tsv and its media type)."""
-    values = [v for source in sources for name in FORMAT_PARAMS for v in source.getlist(name)]
-    return tuple(dict.fromkeys(v.strip().lower() for v in values if v.strip()))
-
-
-def _read_request() -> QueryRequest:
-    """Read the query and its dataset from GET, POST form or POST direct, or refuse."""
-    args = request.args
-    if request.method in ("GET", "HEAD"):
-        if "update" in args:
-            raise _refuse_update()
-        return QueryRequest(
-            _single(args.getlist("query"), "query"),
-            args.getlist("default-graph-uri"),
-            args.getlist("named-graph-uri"),
-            _format_param(args),
-        )
-    # POST
-    if "update" in args:
-        raise _refuse_update()
-    content_type = request.mimetype
-    if not request.content_length and content_type in ("", FORM) and "query" in args:
-        # A POST whose parameters are all in the URL (no body, as some clients and the generated
-        # W3C manifest send it) means what the same GET means.
-        return QueryRequest(
-            _single(args.getlist("query"), "query"),
-            args.getlist("default-graph-uri"),
-            args.getlist("named-graph-uri"),
-            _format_param(args),
-        )
-    charset = request.mimetype_params.get("charset", "utf-8").lower()
-    if content_type == UPDATE:
-        raise _refuse_update()
-    if content_type not in (FORM, DIRECT):
-        sent = f"'{content_type}'" if content_type else "no Content-Type"
-        raise ProtocolError(
-            415,
-            f"POST needs Content-Type {FORM} or {DIRECT}; this request sent {sent}.",
-        )
-    if charset not in ("utf-8", "utf8"):
-        raise ProtocolError(415, f"Queries must be sent as UTF-8, not {charset}.")
-    if content_type == FORM:
-        form = request.form
-        if "update" in form or "update" in args:
-            raise _refuse_update()
-        if "query" in args and "query" in form:
-            raise ProtocolError(
-                400, "A form POST carries the query in its body, not also in the URL."
-            )
-        return QueryRequest(
-            _single(form.getlist("query") or args.getlist("query"), "query"),
-            form.getlist("default-graph-uri") + args.getlist("default-graph-uri"),
-            form.getlist("named-graph-uri") + args.getlist("named-graph-uri"),
-            _format_param(form, args),
-        )
-    if "query" in args or "update" in args:
-        raise ProtocolError(
-            400, f"A {DIRECT} POST carries the query as its body; the URL must not give one."
-        )
-    try:
-        text = request.get_data(cache=False).decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise ProtocolError(400, f"The query body is not valid UTF-8 ({err.reason}).") from None
-    return QueryRequest(
-        text,
-        args.getlist("default-graph-uri"),
-        args.getlist("named-graph-uri"),
-        _format_param(args),
-    )
-
-
-def _choose(offered: tuple[Format, ...], format_params: tuple[str, ...]) -> Format:
-    return choose_format(offered, format_params, request.headers.get("Accept"))
-
-
-def choose_format(
-    offered: tuple[Format, ...], format_params: tuple[str, ...], accept: str | None
-) -> Format:
-    """The format to answer in: the ``format`` parameter if given, else the Accept header."""
-    listing = ", ".join(f.media_type for f in offered)
-    if format_params:
-        chosen = set()
-        for wanted in format_params:
-            match = [f for f in offered if wanted in (f.media_type, *f.names, *f.aliases)]
-            if not match:
-                names = ", ".join(f.names[0] for f in offered)
-                raise ProtocolError(
-                    406, f"format={wanted} is not offered here; use one of {names} or {listing}."
-                )
-            chosen.add(match[0])
-        if len(chosen) > 1:
-            raise ProtocolError(400, f"Conflicting format parameters: {', '.join(format_params)}.")
-        return chosen.pop()
-    candidates = [(fmt.media_type, fmt) for fmt in offered]
-    candidates += [(alias, fmt) for fmt in offered for alias in fmt.aliases]
-    chosen = negotiate(accept, [mime for mime, _ in candidates])
-    if chosen is None:
-        raise ProtocolError(406, f"No acceptable format. Offered: {listing}.")
-    return dict(candidates)[chosen]
-
-
-def _check(text: str) -> Shape:
-    """The cheap checks of ``limits.py`` (length, depth) and the update refusal, before the
-    answer cache is consulted: a refused text is refused every time, cached or not."""
-    try:
-        found = check_text(
-            text, current_app.config["KG_SETTINGS"], via_url=request.method in ("GET", "HEAD")
-        )
-    except QueryRejected as err:
-        raise ProtocolError(err.status, err.reason, err.headers) from None
-    if found.operation == "update":
-        raise _refuse_update()
-    return found
-
-
-def _run_query(text: str, found: Shape, req: QueryRequest, media_type: str) -> Answer:
-    """Execute one checked query: every query the endpoint answers passes here.
-
-    The query pool (``execution.py``) applies the rest of ``limits.py`` (SERVICE, FROM, LOAD,
-    unknown graphs, which may need the parser), runs the query in a process it can kill at the
-    timeout, and serialises the answer there as ``media_type``. A failure the lean GET path
-    (``fast_get.py``) already met is raised here, so that it is answered as any other, and the
-    query is not run twice.
-    """
-    settings = current_app.config["KG_SETTINGS"]
-    dataset = req.has_dataset
-    try:
-        failed = request.environ.pop(FAILED_KEY, None)
-        if failed is not None:
-            raise failed
-        return pool_for(current_app).query(
-            text,
-            via_url=request.method in ("GET", "HEAD"),
-            default_graphs=req.default_graphs if dataset else None,
-            named_graphs=req.named_graphs if dataset else None,
-            max_rows=settings.max_rows,
-            base_iri=endpoint_url(),  # relative IRIs resolve against the endpoint (2.1.4)
-            media_type=media_type,
-            shape=found,
-        )
-    except QueryRejected as err:
-        raise ProtocolError(err.status, err.reason, err.headers) from None
-
-
-def _answer_query(req: QueryRequest) -> Response:
-    text = req.query or ""
-    query_hash = http.query_hash(text)
-    http.note_query(fingerprint=query_hash)
-    if not text.strip():
-        raise ProtocolError(400, "The 'query' parameter is empty.")
-    found = _check(text)
-    kind = {"ASK": "ask", "CONSTRUCT": "graph", "DESCRIBE": "graph"}.get(found.form or "", "select")
-    fmt = _choose(formats_for(kind), req.formats)
-    engine = current_app.extensions["kg_engine"]
-    compress = http.wants_gzip()
-    etag = None
-    if request.method in ("GET", "HEAD"):
-        etag = http.etag_for(
-            engine.version,
-            text,
-            "\x1e".join(req.default_graphs),
-            "\x1e".join(req.named_graphs),
-            fmt.media_type,
-            "gzip" if compress else "identity",
-        )
-        if http.if_none_match(etag):
-            return http.not_modified(etag)
-    bodies = body_cache(current_app)
-    key = answer_key(engine.version, text, req, fmt.media_type, endpoint_url())
-    cached = bodies.get(key)
-    if cached is not None:  # the data are immutable between builds: same query, same bytes
-        body, rows, truncated = cached  # type: ignore[misc]
-        http.note_query(rows=rows)
-        return _query_response(body, fmt, truncated, etag, compress)
-    try:
-        answer = _run_query(text, found, req, fmt.media_type)
-    except QuerySyntaxError as err:
-        raise ProtocolError(400, f"Malformed query: {err}") from None
-    except ProtocolError:
-        raise
-    except Exception as err:  # an engine's own failure: a short answer, never a traceback
-        current_app.logger.exception("query %s failed", query_hash)
-        raise ProtocolError(500, f"The query could not be evaluated: {err}") from None
-    http.note_query(rows=answer.rows)
-    body = answer.body
-    if body is None:  # the lexer guessed the form wrong (cannot happen for valid text)
-        fmt = _choose(formats_for(answer.kind), req.formats)
-        body = serialise(answer.result, fmt.media_type).encode("utf-8")  # type: ignore[arg-type]
-    elif len(body) <= MAX_CACHED_BODY_BYTES:  # keyed by the format the lexer's guess chose
-        bodies.put(key, (body, answer.rows, answer.truncated))
-    return _query_response(body, fmt, answer.truncated, etag, compress)
-
-
-def _query_response(
-    body: str | bytes, fmt: Format, truncated: bool, etag: str | None, compress: bool
-) -> Response:
-    response = Response(body, status=200, content_type=content_type(fmt))
-    if truncated:  # the row cap cut the answer (SECURITY.md)
-        response.headers["KG-Truncated"] = str(current_app.config["KG_SETTINGS"].max_rows)
-    return http.finish(response, etag, compress=compress)
-
-
-def answer_key(version: str, text: str, req: QueryRequest, media_type: str, endpoint: str) -> tuple:
-    """What a serialised answer depends on; ``endpoint``: relative IRIs resolve against it."""
-    return (
-        version,
-        text_key(text),  # a hash for a long text: POSTed queries may be a megabyte
-        req.has_dataset,
-        tuple(req.default_graphs),
-        tuple(req.named_graphs),
-        media_type,
-        endpoint,
-    )
-
-
-def body_cache(app: Flask) -> ResultCache:
-    """Serialised answers of this worker, keyed by dataset version, query, dataset and format
-    (``KG_CACHE_ENTRIES`` of them; 0 turns caching off)."""
-    cache = app.extensions.get("kg_body_cache")
-    if cache is None:
-        entries = app.config["KG_SETTINGS"].cache_entries
-        cache = app.extensions.setdefault("kg_body_cache", ResultCache(entries))
-    return cache
-
-
-def content_type(fmt: Format) -> str:
-    return f"{fmt.media_type}; charset=utf-8" if fmt.charset else fmt.media_type
-
-
-def endpoint_url() -> str:
-    """The URL the client used for the endpoint, or the public one behind a proxy."""
-    public = current_app.config["KG_SETTINGS"].public_url
-    if public:
-        return public.rstrip("/") + request.path
-    return current_url(request.scheme, request.host, request.root_path, request.path)
-
-
-@lru_cache(maxsize=64)
-def current_url(scheme: str, host: str, root_path: str, path: str) -> str:
-    """werkzeug's ``base_url``, remembered: it quotes and converts the parts on every call, and
-    the endpoint needs it twice per query (the base IRI and the answer cache's key)."""
-    return get_current_url(scheme, host, root_path, path)
-
-
-def _wants_workbench(offered: tuple[Format, ...]) -> bool:
-    return wants_workbench(current_app, offered, request.headers.get("Accept"))
-
-
-def wants_workbench(app: Flask, offered: tuple[Format, ...], accept: str | None) -> bool:
-    """A browser (HTML preferred over every format we could answer in) gets the workbench.
-
-    This holds with a query too, so that a shared link ``/sparql?query=…`` opens the workbench
-    with its results; programs name a result format (or ``format=``) and get the results.
-    """
-    if WORKBENCH_VIEW not in app.view_functions:
-        return False
-    ranges = parse_accept(accept)
-    html = max(quality(ranges, "text/html"), quality(ranges, "application/xhtml+xml"))
-    return html > max(quality(ranges, fmt.media_type) for fmt in offered)
-
-
-def _answer_description(req: QueryRequest) -> Response:
-    if _wants_workbench(GRAPH_FORMATS):
-        return current_app.view_functions[WORKBENCH_VIEW]()
-    fmt = _choose(GRAPH_FORMATS, req.formats)
-    engine = current_app.extensions["kg_engine"]
-    settings = current_app.config["KG_SETTINGS"]
-    endpoint = endpoint_url()
-    compress = http.wants_gzip()
-    etag = http.etag_for(
-        engine.version,
-        "service-description",
-        endpoint,
-        fmt.media_type,
-        ",".join(settings.service_allowlist),
-        "gzip" if compress else "identity",
-    )
-    if http.if_none_match(etag):
-        return http.not_modified(etag)
-    sizes = current_app.extensions.setdefault("kg_default_graph_size", {})
-    if engine.version not in sizes:
-        sizes[engine.version] = default_graph_size(engine)
-    graph = describe(endpoint, engine, settings, sizes[engine.version])
-    body = graph_to_text(graph, fmt.media_type)
-    response = Response(body, status=200, content_type=content_type(fmt))
-    return http.finish(response, etag, compress=compress)
-
-
-@protocol.route("/sparql", methods=["GET", "POST"], provide_automatic_options=False)
-def sparql() -> Response:
-    """GET and POST (HEAD comes with GET): a query, or without one the Service Description."""
-    try:
-        req = _read_request()
-        if req.query is None:
-            if request.method == "POST" or req.has_dataset:
-                raise ProtocolError(400, "Missing the 'query' parameter.")
-            return _answer_description(req)
-        every_format = formats_for("select") + formats_for("ask") + GRAPH_FORMATS
-        if request.method == "GET" and not req.formats and _wants_workbench(every_format):
-            return current_app.view_functions[WORKBENCH_VIEW]()
-        return _answer_query(req)
-    except ProtocolError as err:
-        return _error(err.status, err.reason, err.headers)
-    except RequestEntityTooLarge:
-        limit = current_app.config["KG_SETTINGS"].max_body_bytes
-        return _error(413, f"The request body is larger than {limit} bytes.")
-
-
-@protocol.route("/sparql", methods=["OPTIONS"], provide_automatic_options=False)
-def sparql_options() -> Response:
-    """CORS preflight and plain OPTIONS alike: which methods and headers are allowed."""
-    return http.preflight()
-
-
-@protocol.route("/sparql", methods=["PUT", "DELETE", "PATCH"], provide_automatic_options=False)
-def sparql_other_methods() -> Response:
-    """The protocol's query operation is GET or POST; say so rather than a bare 405 page."""
-    return _error(
-        405,
-        f"{request.method} is not supported here; send the query with GET or POST.",
-        {"Allow": ALLOWED_METHODS},
-    )
+def _with_security(response: ProtocolResponse) -> ProtocolResponse:
+    response.headers.extend(SECURITY_HEADERS.items())
+    return response

@@ -1,0 +1,132 @@
+"""One busy limit per server: ``KG_QUERY_PROCESSES`` bounds the queries running in query
+processes across every gunicorn worker together (issue 17, item 6)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from kg.settings import Settings
+from kg.web.slots import ServerSlots
+from tests.conftest import free_port
+from tests.test_attack import start_gunicorn, stop
+
+#: A query no engine finishes: each run holds its query process until the timeout kills it.
+ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i FILTER(?n != {i}) }}"
+LIMIT = 2
+WORKERS = 2
+CLIENTS = 8
+
+
+@pytest.fixture
+def two_workers(built: Settings):
+    """gunicorn as `kg serve` runs it, with 2 workers and a server-wide limit of 2 queries."""
+    port = free_port()
+    process = start_gunicorn(
+        built.build_dir,
+        port,
+        KG_WORKERS=str(WORKERS),
+        KG_QUERY_PROCESSES=str(LIMIT),
+        KG_QUERY_TIMEOUT="3",
+        KG_INLINE_MS="0",
+        KG_CACHE_ENTRIES="0",
+    )
+    try:
+        yield f"http://127.0.0.1:{port}/sparql"
+    finally:
+        stop(process)
+
+
+def _ask(url: str, query: str, start: threading.Barrier, answers: list) -> None:
+    start.wait()
+    request = url + "?" + urllib.parse.urlencode({"query": query})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answers.append((response.status, response.read().decode()))
+    except urllib.error.HTTPError as err:
+        answers.append((err.code, err.read().decode()))
+
+
+@pytest.mark.integration
+def test_the_limit_holds_across_workers(two_workers: str) -> None:
+    answers: list[tuple[int, str]] = []
+    start = threading.Barrier(CLIENTS)
+    threads = [
+        threading.Thread(target=_ask, args=(two_workers, ENDLESS.format(i=i), start, answers))
+        for i in range(CLIENTS)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(answers) == CLIENTS and {status for status, _ in answers} == {503}
+    ran = [text for _, text in answers if "ran longer than" in text]
+    shed = [text for _, text in answers if "stopped to let others run" in text]
+    busy = [text for _, text in answers if "is busy" in text]
+    assert len(ran) + len(shed) + len(busy) == CLIENTS, answers
+    # Per worker, up to WORKERS × LIMIT would have run to the timeout; per server, LIMIT.
+    assert len(ran) == LIMIT, answers
+
+
+def test_slots_are_shared_between_processes_and_freed_when_one_dies(tmp_path: Path) -> None:
+    slots = ServerSlots(tmp_path / "slots", 2)
+    mine = slots.try_take()
+    assert mine is not None
+    child = os.fork()
+    if child == 0:  # another worker: takes the last slot, then dies without giving it back
+        code = 0 if slots.try_take() is not None and slots.try_take() is None else 1
+        os._exit(code)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert slots.taken() == 1  # the dead process's slot is free again
+    assert slots.try_take() is not None and slots.try_take() is None
+    slots.give_back(mine)
+    assert slots.taken() == 1
+
+
+def test_a_query_of_another_worker_is_shed_and_its_slot_kept_for_the_newcomer(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import time
+
+    slots = ServerSlots(tmp_path / "slots", 1)
+    query = subprocess.Popen(["sleep", "30"])  # stands for a query process past its grace
+    os.setpriority(os.PRIO_PROCESS, query.pid, 19)
+    ready_r, ready_w = os.pipe()
+    worker = os.fork()
+    if worker == 0:  # another worker: holds the only slot for its demoted query
+        code = 1
+        slot = slots.try_take()
+        if slot is not None:
+            slots.mark_demoted(slot, query.pid, time.monotonic())
+            os.write(ready_w, b"x")
+            while not slots.was_shed(slot):  # its query process dies: EOF, then give back
+                time.sleep(0.01)
+            slots.give_back(slot)
+            code = 0
+        os._exit(code)
+    try:
+        os.read(ready_r, 1)
+        assert slots.try_take() is None
+        shed = slots.shed_oldest(19)
+        assert shed == 0
+        assert query.wait(timeout=5) == -9  # SIGKILL
+        _, status = os.waitpid(worker, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        others: list[int | None] = []
+        thread = threading.Thread(target=lambda: others.append(slots.try_take()))
+        thread.start()
+        thread.join()
+        assert others == [None], "the freed slot is reserved for the one who shed"
+        assert slots.take_reserved(0, timeout=2) == 0
+    finally:
+        query.kill()
+        os.close(ready_r)
+        os.close(ready_w)
