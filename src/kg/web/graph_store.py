@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from kg.web import http
+from kg.web import page_http
 from kg.web.graphs import MEDIA_TYPES, document, held, not_acceptable, suffix_for
 from kg.web.negotiate import negotiate
 
@@ -24,7 +24,7 @@ WRITES = ["PUT", "POST", "DELETE", "PATCH"]
 
 def _plain(status: int, reason: str) -> Response:
     response = Response(reason + "\n", status=status, mimetype="text/plain")
-    return http.add_cors(response)
+    return page_http.add_cors(response)
 
 
 @graph_store.route("/store", methods=["GET", "HEAD"])
@@ -55,7 +55,7 @@ def refuse_write() -> Response:
 
 @graph_store.route("/store", methods=["OPTIONS"])
 def options() -> Response:
-    response = http.preflight()
+    response = page_http.preflight()
     response.headers["Allow"] = ALLOWED
     response.headers["Access-Control-Allow-Methods"] = ALLOWED
     return response

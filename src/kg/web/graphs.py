@@ -19,7 +19,7 @@ from rdflib import Dataset, Graph, URIRef
 
 from kg.namespaces import GRAPH, INFERRED_GRAPH, PREFIXES
 from kg.store import Triples
-from kg.web import http
+from kg.web import http, page_http
 from kg.web.negotiate import negotiate
 from kg.web.rdf_documents import graph_of
 from kg.web.rendering import (
@@ -99,16 +99,16 @@ def document(iri: str | None, suffix: str, *, negotiated: bool) -> Response:
     """A graph document with the caching every read answer has: ETag from the build, 304 on a
     matching If-None-Match, gzip when accepted (``kg.web.http``)."""
     media = GRAPH_FORMATS[suffix][0]
-    compress = http.wants_gzip()
+    compress = page_http.wants_gzip()
     etag = http.etag_for(
         engine().version, "graph", iri or "", media, "gzip" if compress else "identity"
     )
-    if http.if_none_match(etag):
-        return http.not_modified(etag)
+    if page_http.if_none_match(etag):
+        return page_http.not_modified(etag)
     response = Response(serialise(iri, suffix), mimetype=media)
     if media.startswith("text/") or media == "application/trig":
         response.mimetype_params["charset"] = "utf-8"
-    response = http.finish(response, etag, compress=compress)
+    response = page_http.finish(response, etag, compress=compress)
     if not negotiated:  # a suffix URL names one form: it does not vary with Accept
         response.headers["Vary"] = "Accept-Encoding"
     return response
@@ -143,7 +143,7 @@ def graph(name: str) -> Response:
     wanted = negotiate(request.headers.get("Accept"), [HTML, *MEDIA_TYPES])
     if wanted is None:
         return not_acceptable([HTML, *MEDIA_TYPES])
-    return http.add_cors(
+    return page_http.add_cors(
         see_other(f"/graph/{base}", None if wanted == HTML else suffix_for(wanted))
     )
 
@@ -197,7 +197,7 @@ def graph_page(name: str) -> Response:
         licence=DATA_LICENCE,
         store_link="/store?" + _query_string(graph_iri(name)),
     )
-    return http.add_cors(response)
+    return page_http.add_cors(response)
 
 
 def _query_string(iri: str) -> str:
@@ -236,4 +236,4 @@ def graph_list() -> Response:
             total=sum(counts.values()),
         )
     response.vary.add("Accept")
-    return http.add_cors(response)
+    return page_http.add_cors(response)

@@ -19,7 +19,7 @@ import re
 
 from flask import Blueprint, Response, render_template, request
 
-from kg.web.http import add_cors
+from kg.web.page_http import add_cors
 from kg.web.reconcile_match import (
     ID_SPACE,
     IN_COUNTY,
