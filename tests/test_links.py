@@ -261,7 +261,11 @@ def test_spot_checks_against_the_research_log(links) -> None:
         ("municipality/goteborg", EXACT, "http://dbpedia.org/resource/Gothenburg_Municipality"),
         ("organisation/vinnova", FOAF_TOPIC, "https://en.wikipedia.org/wiki/Vinnova"),
         ("municipality/upplands-vasby", EXACT, "https://sws.geonames.org/2666237/"),
-        ("municipality/helsingborg", FOAF_TOPIC, "https://sv.wikipedia.org/wiki/Helsingborgs_kommun"),
+        (
+            "municipality/helsingborg",
+            FOAF_TOPIC,
+            "https://sv.wikipedia.org/wiki/Helsingborgs_kommun",
+        ),
         ("municipality/mora", LAT, "61.017"),
         ("municipality/vasteras", LONG, "16.55"),
     }
