@@ -65,11 +65,11 @@ AT_LEAST = {
     ("county", "wikipedia-en"): 15,
     ("county", "dbpedia"): 15,
     ("county", "iso31662"): 15,
-    ("municipality", "wikipedia-en"): 18,
-    ("municipality", "wikipedia-sv"): 3,
-    ("municipality", "dbpedia"): 18,
-    ("municipality", "geonames"): 3,
-    ("municipality", "coordinates"): 8,
+    ("municipality", "wikipedia-en"): 19,
+    ("municipality", "wikipedia-sv"): 5,
+    ("municipality", "dbpedia"): 19,
+    ("municipality", "geonames"): 5,
+    ("municipality", "coordinates"): 20,
     ("organisation", "wikipedia-sv"): 2,
     ("organisation", "wikipedia-en"): 1,
     ("organisation", "dbpedia"): 1,
@@ -112,8 +112,7 @@ def _kind(subject: str) -> str:
 
 
 def _host(iri: str) -> str:
-    """The host name without the root label's trailing dot (some stored pages carry one)."""
-    return (urlsplit(iri).hostname or "").rstrip(".")
+    return urlsplit(iri).hostname or ""
 
 
 def _target(predicate: str, obj: str) -> str:
@@ -261,6 +260,14 @@ def test_spot_checks_against_the_research_log(links) -> None:
         ("municipality/vaxjo", LONG, "14.8"),
         ("municipality/goteborg", EXACT, "http://dbpedia.org/resource/Gothenburg_Municipality"),
         ("organisation/vinnova", FOAF_TOPIC, "https://en.wikipedia.org/wiki/Vinnova"),
+        ("municipality/upplands-vasby", EXACT, "https://sws.geonames.org/2666237/"),
+        (
+            "municipality/helsingborg",
+            FOAF_TOPIC,
+            "https://sv.wikipedia.org/wiki/Helsingborgs_kommun",
+        ),
+        ("municipality/mora", LAT, "61.017"),
+        ("municipality/vasteras", LONG, "16.55"),
     }
     assert expected <= have, expected - have
 
@@ -283,7 +290,7 @@ def test_coordinates_are_decimals_inside_sweden(built: Settings) -> None:
 def test_every_checked_code_names_a_wikipedia_page_read_on_a_day(built: Settings) -> None:
     """The re-check of the 31 codes: each code found on a page keeps that page as its source."""
     rows = _rows(built, CODE_RECORDS)
-    assert len({r["m"] for r in rows}) >= 14
+    assert len({r["m"] for r in rows}) >= 19
     assert all(_host(r["page"]).endswith(".wikipedia.org") for r in rows), rows
     assert all(r["date"] == "2026-12-01" for r in rows)
     lidingo = [r for r in rows if r["m"] == BASE + "municipality/lidingo"]
@@ -295,3 +302,19 @@ def test_every_checked_code_names_a_wikipedia_page_read_on_a_day(built: Settings
             "date": "2026-12-01",
         }
     ]
+
+
+def test_no_iri_in_the_link_graphs_or_code_records_has_a_trailing_dot_host(built: Settings) -> None:
+    """One spelling per page: 'sv.wikipedia.org', never the root-label form 'sv.wikipedia.org.'."""
+    rows = _rows(
+        built,
+        """SELECT DISTINCT ?iri WHERE {
+             GRAPH ?g { { ?iri ?p ?o } UNION { ?s ?p ?iri } }
+             FILTER (isIRI(?iri))
+             FILTER (STRSTARTS(STR(?g), "https://w3id.org/digikommun/graph/links-")
+                     || ?g = <https://w3id.org/digikommun/graph/reference>)
+           }""",
+    )
+    assert rows
+    dotted = sorted(r["iri"] for r in rows if (urlsplit(r["iri"]).hostname or "").endswith("."))
+    assert dotted == []

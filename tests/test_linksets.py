@@ -1,8 +1,9 @@
 """VoID linksets: one per dataset we link into, counted from the store (issue #15, item 3).
 
 The counts are checked on a fixture of made-up links (``tests/fixtures/links/``) loaded beside
-the real build, so these tests do not wait for the real outward links; once those are built,
-the same code counts them.
+the real build with the build's own link graphs left out, so the hand counts stay exact as
+data/ttl/links/ grows; the same code counts the real links
+(``test_targets_without_links_are_left_out``).
 """
 
 from __future__ import annotations
