@@ -39,7 +39,6 @@ def linked_app(built: Settings):
     """An app whose engine is :func:`linked_engine` (no answer cache, so nothing is shared)."""
     from kg import create_app
 
-    app = create_app(replace(built, cache_entries=0))
+    app = create_app(replace(built, cache_entries=0), engine=linked_engine(built))
     app.config["TESTING"] = True
-    app.extensions["kg_engine"] = linked_engine(built)
     return app

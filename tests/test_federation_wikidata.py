@@ -48,9 +48,11 @@ def federating_client(built, stand_in_url: str):
     """Our app allow-listing the stand-in, over the build plus the fixture's outward links."""
     from kg import create_app
 
-    app = create_app(replace(built, service_allowlist=(stand_in_url,), cache_entries=0))
+    app = create_app(
+        replace(built, service_allowlist=(stand_in_url,), cache_entries=0),
+        engine=linked_engine(built),
+    )
     app.config["TESTING"] = True
-    app.extensions["kg_engine"] = linked_engine(built)
     return app.test_client()
 
 

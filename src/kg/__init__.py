@@ -11,8 +11,8 @@ __all__ = ["Settings", "create_app"]
 __version__ = "0.1.0"
 
 
-def create_app(settings: Settings | None = None, *, lean: bool = True):
+def create_app(settings: Settings | None = None, *, lean: bool = True, engine=None):
     """Build the Flask application; lazy so that the CLI's build path never imports Flask."""
     from kg.web import create_app as _create_app
 
-    return _create_app(settings, lean=lean)
+    return _create_app(settings, lean=lean, engine=engine)

@@ -9,14 +9,18 @@ from __future__ import annotations
 from flask import Flask
 
 from kg.settings import Settings
-from kg.store import open_engine
+from kg.store import Engine, open_engine
 
 
-def create_app(settings: Settings | None = None, *, lean: bool = True) -> Flask:
+def create_app(
+    settings: Settings | None = None, *, lean: bool = True, engine: Engine | None = None
+) -> Flask:
     """The app: Flask with its blueprints, and ``/sparql`` answered by the protocol core.
 
     ``lean`` puts the core's WSGI adapter in front of Flask (how the server runs); without it,
-    Flask's own view calls the same core (the tests compare the two adapters).
+    Flask's own view calls the same core (the tests compare the two adapters). ``engine``
+    serves another engine than the settings' artifact (tests: a build plus fixture graphs);
+    the pages and the core both see it, because the core is built over it here.
     """
     settings = settings or Settings.from_env()
     from kg.web.querystring import FastArgsRequest
@@ -25,7 +29,7 @@ def create_app(settings: Settings | None = None, *, lean: bool = True) -> Flask:
     app.request_class = FastArgsRequest
     app.config["KG_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.extensions["kg_engine"] = open_engine(settings)
+    app.extensions["kg_engine"] = engine if engine is not None else open_engine(settings)
 
     from kg.web.flask_adapter import install_access_log, protocol
     from kg.web.health import health
