@@ -174,3 +174,39 @@ def test_the_number_of_terms_is_capped() -> None:
         == f"the text has more than {MAX_TERMS} terms, at line 1, column {MAX_TERMS + 1}"
     )
     assert shape("1 " * (MAX_TERMS // 2 - 1)).error is None
+
+
+def test_keywords_glued_to_names_are_counted_with_the_words() -> None:
+    """Issue 23: check_reach compared rdflib's SERVICE count with the words only, so a glued
+    SERVICE:x that rdflib hid (in a comment ended by a lone CR, in a \\u0022 string) passed."""
+    assert shape("ASK { ?s ?p ?o SERVICE:x {} }").count("SERVICE") == 1
+    assert shape("ASK { ?s ?p ?o SERVICEc:x {} trueSERVICE:y {} }").count("SERVICE") == 2
+    assert shape("ASK { ?s ?p ?o SERVICE <x> {} }").count("SERVICE") == 1
+    assert shape("ASK { ?s ?p fromage:x }").count("FROM") == 0  # Oxigraph: a name (measured)
+    assert shape("PREFIX service: <x> ASK {}").count("SERVICE") == 0  # its declaration
+    assert READINGS_DIFFER in shape('ASK { BIND("\\u0022" AS ?a) SERVICE:f {} }').risky
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ASK { FILTER(EXISTS{}<?x)SERVICE:f#>\n{} }",  # issue 23: '}' ends an operand
+        "ASK { FILTER(NOT EXISTS{ ?s ?p ?o }<?x)SERVICE:f#>\n{} }",
+        "ASK { FILTER(<<( ?s ?p ?o )>><?x)SERVICE:f#>\n{} }",  # '>' of a triple term
+        "ASK { FILTER(NOW()<?x)SERVICE:f#>\n{} }",
+    ],
+)
+def test_an_iri_after_any_operand_end_needs_the_parse(text: str) -> None:
+    assert shape(text).needs_parse
+
+
+def test_carriage_returns_become_line_feeds_for_rdflib() -> None:
+    from kg.lexer import for_line_feed_parsers
+
+    assert for_line_feed_parsers("a #\rSERVICE\r\nb") == "a #\nSERVICE\nb"
+
+
+def test_a_from_glued_to_a_name_counts_where_a_dataset_clause_may_stand() -> None:
+    assert shape("SELECT * FROM:g { ?s ?p ?o }").count("FROM") == 1
+    assert shape("PREFIX from: <x> SELECT * FROM from:g { }").count("FROM") == 1  # an IRI there
+    assert shape("PREFIX s: <x> SELECT * { SERVICE service:x {} }").count("SERVICE") == 1

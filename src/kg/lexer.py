@@ -25,9 +25,18 @@ text through the full parser instead of trusting the tokens (:attr:`Shape.needs_
   ``SERVICEfoo:x`` call ``:x`` and ``foo:x``; ``trueSERVICE`` is ``true SERVICE``). A bare
   word must therefore be exactly one keyword, and the prefix of a prefixed name that contains
   a risky keyword marks the text;
-- ``<`` is an IRI or the less-than operator depending on the grammar around it. Where an IRI
-  follows an operand inside parentheses (``FILTER(?a<?b)SERVICE?e#>``), an engine may read
-  the operator and treat the "IRI" as code, so such an IRI marks the text.
+- ``<`` is an IRI or the less-than operator depending on the grammar around it. Inside
+  parentheses an engine may read the operator and treat the "IRI" as code
+  (``FILTER(?a<?b)SERVICE?e#>``, ``FILTER(EXISTS{}<?x)SERVICE:f#>``, after a triple term
+  ``<<( … )>>``). Rather than list what may end an operand (a list that missed ``}`` and ``>``,
+  issue 23), such an IRI marks the text unless the token before it can only be followed by an
+  operand (``(``, ``,``, an operator, ``^^``, ``IN``): the whole class, not its known members.
+
+A keyword glued to a prefixed name (``SERVICE:x``) is counted with the keywords
+(:meth:`Shape.count`), so that a caller comparing the lexer's count with another parser's
+compares what an engine may really call. Comments end at a line feed or a lone carriage return
+here, as in Oxigraph; a parser that ends them only at a line feed must be given the text with
+carriage returns made line feeds (:func:`for_line_feed_parsers`).
 """
 
 from __future__ import annotations
@@ -127,10 +136,13 @@ _ENGINE_TOKENS = _token_pattern(f"(?:{_ECHAR}|{_UCHAR})", _UCHAR)
 
 _OPEN = "({["
 _CLOSE = ")}]"
-#: Tokens after which ``<`` may be the less-than operator (they end an operand).
-_OPERAND_END = frozenset(
-    {"var", "iri", "pname", "string", "number", "langtag", ")", "TRUE", "FALSE"}
-)
+#: Tokens after which ``<`` inside parentheses can only open an IRI (or a triple term): an
+#: operand must follow them. After any other token (an operand's end, such as ``?x``, ``)``,
+#: ``}`` of ``EXISTS{}``, ``>`` of ``<<( … )>>``, or anything unforeseen) it may be less-than.
+_OPERAND_NEXT = frozenset(
+    {"(", ",", "=", "!=", "<", "<=", ">=", "&&", "||", "+", "-", "*", "/", "!", "^^", "^", "|",
+     "IN", "AS", "SEPARATOR"}
+)  # fmt: skip
 #: Terminals read at most (white space and comments count): reading costs a few microseconds
 #: per terminal in the web worker, so a megabyte of one-character terms would cost seconds. A
 #: megabyte ``VALUES`` block of IRIs has about 35,000.
@@ -141,7 +153,18 @@ MAX_REASONS = 8
 AMBIGUOUS_IRI = "an IRI that may be the operator '<'"
 #: The reason given when the readings with and without escapes see different risky keywords.
 READINGS_DIFFER = "keywords that \\u escapes change"
+#: Keywords after which an engine expects an IRI, so a prefixed name there is one.
+_IRI_NEXT = frozenset({"FROM", "NAMED", "SERVICE", "SILENT"})
 _RISKY_IN_NAME = re.compile("|".join(sorted(RISKY_KEYWORDS)), re.IGNORECASE)
+#: A prefix an engine reads as keywords followed by ``SERVICE`` or ``FROM`` (measured with
+#: Oxigraph 0.5: ``SERVICE:x`` and ``SERVICEfoo:x`` call out; ``fooSERVICE:x`` is an error and
+#: ``fromage:x`` in a pattern a name: FROM counts only outside brackets, where a dataset
+#: clause may stand). Keywords glued before it (``trueSERVICE``) are allowed for.
+_GLUED_REACH = re.compile(
+    "(?:" + "|".join(sorted(KEYWORDS | {TYPE_KEYWORD}, key=len, reverse=True)) + ")*?"
+    "(SERVICE|FROM)",
+    re.IGNORECASE,
+)
 
 
 def unescape_codepoints(text: str) -> str:
@@ -176,6 +199,12 @@ class Shape:
     error: str | None = None
     risky: tuple[str, ...] = ()
     prefixes: frozenset[str] = frozenset()
+    glued: tuple[str, ...] = ()
+
+    def count(self, keyword: str) -> int:
+        """How often an engine may read ``keyword`` (``SERVICE`` or ``FROM``) as code: as a
+        word, or glued to the front of a prefixed name (``glued``)."""
+        return self.words.count(keyword) + self.glued.count(keyword)
 
     @property
     def operation(self) -> str:
@@ -225,14 +254,25 @@ def _read(text: str) -> Shape:
     if "\\" not in text:
         return engine
     spec = walk(unescape_codepoints(text), _SPEC_TOKENS)
-    differ = any(engine.words.count(k) != spec.words.count(k) for k in RISKY_KEYWORDS)
+    differ = any(engine.words.count(k) != spec.words.count(k) for k in RISKY_KEYWORDS) or any(
+        engine.count(k) != spec.count(k) for k in ("SERVICE", "FROM")
+    )
     return Shape(
         words=engine.words + tuple(w for w in spec.words if w not in engine.words),
         depth=max(engine.depth, spec.depth),
         error=engine.error or (spec.error and f"{spec.error} (with its \\u escapes applied)"),
         risky=tuple(dict.fromkeys(engine.risky + spec.risky + ((READINGS_DIFFER,) * differ))),
         prefixes=engine.prefixes,
+        glued=engine.glued if engine.glued == spec.glued else engine.glued + spec.glued,
     )
+
+
+def for_line_feed_parsers(text: str) -> str:
+    """``text`` with each carriage return a line feed, for a parser (rdflib) whose comments end
+    only at a line feed: Oxigraph ends them at a lone carriage return too (``#\rSERVICE``,
+    issue 23). Nothing else changes its reading: a carriage return may stand only in white
+    space, comments and long strings (whose value no check reads)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def text_key(text: str) -> str:
@@ -252,6 +292,7 @@ def walk(text: str, tokens: re.Pattern[str] = _ENGINE_TOKENS) -> Shape:
     """One reading of ``text``: its terminals, token by token, until the first lexical error."""
     words: list[str] = []
     risky: list[str] = []
+    glued: list[str] = []
     prefixes: set[str] = set()
     stack: list[str] = []  # one tag per open bracket: "(", "[", "{" or "values" (a data block)
     deepest = 0
@@ -261,13 +302,14 @@ def walk(text: str, tokens: re.Pattern[str] = _ENGINE_TOKENS) -> Shape:
     for count, match in enumerate(tokens.finditer(text)):
         if count == MAX_TERMS:
             error = f"the text has more than {MAX_TERMS} terms, at {_position(text, match.start())}"
-            return Shape(tuple(words), deepest, error, tuple(risky))
+            return Shape(tuple(words), deepest, error, tuple(risky), glued=tuple(glued))
         kind = match.lastgroup
         if kind in ("ws", "comment"):
             continue
         value = match.group(kind)  # type: ignore[arg-type]
         if kind == "error" or (kind == "word" and not _is_keyword(value)):
-            return Shape(tuple(words), deepest, _where(text, match.start(), value), tuple(risky))
+            where = _where(text, match.start(), value)
+            return Shape(tuple(words), deepest, where, tuple(risky), glued=tuple(glued))
         if kind == "word":
             word = value if value == TYPE_KEYWORD else value.upper()
             words.append(word)
@@ -286,8 +328,14 @@ def walk(text: str, tokens: re.Pattern[str] = _ENGINE_TOKENS) -> Shape:
                 )
             if in_prologue and previous == "PREFIX":
                 prefixes.add(prefix)
+            elif (
+                (reach := _GLUED_REACH.match(prefix))
+                and previous not in _IRI_NEXT
+                and (reach.group(1).upper() == "SERVICE" or not stack)  # FROM before the body
+            ):
+                glued.append(reach.group(1).upper())
         elif kind == "iri":
-            ambiguous = previous in _OPERAND_END and stack and stack[-1] == "("
+            ambiguous = previous not in _OPERAND_NEXT and stack and stack[-1] == "("
             if ambiguous and len(risky) < MAX_REASONS:
                 risky.append(f"{AMBIGUOUS_IRI} at {_position(text, match.start())}")
         elif kind == "punct":
@@ -306,7 +354,7 @@ def walk(text: str, tokens: re.Pattern[str] = _ENGINE_TOKENS) -> Shape:
         if kind not in ("PREFIX", "BASE", "pname", "iri"):
             in_prologue = False
         previous = kind
-    return Shape(tuple(words), deepest, None, tuple(risky), frozenset(prefixes))
+    return Shape(tuple(words), deepest, None, tuple(risky), frozenset(prefixes), tuple(glued))
 
 
 def _is_keyword(word: str) -> bool:

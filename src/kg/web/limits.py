@@ -22,7 +22,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from kg.lexer import READINGS_DIFFER, Shape, shape, unescape_codepoints
+from kg.lexer import READINGS_DIFFER, Shape, for_line_feed_parsers, shape, unescape_codepoints
 from kg.settings import Settings
 
 __all__ = ["QueryRejected", "check_query", "check_reach", "check_text", "unescape_codepoints"]
@@ -113,7 +113,7 @@ def check_reach(
         raise QueryRejected(400, f"Malformed query: {found.error}.")
     if not found.needs_parse:
         return  # the tokens prove no SERVICE, FROM or update can be code: skip the slow parse
-    parsed = _parse(text)
+    parsed = _parse(for_line_feed_parsers(text))
     if isinstance(parsed, str):
         raise QueryRejected(
             400,
@@ -123,12 +123,13 @@ def check_reach(
     services, dataset = parsed
     if (
         READINGS_DIFFER in found.risky
-        or len(services) != found.words.count("SERVICE")
-        or len(dataset) != found.words.count("FROM")
+        or len(services) != found.count("SERVICE")
+        or len(dataset) != found.count("FROM")
     ):
-        # The parser must see exactly the SERVICE and FROM keywords the tokens show; where it
-        # does not (rdflib misreads some strings with '#', engines glue keywords to names), the
-        # engine might read what neither the parser nor the lexer agreed on.
+        # The parser must see exactly the SERVICE and FROM keywords the tokens show, glued ones
+        # (SERVICE:x) included; where it does not (rdflib misreads some strings with '#',
+        # applies \u escapes first), the engine might read what neither the parser nor the
+        # lexer agreed on (issues 14 and 23).
         raise QueryRejected(
             400,
             f"The query is read differently by SPARQL parsers ({'; '.join(found.risky)}); "
