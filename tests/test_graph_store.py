@@ -55,6 +55,16 @@ def test_default_graph_is_the_union(client) -> None:
     assert [len(g) for g in trig.graphs() if len(g)] == [default_size(client)]
 
 
+def test_default_graph_in_n_quads(client) -> None:
+    """Issue 23: ``GET /store?default`` with ``Accept: application/n-quads`` gave 500."""
+    response = store(client, None, accept="application/n-quads")
+    assert response.status_code == 200
+    assert response.mimetype == "application/n-quads"
+    quads = Dataset().parse(data=response.data, format="nquads")
+    assert len(quads.default_graph) == default_size(client)  # no graph label: the default graph
+    assert [g for g in quads.graphs() if len(g) and g != quads.default_graph] == []
+
+
 def test_bad_requests_are_400_with_a_reason(client) -> None:
     for query in ("", "?graph=" + BASE + "graph/reference&default", "?graph=a&graph=b"):
         response = client.get("/store" + query)

@@ -75,11 +75,13 @@ def serialise(iri: str | None, suffix: str) -> bytes:
     """A graph's triples in the format of ``suffix``; quad formats keep the graph's name."""
     triples = triples_of(iri)
     fmt = GRAPH_FORMATS[suffix][1]
-    if fmt in ("trig", "nquads") and iri is not None:
+    if fmt in ("trig", "nquads"):
+        # A quad format needs a dataset: rdflib refuses N-Quads of a plain graph (a 500 for
+        # /store?default, issue 23). The union goes into the dataset's default graph.
         dataset = Dataset()
         for prefix, ns in PREFIXES.items():
             dataset.bind(prefix, ns, override=True)
-        named = dataset.graph(URIRef(iri))
+        named = dataset.default_graph if iri is None else dataset.graph(URIRef(iri))
         for s, p, o in triples.triples:
             named.add((s.to_rdflib(), p.to_rdflib(), o.to_rdflib()))
         return dataset.serialize(format=fmt).encode("utf-8")
