@@ -20,6 +20,7 @@ import re
 from flask import Blueprint, Response, render_template, request
 
 from kg.web.page_http import add_cors
+from kg.web.reconcile_cost import BatchRefusedError, batch_budget
 from kg.web.reconcile_match import (
     ID_SPACE,
     IN_COUNTY,
@@ -38,8 +39,9 @@ from kg.web.search_index import SearchIndexMissingError, tokens
 reconcile = Blueprint("reconcile", __name__)
 
 JSON = "application/json"
-#: A JSONP callback is a JavaScript name (with dots), nothing that could run code of its own.
-CALLBACK = re.compile(r"^[A-Za-z_$][0-9A-Za-z_$.]{0,63}$")
+#: A JSONP callback is a JavaScript name (with dots), nothing that could run code of its own;
+#: matched in full (``$`` would let a trailing newline through).
+CALLBACK = re.compile(r"[A-Za-z_$][0-9A-Za-z_$.]{0,63}")
 PREVIEW_SIZE = (420, 160)
 SUGGEST_LIMIT = 10
 
@@ -48,7 +50,7 @@ def answer(body: object, status: int = 200) -> Response:
     """JSON, or JSONP when a valid ``callback`` is given; CORS-open like the endpoint."""
     callback = request.values.get("callback")
     text = json.dumps(body, ensure_ascii=False)
-    if callback and status == 200:
+    if callback and status == 200 and CALLBACK.fullmatch(callback):
         response = Response(f"{callback}({text});", mimetype="application/javascript")
     else:
         response = Response(text, status=status, mimetype=JSON)
@@ -169,11 +171,18 @@ def names_by_iri(iris: list[str], language: str) -> dict[str, str]:
     )
 
 
+@reconcile.before_request
+def refuse_bad_callback() -> Response | None:
+    """Every route of the blueprint accepts ``callback`` (issue 23: the suggest services echoed
+    any): one that is not a JavaScript name is a 400 before any route runs."""
+    callback = request.values.get("callback")
+    if callback is not None and not CALLBACK.fullmatch(callback):
+        return bad("callback must be a JavaScript name such as jsonp123")
+    return None
+
+
 @reconcile.route("/reconcile", methods=["GET", "POST"])
 def service() -> Response:
-    callback = request.values.get("callback")
-    if callback is not None and not CALLBACK.match(callback):
-        return bad("callback must be a JavaScript name such as jsonp123")
     try:
         search_index()
     except SearchIndexMissingError as error:
@@ -189,9 +198,17 @@ def service() -> Response:
         return bad(str(error))
     matcher = Matcher(search_index())
     language = lang()
-    return answer(
-        {key: {"result": result(matcher.reconcile(q), language)} for key, q in batch.items()}
-    )
+    try:
+        with batch_budget() as check:  # one slot of the busy limit; the query timeout
+            results = {}
+            for key, query in batch.items():
+                check()
+                results[key] = {"result": result(matcher.reconcile(query), language)}
+    except BatchRefusedError as refused:
+        response = bad(str(refused), 503)
+        response.headers["Retry-After"] = str(refused.retry_after)
+        return response
+    return answer(results)
 
 
 @reconcile.get("/reconcile/preview")

@@ -24,6 +24,7 @@ nothing.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -40,6 +41,8 @@ QUERY_FIELDS = frozenset({"query", "type", "limit", "properties", "type_strict"}
 MAX_QUERIES = 100
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
+#: Types, properties and values per property a query may list (each costs a lookup).
+MAX_LIST = 20
 #: Longer cells are cut: the first words decide, and edit distances stay cheap.
 MAX_QUERY_CHARS = 200
 #: Candidates taken from the index before scoring.
@@ -72,6 +75,8 @@ def parse_batch(raw: str) -> dict[str, Query]:
         batch = json.loads(raw)
     except ValueError as error:
         raise BadBatchError(f"queries is not JSON: {error}") from None
+    except RecursionError:
+        raise BadBatchError("queries nests deeper than JSON parsing allows") from None
     if not isinstance(batch, dict):
         raise BadBatchError("queries must be a JSON object of queries keyed by name")
     if len(batch) > MAX_QUERIES:
@@ -99,6 +104,8 @@ def _parse_query(key: str, value: object) -> Query:
         types = [types] if isinstance(types, str) else types
         if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
             raise BadBatchError(f"{key}: type must be a string or a list of strings")
+        if len(types) > MAX_LIST:
+            raise BadBatchError(f"{key}: type lists at most {MAX_LIST} types")
         query.types = [expand_type(t) for t in types]
     if "type_strict" in value:
         if value["type_strict"] not in ("any", "should", "all"):
@@ -108,9 +115,13 @@ def _parse_query(key: str, value: object) -> Query:
         limit = value["limit"]
         if isinstance(limit, bool) or not isinstance(limit, int | float):
             raise BadBatchError(f"{key}: limit must be a number")
+        if not math.isfinite(limit):  # 1e999 and NaN parse as floats
+            raise BadBatchError(f"{key}: limit must be a finite number, not {limit}")
         if limit < 1:
             raise BadBatchError(f"{key}: limit must be at least 1")
-        query.limit = min(int(limit), MAX_LIMIT)
+        if limit > MAX_LIMIT:
+            raise BadBatchError(f"{key}: limit must be at most {MAX_LIMIT}")
+        query.limit = int(limit)
     if "properties" in value:
         query.properties = _parse_properties(key, value["properties"])
     return query
@@ -119,6 +130,8 @@ def _parse_query(key: str, value: object) -> Query:
 def _parse_properties(key: str, properties: object) -> list[tuple[str, list]]:
     if not isinstance(properties, list):
         raise BadBatchError(f"{key}: properties must be a list")
+    if len(properties) > MAX_LIST:
+        raise BadBatchError(f"{key}: properties lists at most {MAX_LIST} properties")
     parsed = []
     for item in properties:
         if not isinstance(item, dict) or "pid" not in item or "v" not in item:
@@ -126,7 +139,11 @@ def _parse_properties(key: str, properties: object) -> list[tuple[str, list]]:
         if not isinstance(item["pid"], str):
             raise BadBatchError(f"{key}: a property's pid must be a string")
         values = item["v"] if isinstance(item["v"], list) else [item["v"]]
+        if len(values) > MAX_LIST:
+            raise BadBatchError(f"{key}: a property has at most {MAX_LIST} values")
         for v in values:
+            if isinstance(v, float) and not math.isfinite(v):
+                raise BadBatchError(f"{key}: a property value must be a finite number")
             if isinstance(v, dict):
                 if not isinstance(v.get("id"), str):
                     raise BadBatchError(f"{key}: an entity value needs a string id")
