@@ -275,12 +275,14 @@ def for_line_feed_parsers(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def text_key(text: str) -> str:
+def text_key(text: str) -> tuple[str, str]:
     """What a cache keys a query text by: the text itself when short, else its SHA-256, so
-    that a cache of 1,024 entries never holds 1,024 one-megabyte texts."""
+    that a cache of 1,024 entries never holds 1,024 one-megabyte texts. Tagged, so that no
+    text is the key of another: the text ``sha256:<hex>`` once got the answer of the long
+    query of that hash (issue 23)."""
     if len(text) <= REMEMBERED_LENGTH:
-        return text
-    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        return ("text", text)
+    return ("sha256", hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
 
 
 def declared_prefixes(text: str) -> frozenset[str]:

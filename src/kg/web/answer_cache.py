@@ -43,7 +43,7 @@ class StoredAnswer:
 
 def answer_key(
     version: str,
-    query: str,
+    query: str | None,
     dataset: tuple[tuple[str, ...], tuple[str, ...]] | None,
     media_type: str,
     endpoint: str,
@@ -51,8 +51,10 @@ def answer_key(
 ) -> tuple:
     """The one key of an answer. ``dataset`` is None when the request names none (the default
     dataset), which differs from naming an empty one. A long query is keyed by its SHA-256
-    (:func:`kg.lexer.text_key`): POSTed queries may be a megabyte, and the cache holds many."""
-    return (version, text_key(query), dataset, media_type, endpoint, coding)
+    (:func:`kg.lexer.text_key`): POSTed queries may be a megabyte, and the cache holds many.
+    ``query`` None is the Service Description, a key no query text can have."""
+    text = ("service-description",) if query is None else text_key(query)
+    return (version, text, dataset, media_type, endpoint, coding)
 
 
 class AnswerCache:

@@ -10,10 +10,10 @@ received it (:mod:`kg.web.wsgi_adapter` in front of Flask, or the Flask view of
 2. hands a browser that prefers HTML to the workbench page (it returns None: not an answer);
 3. runs the cheap checks of :mod:`kg.web.limits` (length, depth, updates);
 4. negotiates the format (``format`` parameter, else ``Accept`` with q-values);
-5. answers ``If-None-Match`` with 304 when the ETag matches, without running anything;
-6. answers from the one answer cache (:mod:`kg.web.answer_cache`);
-7. runs the query in the query pool (:mod:`kg.web.execution`: a killable query process, or
-   the worker's thread for a job proven cheap, :mod:`kg.web.proven`), then stores the answer;
+5. answers from the one answer cache (:mod:`kg.web.answer_cache`);
+6. else runs the query in the query pool (:mod:`kg.web.execution`), then stores the answer;
+7. answers ``If-None-Match`` with 304 when the ETag (which covers the endpoint's URL)
+   matches, only once the answer is known to be a 200: a request that is a 400 gets its 400;
 8. turns every failure into a one-line plain-text answer with its status.
 
 ``GET /sparql`` without a query answers with the Service Description, through the same cache.
@@ -338,6 +338,8 @@ class Endpoint:
         conditional = req.method != "POST"
         stored = self.answers.get(key)
         if stored is None:
+            # The endpoint's URL is part of the representation (relative IRIs resolve against
+            # it): without it, a 304 carried one Host's answer to another (issue 23).
             etag = http.etag_for(
                 version,
                 text,
@@ -345,12 +347,13 @@ class Endpoint:
                 "\x1e".join(wanted.named_graphs),
                 fmt.media_type,
                 coding,
+                endpoint,
             )
-            if conditional and http.etag_matches(req.header("if-none-match"), etag):
-                return _not_modified(etag)
+            # Run first: only an answer known to be a 200 may be a 304. Before, the ETag was
+            # compared first, and If-None-Match: * made a request that is a 400 a 304.
             stored = self._run(req, wanted, text, found, fmt, endpoint, etag, coding == "gzip")
             self.answers.put(key, stored)
-        elif conditional and http.etag_matches(req.header("if-none-match"), stored.etag):
+        if conditional and http.etag_matches(req.header("if-none-match"), stored.etag):
             return _not_modified(stored.etag)
         response = self._ok(req, stored, conditional)
         response.answer_key = key
@@ -425,7 +428,7 @@ class Endpoint:
         endpoint = self.endpoint_url(req)
         coding = "gzip" if gzip_accepted(req.header("accept-encoding")) else "identity"
         allowlist = ",".join(self.settings.service_allowlist)
-        key = answer_key(version, "service-description", None, fmt.media_type, endpoint, coding)
+        key = answer_key(version, None, None, fmt.media_type, endpoint, coding)
         stored = self.answers.get(key)
         etag = http.etag_for(
             version, "service-description", endpoint, fmt.media_type, allowlist, coding
