@@ -210,3 +210,19 @@ def test_a_from_glued_to_a_name_counts_where_a_dataset_clause_may_stand() -> Non
     assert shape("SELECT * FROM:g { ?s ?p ?o }").count("FROM") == 1
     assert shape("PREFIX from: <x> SELECT * FROM from:g { }").count("FROM") == 1  # an IRI there
     assert shape("PREFIX s: <x> SELECT * { SERVICE service:x {} }").count("SERVICE") == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ASK { ?s ?p ?x FILTER(?x = <urn:a>) }",
+        "ASK { BIND(<urn:a> AS ?x) }",
+        "ASK { ?s ?p ?x FILTER(?x IN (<urn:a>, <urn:b>)) }",
+        'ASK { BIND(STRDT("1", <urn:t>) AS ?x) FILTER(?x != "1"^^<urn:t>) }',
+        "ASK { ?s ?p ?x FILTER(<urn:f>(?x) && !<urn:g>(?x)) }",
+        "ASK { ?s (<urn:p>/<urn:q>|^<urn:r>) ?o }",
+    ],
+)
+def test_an_iri_where_only_an_operand_may_stand_needs_no_parse(text: str) -> None:
+    """The ordinary places of an IRI in an expression keep the fast path."""
+    assert not shape(text).needs_parse, shape(text).risky

@@ -191,7 +191,8 @@ class Shape:
     bracket nesting; ``error`` says where the text stops being SPARQL 1.1 terminals (None if it
     never does); ``risky`` names what only the full parser may judge (a risky keyword, one
     hidden in a prefixed name, or an IRI that may be a ``<`` operator); ``prefixes`` are the
-    names the prologue declares.
+    names the prologue declares; ``glued`` the ``SERVICE`` and ``FROM`` keywords an engine
+    reads at the front of a prefixed name (``SERVICE:x``), which :meth:`count` adds to the words.
     """
 
     words: tuple[str, ...]
