@@ -69,7 +69,7 @@ AT_LEAST = {
     ("municipality", "wikipedia-sv"): 5,
     ("municipality", "dbpedia"): 25,
     ("municipality", "geonames"): 5,
-    ("municipality", "coordinates"): 21,
+    ("municipality", "coordinates"): 22,
     ("organisation", "wikipedia-sv"): 2,
     ("organisation", "wikipedia-en"): 1,
     ("organisation", "dbpedia"): 1,
