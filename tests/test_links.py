@@ -69,7 +69,7 @@ AT_LEAST = {
     ("municipality", "wikipedia-sv"): 8,
     ("municipality", "dbpedia"): 25,
     ("municipality", "geonames"): 8,
-    ("municipality", "coordinates"): 22,
+    ("municipality", "coordinates"): 23,
     ("organisation", "wikipedia-sv"): 2,
     ("organisation", "wikipedia-en"): 1,
     ("organisation", "dbpedia"): 1,
