@@ -92,7 +92,8 @@ def test_missing_points_are_the_municipalities_off_the_map(sparql_rows, data: di
     placed = {
         r["m"]
         for r in sparql_rows(
-            "SELECT ?m WHERE { ?m a dk:Municipality ; <http://www.w3.org/2003/01/geo/wgs84_pos#lat> ?x }"
+            "SELECT ?m WHERE { ?m a dk:Municipality ; "
+            "<http://www.w3.org/2003/01/geo/wgs84_pos#lat> ?x }"
         )
     }
     every = {r["m"] for r in sparql_rows("SELECT ?m WHERE { ?m a dk:Municipality }")}
