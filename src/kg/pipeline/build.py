@@ -27,6 +27,7 @@ from kg.pipeline.errors import NonConformingDataError
 from kg.pipeline.load import Triple, discover, load_shapes, load_union
 from kg.pipeline.locate import Locator
 from kg.pipeline.materialise import materialise_store
+from kg.pipeline.quality import QUALITY_FILES, write_quality_report
 from kg.pipeline.quotes import check_quotes
 from kg.pipeline.reason import reason
 from kg.pipeline.search_index import SEARCH_INDEX_NAME, add_search_index
@@ -70,6 +71,7 @@ def is_up_to_date(root: Path, build_dir: Path) -> bool:
     if not (build_dir / SEARCH_INDEX_NAME).is_file():  # a build from before the index existed
         return False
     pictures = all((build_dir / name).is_file() for name in recorded.get("pictures", {"-": ""}))
+    pictures = pictures and all((build_dir / name).is_file() for name in QUALITY_FILES)
     return store.is_dir() and pictures and recorded.get("version") == input_version(root)[0]
 
 
@@ -165,6 +167,8 @@ def build(
             "\n  " + "\n  ".join(str(p) for p in quote_problems)
         )
     phase("quotes")
+    lint_problems = _lint(root)
+    phase("lint (for the quality report)")
     pictures = render_all(ontology_graph(checked.union))
     phase("ontology diagram")
     lines = checked.lines
@@ -200,9 +204,16 @@ def build(
             name: hashlib.sha256(svg.encode("utf-8")).hexdigest() for name, svg in pictures.items()
         },
     }
-    write_build(build_dir, ordered, manifest, phase, pictures)
+    write_build(build_dir, ordered, manifest, phase, pictures, (report.problems, lint_problems))
     phase("write")
     return BuildResult(version_id, build_dir / ARTIFACT_NAME, manifest, report)
+
+
+def _lint(root: Path) -> list:
+    """The house rules' findings, for the quality report (advice: they never stop a build)."""
+    from kg.lint import lint  # lint reads the inputs itself; imported here, where it is used
+
+    return lint(root)
 
 
 def _nquads(triples: Iterable[Triple], graph: URIRef) -> set[str]:
@@ -246,10 +257,12 @@ def write_build(
     manifest: dict,
     phase: Callable[[str], None] = lambda name: None,
     pictures: dict[str, str] | None = None,
+    quality: tuple[Iterable[object], Iterable[object]] | None = None,
 ) -> None:
     """Write the artifact, its on-disk store, the pictures drawn from the ontology (file name
     → SVG) and the manifest; nothing is visible before all are complete, and the manifest
-    (which names the others) is renamed last.
+    (which names the others) is renamed last. ``quality`` (the SHACL results and the lint
+    problems) adds the quality report, computed over the new store (``kg.pipeline.quality``).
     ``lines`` (the artifact's sorted lines) is emptied once they are written.
 
     The store holds every named graph plus their set union as its default graph, which is what
@@ -279,6 +292,11 @@ def write_build(
         store.flush()
         phase("on-disk store (Oxigraph bulk load)")
         add_search_index(store, staging, manifest)  # the search box's and /reconcile's index
+        if quality is not None:
+            manifest["quality"] = write_quality_report(
+                store, staging, manifest["version"], *quality
+            )
+            phase("quality report")
         del store  # closes the database before it is moved
         phase("search index (SQLite FTS5)")
         for name, svg in (pictures or {}).items():
@@ -292,7 +310,8 @@ def write_build(
             shutil.rmtree(store_dir)
         else:
             store_dir.rename(target)
-        for name in (ARTIFACT_NAME, SEARCH_INDEX_NAME, *(pictures or {}), MANIFEST_NAME):
+        written = QUALITY_FILES if quality is not None else ()
+        for name in (ARTIFACT_NAME, SEARCH_INDEX_NAME, *(pictures or {}), *written, MANIFEST_NAME):
             (staging / name).replace(build_dir / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -50,6 +50,7 @@ def create_app(
     from kg.web.metadata import metadata
     from kg.web.ontology_docs import ontology_routes
     from kg.web.pictures import pictures
+    from kg.web.quality import quality
 
     app.register_blueprint(pages)
     app.register_blueprint(lists)
@@ -60,6 +61,7 @@ def create_app(
     app.register_blueprint(completions)
     app.register_blueprint(downloads)
     app.register_blueprint(metadata)
+    app.register_blueprint(quality)  # the build's quality report at /quality
     from kg.web.graph_store import graph_store
     from kg.web.graphs import graphs
 

@@ -248,7 +248,18 @@ def catalog_graph() -> Graph:
     _a(g, GRAPH_STORE_PROTOCOL, DCTERMS.Standard)
     g.add((DATASET, VOID.triples, Literal(dataset_size())))
     _linksets(g, current_linksets())
+    _quality(g)
     return g
+
+
+def _quality(g: Graph) -> None:
+    """The build's quality report (``/quality``), announced with the W3C Data Quality
+    Vocabulary: ``dqv:hasQualityMetadata`` and the measurements computed on the dataset."""
+    from kg.web.quality import dataset_measurements
+
+    g.bind("dqv", "http://www.w3.org/ns/dqv#")
+    for triple in dataset_measurements(DATASET):
+        g.add(triple)
 
 
 def _graph_store_service(g: Graph) -> None:
@@ -377,6 +388,7 @@ def void_graph() -> Graph:
         g.add((part, VOID.entities, Literal(int(row["n"].value))))
     _graph_store_service(g)
     _linksets(g, current_linksets())
+    _quality(g)
     return g
 
 
