@@ -64,7 +64,8 @@ class Citation:
 
 def _key(iri: str, year: str) -> str:
     tail = iri[len(BASE) :] if iri.startswith(BASE) else iri
-    return "digikommun-" + re.sub(r"[^a-z0-9]+", "-", tail.lower()).strip("-") + "-" + year
+    slug = re.sub(r"[^a-z0-9]+", "-", tail.lower()).strip("-") or "dataset"
+    return f"digikommun-{slug}-{year}"
 
 
 def _bibtex_escape(text: str) -> str:
