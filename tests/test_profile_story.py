@@ -1,0 +1,208 @@
+"""Entity pages that lead with the story, a home that orients, About and Cite, in one language
+per page (issue 24, items 2-4), checked on the real build against what the texts say."""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+
+import pytest
+
+from kg.web.values import format_literal, language_code, language_name
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+def page(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.get_data(as_text=True)
+
+
+def lead_of(html: str) -> str:
+    """The lead paragraph as text, tags dropped and entities decoded."""
+    match = re.search(r'<p class="lead">(.*?)</p>', html, re.S)
+    assert match, "the page has no lead sentence"
+    return html_lib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", match.group(1)))).strip()
+
+
+def section(html: str, ident: str) -> str:
+    match = re.search(rf'<section[^>]*id="{ident}".*?</section>', html, re.S)
+    assert match, ident
+    return match.group(0)
+
+
+def linked_data(html: str) -> str:
+    return section(html, "linked-data")
+
+
+@pytest.mark.parametrize(
+    ("url", "lead"),
+    [
+        (
+            "/id/municipality/lidingo.html?lang=sv",
+            "Lidingö är en kommun i Stockholms län som vann Sveriges DigitaliseringsKommun 2019.",
+        ),
+        (
+            "/id/municipality/lidingo.html?lang=en",
+            "Lidingö Municipality is a municipality in Stockholm County that won "
+            "Sveriges DigitaliseringsKommun 2019.",
+        ),
+        (
+            "/id/jury/2021.html?lang=sv",
+            "Juryn för Sveriges DigitaliseringsKommun 2021 valde vinnaren av Sveriges "
+            "DigitaliseringsKommun 2021. Ordförande var Patrik Sundström.",
+        ),
+        (
+            "/id/jury/2021.html?lang=en",
+            "The jury of Sveriges DigitaliseringsKommun 2021 chose the winner of Sveriges "
+            "DigitaliseringsKommun 2021. Its chair was Patrik Sundström.",
+        ),
+        (
+            "/id/person/daniel-broman.html?lang=sv",
+            "Daniel Broman var stadsdirektör i Lidingö (2 december 2019 och 16 december 2019). "
+            "Grafen har 12 citat av Daniel Broman.",
+        ),
+        (
+            "/id/nomination/2019-lidingo.html?lang=en",
+            "Lidingö Municipality won Sveriges DigitaliseringsKommun 2019.",
+        ),
+        (
+            "/id/source/000.html?lang=sv",
+            "Lidingö stad vill göra det svåra enkelt (Kvalitet & Förnyelse) är en intervju "
+            "publicerad av Kvalitet & Förnyelse den 2 december 2019, på svenska.",
+        ),
+        (
+            "/id/source/000.html?lang=en",
+            "Lidingö stad wants to make the difficult simple (Kvalitet & Förnyelse) is an "
+            "interview published by Kvalitet & Förnyelse on 2 December 2019, in Swedish.",
+        ),
+        (
+            "/id/event/invigningsgala-2019.html?lang=sv",
+            "Kvalitetsmässans invigningsgala på GöteborgsOperan ägde rum den 12 november 2019 på "
+            "GöteborgsOperan som del av Kvalitetsmässan 2019.",
+        ),
+        (
+            "/id/post/catrin-ditz-uppsala-2017.html?lang=en",
+            "Catrin Ditz was CIO at Uppsala Municipality (9 May 2017).",
+        ),
+    ],
+)
+def test_the_lead_sentence_tells_the_story_in_the_page_language(client, url, lead) -> None:
+    """Issue 24: under the title a sentence from the graph, not the IRI and nine types."""
+    html = page(client, url)
+    assert lead_of(html) == lead
+    assert html.index('<p class="lead">') < html.index('id="linked-data"')
+
+
+def test_every_kind_of_thing_has_a_lead_and_a_citation(client, app) -> None:
+    """Every kind under /id/ (one thing each) opens with a lead and offers "Cite this"."""
+    engine = app.extensions["kg_engine"]
+    rows = engine.query(
+        """SELECT ?kind (SAMPLE(?s) AS ?x) WHERE { ?s ?p ?o
+          FILTER (STRSTARTS(STR(?s), "https://w3id.org/digikommun/id/"))
+          BIND (STRBEFORE(STRAFTER(STR(?s), "/id/"), "/") AS ?kind) } GROUP BY ?kind"""
+    ).rows
+    assert len(rows) >= 18, "kinds were lost from the graph"
+    for row in rows:
+        path = row["x"].value.removeprefix("https://w3id.org/digikommun")
+        html = page(client, path + ".html?lang=sv")
+        assert lead_of(html).endswith("."), path
+        cite = section(html, "cite")
+        assert "0.2.0" in cite and "@misc{" in cite and row["x"].value in cite, path
+
+
+def test_a_swedish_fact_table_speaks_swedish_without_curies_or_rdf_noise(client) -> None:
+    html = linked_data(page(client, "/id/municipality/lidingo.html?lang=sv"))
+    cells = re.sub(r'(title|href)="[^"]*"', "", html)  # the IRI stays in links and tooltips
+    for noise in (
+        "prov:wasDerivedFrom",
+        "foaf:isPrimaryTopicOf",
+        "skos:editorialNote",
+        "wgs84_pos#lat",
+        "xsd:decimal",
+        ">@sv<",
+        ">@en<",
+    ):
+        assert noise not in cells, noise
+    assert "hämtad ur" in cells and "latitud" in cells and "redaktionell anmärkning" in cells
+    assert "59,367" in cells, "a decimal with the Swedish separator"
+
+
+def test_english_curator_notes_on_a_swedish_page_are_marked_as_english(client) -> None:
+    html = linked_data(page(client, "/id/municipality/lidingo.html?lang=sv"))
+    note = re.search(r'<span class="literal" lang="en">Text 000 always writes.*?</small>', html)
+    assert note and "(på engelska)" in note.group(0)
+
+
+def test_a_source_text_page_gives_publisher_date_genre_and_language_by_name(client) -> None:
+    html = page(client, "/id/source/000.html?lang=sv")
+    summary = re.sub(r"<[^>]+>", " ", section(html, "profile-10-summary"))
+    summary = html_lib.unescape(re.sub(r"\s+", " ", summary))
+    assert "Utgivare Kvalitet & Förnyelse" in summary
+    assert "Datum 2 december 2019" in summary
+    assert "Genre intervju" in summary
+    assert "Språk svenska" in summary
+    assert "id.loc.gov" not in summary
+    initiatives = section(html, "profile-20-initiatives")
+    assert 'href="/id/initiative/lidingo-screening-arskurs-1.html?lang=sv"' in initiatives
+
+
+def test_a_jury_page_names_its_members_and_chair(client) -> None:
+    """Text 004: 'Ordförande i juryn, digitaliseringschef Patrik Sundström'."""
+    html = page(client, "/id/jury/2021.html?lang=en")
+    members = section(html, "profile-10-members")
+    assert 'href="/id/person/patrik-sundstrom.html?lang=en"' in members
+    assert "ordförande" in members and "May 2022" in members
+
+
+def test_winners_are_marked_in_nominee_tables(client) -> None:
+    html = page(client, "/id/edition/2019.html?lang=sv")
+    rows = re.findall(r"<tr[^>]*>.*?</tr>", section(html, "profile-20-nominees"), re.S)
+    marked = [r for r in rows if 'class="is-winner"' in r]
+    assert len(marked) == 1 and "Lidingö" in marked[0] and "★" in marked[0]
+    assert len(rows) == 6, "a header and the five nominees of text 002"
+
+
+def test_the_home_page_orients(client) -> None:
+    for lang, heading in (("sv", "Vinnarna"), ("en", "The winners")):
+        html = page(client, f"/?lang={lang}")
+        assert 'id="home-search-q"' in html and 'action="/search"' in html
+        match = re.search(r'<ul class="winner-list">(.*?)</ul>', html, re.S)
+        assert match and f">{heading}</h2>" in html
+        assert re.search(
+            rf'href="/id/edition/2019.html\?lang={lang}">2019</a> '
+            rf'<a class="winner" href="/id/municipality/lidingo.html\?lang={lang}">',
+            match.group(1),
+        )
+        assert html.index("winner-list") < html.index('class="technical"')
+        assert html.index("home-search-q") < html.index("curl -G")
+
+
+@pytest.mark.parametrize(
+    ("url", "lang", "words"),
+    [
+        ("/om", "sv", ("Om grafen", "MIT", "CC BY 4.0", "SHACL", "Så rapporterar du ett fel")),
+        ("/about", "en", ("About the graph", "MIT", "CC BY 4.0", "SHACL", "report an error")),
+        ("/about?lang=sv", "sv", ("Om grafen", "CC BY 4.0")),
+        ("/om?lang=en", "en", ("About the graph", "CC BY 4.0")),
+        ("/cite?lang=sv", "sv", ("Så citerar du grafen", "CC BY 4.0", "@misc{", "0.2.0")),
+        ("/cite?lang=en", "en", ("How to cite the graph", "CC BY 4.0", "@misc{", "0.2.0")),
+    ],
+)
+def test_about_and_cite_pages_exist_in_both_languages(client, url, lang, words) -> None:
+    html = page(client, url)
+    assert f'<html lang="{lang}">' in html
+    for word in words:
+        assert word in html, word
+
+
+def test_values_are_formatted_for_people() -> None:
+    assert format_literal("2019-05-09", XSD + "date", "sv") == "9 maj 2019"
+    assert format_literal("2019-05-09", XSD + "date", "en") == "9 May 2019"
+    assert format_literal("2019", XSD + "gYear", "sv") == "2019"
+    assert format_literal("2022-05", XSD + "gYearMonth", "sv") == "maj 2022"
+    assert format_literal("59.367", XSD + "decimal", "sv") == "59,367"
+    assert format_literal("not a date", XSD + "date", "sv") == "not a date"
+    assert language_code("http://id.loc.gov/vocabulary/iso639-1/sv") == "sv"
+    assert language_name("sv", "sv") == "svenska" and language_name("sv", "en") == "Swedish"
