@@ -104,12 +104,23 @@ def test_every_kind_of_thing_has_a_lead_and_a_citation(client, app) -> None:
           BIND (STRBEFORE(STRAFTER(STR(?s), "/id/"), "/") AS ?kind) } GROUP BY ?kind"""
     ).rows
     assert len(rows) >= 18, "kinds were lost from the graph"
+    version = (
+        engine.query(
+            "SELECT ?v WHERE { <https://w3id.org/digikommun/ontology> owl:versionInfo ?v }"
+        )
+        .rows[0]["v"]
+        .value
+    )
     for row in rows:
         path = row["x"].value.removeprefix("https://w3id.org/digikommun")
         html = page(client, path + ".html?lang=sv")
         assert lead_of(html).endswith("."), path
         cite = section(html, "cite")
-        assert "0.2.0" in cite and "@misc{" in cite and row["x"].value in cite, path
+        assert f"version {version}" in cite and row["x"].value in cite, path
+        assert re.search(rf"version\s+= \{{{re.escape(version)}\}}", cite), (
+            "BibTeX names the release"
+        )
+        assert f"url          = {{{row['x'].value}}}" in cite, path
 
 
 def test_a_swedish_fact_table_speaks_swedish_without_curies_or_rdf_noise(client) -> None:
