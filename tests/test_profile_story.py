@@ -217,3 +217,12 @@ def test_values_are_formatted_for_people() -> None:
     assert format_literal("not a date", XSD + "date", "sv") == "not a date"
     assert language_code("http://id.loc.gov/vocabulary/iso639-1/sv") == "sv"
     assert language_name("sv", "sv") == "svenska" and language_name("sv", "en") == "Swedish"
+
+
+def test_an_initiative_leads_with_the_sentence_that_states_it(client) -> None:
+    """Text 001: Daniel Broman states the motto; the page quotes him instead of paraphrasing."""
+    html = page(client, "/id/initiative/lidingo-digitalt-forst.html?lang=sv")
+    quotes = html.index('id="profile-20-quotes"')
+    assert quotes < html.index('id="profile-10-summary"')
+    assert "med devisen digitalt först" in section(html, "profile-20-quotes")
+    assert '<p class="description">' not in html, "the paraphrase is not repeated"

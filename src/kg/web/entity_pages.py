@@ -125,6 +125,10 @@ def entity_page(iri: str, kind: str, name: str) -> Response:
     inc.sort(key=lambda f: (f.inferred, names.get(f.prop, f.prop).lower(), f.value.value))
     source_text = source_passages(iri) if kind == "source" else None
     sections = profile(kind, iri, lang)
+    if kind == "initiative" and any(s.show == "quotes" for s in sections):
+        # The sentence that states it leads; the description only paraphrases that sentence.
+        sections.sort(key=lambda s: s.show != "quotes")
+        description = None
     sources = page_sources(out, names, lang)
     title = names.get(iri, name)
     contents = [(f"profile-{s.name}", s.title) for s in sections]

@@ -330,8 +330,7 @@ def initiative(iri: str, w: Writer, rows: list[Row]) -> Markup:
         text += w.t(" sedan ", " since ") + w.value(since[0])
     sources = [w.value(s) for s in _values(rows, "source")]
     if sources:
-        text += w.t(", som ", ", as ") + w.listing(sources)
-        text += w.t(" beskriver den", " describes it")
+        text += w.t(", enligt ", ", according to ") + w.listing(sources)
     return text + Markup(".")
 
 
