@@ -226,3 +226,13 @@ def test_an_initiative_leads_with_the_sentence_that_states_it(client) -> None:
     assert quotes < html.index('id="profile-10-summary"')
     assert "med devisen digitalt först" in section(html, "profile-20-quotes")
     assert '<p class="description">' not in html, "the paraphrase is not repeated"
+
+
+def test_the_award_page_lists_each_edition_once_with_its_winner(client) -> None:
+    """2019 had two ceremonies in the graph (the gala and the fair); still one row."""
+    html = page(client, "/id/award/sveriges-digitaliseringskommun.html?lang=en")
+    rows = re.findall(r"<tr[^>]*>.*?</tr>", section(html, "profile-10-editions"), re.S)
+    editions = [r for r in rows if "/id/edition/" in r]
+    assert len(editions) == len({re.search(r"/id/edition/(\d+)", r).group(1) for r in editions})
+    assert len(editions) == 12
+    assert any("/id/edition/2019" in r and "/id/municipality/lidingo" in r for r in editions)

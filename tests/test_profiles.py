@@ -16,6 +16,7 @@ from kg.web.profiles import FOLDER, kinds, sections_for
 from tests.test_pages import get_page
 
 PROFILED = [
+    "award",
     "county",
     "edition",
     "event",
@@ -25,7 +26,11 @@ PROFILED = [
     "nomination",
     "organisation",
     "person",
+    "place",
+    "post",
     "publication",
+    "quantity",
+    "question",
     "source",
     "statement",
 ]
@@ -43,6 +48,11 @@ SAMPLES = {
     "statement": ["statement/000-juryns-motivering"],
     "jury": ["jury/2021"],
     "source": ["source/000"],
+    "award": ["award/sveriges-digitaliseringskommun"],
+    "place": ["place/goteborgsoperan"],
+    "post": ["post/catrin-ditz-uppsala-2017"],
+    "quantity": ["quantity/001-digitala-projekt"],
+    "question": ["question/001-hur-arbetar-ni"],
 }
 
 
@@ -61,7 +71,7 @@ def text_of(html: str) -> str:
 def test_every_kind_named_in_the_issue_has_a_profile() -> None:
     assert kinds() == PROFILED
     files = sorted(FOLDER.glob("*/*.rq"))
-    assert len(files) == 30, "a profile query was added or lost: update this count"
+    assert len(files) == 36, "a profile query was added or lost: update this count"
 
 
 @pytest.mark.parametrize("kind", PROFILED)

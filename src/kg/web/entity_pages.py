@@ -206,8 +206,13 @@ def page_sources(out: list, names: dict[str, str], lang: str) -> list[tuple[str,
     missing = {k for k in found if k not in names}
     if missing:
         names.update(labels(missing, lang))
+
+    def name(key: str) -> str:
+        given = names.get(key, key)
+        return key.rsplit("/", 1)[-1] if given in (key, curie(key)) else given
+
     return sorted(
-        ((names.get(key, key.rsplit("/", 1)[-1]), link) for key, (_, link) in found.items()),
+        ((name(key), link) for key, (_, link) in found.items()),
         key=lambda pair: pair[0].lower(),
     )
 
