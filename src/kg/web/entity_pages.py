@@ -111,11 +111,15 @@ def entity_page(iri: str, kind: str, name: str) -> Response:
         return [f.value for f in out if f.prop == prop]
 
     types = [f for f in out if f.prop == RDF_TYPE]
-    description = pick(
+    described = (
         values("http://purl.org/dc/terms/description")
         or values("http://www.w3.org/2004/02/skos/core#definition")
-        or values("http://www.w3.org/2000/01/rdf-schema#comment"),
-        lang,
+        or values("http://www.w3.org/2000/01/rdf-schema#comment")
+    )
+    description = pick(described, lang)
+    # the language the description is written in, when the data has none in the page's
+    description_lang = next(
+        (t.lang for t in described if t.value == description and t.lang != lang), None
     )
     quote_box = None
     if values(DK + "quote"):
@@ -128,7 +132,7 @@ def entity_page(iri: str, kind: str, name: str) -> Response:
     if kind == "initiative" and any(s.show == "quotes" for s in sections):
         # The sentence that states it leads; the description only paraphrases that sentence.
         sections.sort(key=lambda s: s.show != "quotes")
-        description = None
+        description = description_lang = None
     sources = page_sources(out, names, lang)
     title = names.get(iri, name)
     contents = [(f"profile-{s.name}", s.title) for s in sections]
@@ -144,6 +148,7 @@ def entity_page(iri: str, kind: str, name: str) -> Response:
         names=names,
         types=types,
         description=description,
+        description_lang=description_lang,
         facts=rest,
         incoming=inc,
         quote=quote_box,

@@ -43,6 +43,12 @@ class Writer:
         """Words of the sentence in the page language (escaped: they are text, not markup)."""
         return escape(sv if self.sv else en)
 
+    def text(self, literal: Term) -> Markup:
+        """A literal in its own language: a Swedish title on an English page is marked so."""
+        if literal.lang and literal.lang != self.lang:
+            return Markup('<span lang="{}">{}</span>').format(literal.lang, literal.value)
+        return escape(literal.value)
+
     def value(self, term: Term) -> Markup:
         if term.kind == "uri":
             code = language_code(term.value)
@@ -193,17 +199,18 @@ NOMINATION = """SELECT ?nominee ?stage ?edition WHERE {
 def _posts(w: Writer, rows: list[Row]) -> list[Markup]:
     """One clause per post (title and organisation), its attestation dates together: two texts
     that attest the same post make one clause, not two."""
-    grouped: dict[tuple[str, str], list[Markup]] = {}
+    grouped: dict[tuple[Markup, str], list[Markup]] = {}
     for row in rows:
         if "title" not in row and "organisation" not in row:
             continue
-        key = (row["title"].value if "title" in row else "", row.get("organisation"))
-        dates = grouped.setdefault((key[0], key[1].value if key[1] else ""), [])
+        title = w.text(row["title"]) if "title" in row else Markup("")
+        org = row["organisation"].value if "organisation" in row else ""
+        dates = grouped.setdefault((title, org), [])
         if "date" in row and w.value(row["date"]) not in dates:
             dates.append(w.value(row["date"]))
     out = []
     for (title, org), dates in grouped.items():
-        part = escape(title) if title else Markup("")
+        part = title
         if org:
             part += w.t(" i ", " at ") + w.link(org)
         if dates:
