@@ -236,3 +236,12 @@ def test_the_award_page_lists_each_edition_once_with_its_winner(client) -> None:
     assert len(editions) == len({re.search(r"/id/edition/(\d+)", r).group(1) for r in editions})
     assert len(editions) == 12
     assert any("/id/edition/2019" in r and "/id/municipality/lidingo" in r for r in editions)
+
+
+def test_a_place_has_a_small_map_with_itself_marked(client) -> None:
+    html = page(client, "/id/municipality/lidingo.html?lang=sv")
+    match = re.search(r'<figure class="place-map".*?</figure>', html, re.S)
+    assert match, "no map on a municipality's page"
+    marks = re.findall(r'<a href="([^"]+)" class="place (\w+)"', match.group(0))
+    assert marks == [("/id/municipality/lidingo.html?lang=sv", "won")]
+    assert '<figure class="place-map"' not in page(client, "/id/person/daniel-broman.html")
