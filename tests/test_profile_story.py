@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from html.parser import HTMLParser
+from typing import ClassVar
 
 import pytest
 
+from kg.web.interface_text import UI
 from kg.web.values import format_literal, language_code, language_name
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -245,3 +248,65 @@ def test_a_place_has_a_small_map_with_itself_marked(client) -> None:
     marks = re.findall(r'<a href="([^"]+)" class="place (\w+)"', match.group(0))
     assert marks == [("/id/municipality/lidingo.html?lang=sv", "won")]
     assert '<figure class="place-map"' not in page(client, "/id/person/daniel-broman.html")
+
+
+class _SwedishText(HTMLParser):
+    """The text of a page that claims to be in the page's language (not inside lang="en")."""
+
+    VOID: ClassVar[set[str]] = {
+        "br",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "hr",
+        "source",
+        "wbr",
+        "area",
+        "base",
+        "col",
+    }
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str | None] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag not in self.VOID:
+            self.stack.append(dict(attrs).get("lang"))
+
+    def handle_endtag(self, tag) -> None:
+        if tag not in self.VOID and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data) -> None:
+        langs = [lang for lang in self.stack if lang]
+        if not langs or langs[-1] == "sv":
+            self.text.append(data)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/id/municipality/lidingo.html?lang=sv",
+        "/id/source/000.html?lang=sv",
+        "/id/jury/2021.html?lang=sv",
+        "/?lang=sv",
+        "/om",
+        "/cite?lang=sv",
+    ],
+)
+def test_a_swedish_page_says_nothing_in_english_unmarked(client, url) -> None:
+    """Issue 24: every interface string in the page's language; English data is marked."""
+    parser = _SwedishText()
+    parser.feed(page(client, url))
+    text = " ".join(parser.text).replace("graph/inferred", "")  # a graph's name, not English
+    english = [
+        word
+        for key, word in UI["en"].items()
+        if word != UI["sv"][key] and len(word) > 4 and word not in ("Source", "Ontology")
+    ]
+    english += ["inferred", "How to cite", "For linked-data users", "derived from", "Sources"]
+    found = [word for word in english if re.search(rf"\b{re.escape(word)}\b", text)]
+    assert found == []
