@@ -89,6 +89,11 @@ def linked_data(html: str) -> str:
             "/id/post/catrin-ditz-uppsala-2017.html?lang=en",
             "Catrin Ditz was CIO at Uppsala Municipality (9 May 2017).",
         ),
+        (
+            "/id/selector/000-broman-dela-goda-exempel.html?lang=en",
+            "A selection of the text “Förhoppningsvis kommer vi att få möjlighet att besöka fler "
+            "kommuner för att l…”, quoted in Daniel Broman on sharing good examples.",
+        ),
     ],
 )
 def test_the_lead_sentence_tells_the_story_in_the_page_language(client, url, lead) -> None:

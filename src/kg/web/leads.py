@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 from kg.store import Term
 from kg.web.rendering import DK, href, iri_ref, labels, select
 from kg.web.values import format_literal, language_code, language_name
+from kg.web.vocabulary_names import term_name
 
 Row = dict[str, Term]
 
@@ -501,6 +502,46 @@ QUANTITY = """SELECT ?value ?approx ?source WHERE {
 } LIMIT 1"""
 
 
+def record(iri: str, w: Writer, rows: list[Row]) -> Markup:
+    """A reified link to another dataset: what it says and which pages state it."""
+    row = rows[0] if rows else {}
+    if not {"subject", "predicate", "object"} <= set(row):
+        return general(iri, w, [])
+    predicate = row["predicate"].value
+    name = term_name(predicate, w.lang) or w.names.get(predicate, predicate)
+    text = w.t("En uppgift om ", "A record about ") + w.value(row["subject"])
+    text += escape(f": {name} ") + w.value(row["object"])
+    sources = [w.value(s) for s in _values(rows, "source")]
+    if sources:
+        text += w.t(", enligt ", ", according to ") + w.listing(sources)
+    return text + Markup(".")
+
+
+RECORD = """SELECT ?subject ?predicate ?object ?source WHERE {
+  $this rdf:subject ?subject ; rdf:predicate ?predicate ; rdf:object ?object .
+  OPTIONAL { $this prov:wasDerivedFrom ?source }
+}"""
+
+
+def selector(iri: str, w: Writer, rows: list[Row]) -> Markup:
+    """Where a quote stands in its source text."""
+    row = rows[0] if rows else {}
+    if "exact" not in row:
+        return general(iri, w, [])
+    words = row["exact"].value
+    short = words if len(words) <= 80 else words[:77].rstrip() + "…"
+    text = w.t("En markering av texten ”", "A selection of the text “")
+    text += Markup('<span lang="sv">{}</span>').format(short) + w.t("”", "”")
+    if "thing" in row:
+        text += w.t(", citerad i ", ", quoted in ") + w.value(row["thing"])
+    return text + Markup(".")
+
+
+SELECTOR = """SELECT ?exact ?thing WHERE {
+  $this oa:exact ?exact . OPTIONAL { ?thing dk:textSelector $this }
+} LIMIT 1"""
+
+
 def general(iri: str, w: Writer, rows: list[Row]) -> Markup:
     """Any thing: its most specific class in our ontology and the texts it comes from."""
     rows = rows or _rows(GENERAL, iri)
@@ -540,6 +581,8 @@ WRITERS: dict[str, tuple[str, Callable[[str, Writer, list[Row]], Markup]]] = {
     "place": (PLACE, place),
     "question": (QUESTION, question),
     "quantity": (QUANTITY, quantity),
+    "record": (RECORD, record),
+    "selector": (SELECTOR, selector),
 }
 
 
