@@ -164,7 +164,7 @@ def test_ontology_dereferences(client) -> None:
 
 def test_home_page_tells_what_the_graph_holds(client) -> None:
     page = get_page(client, "/?lang=en")
-    assert "What the graph holds" in page.body
+    assert "What the graph covers" in page.body
     for link in (
         "/id/source/003.html?lang=en",
         "/id/edition/2019.html?lang=en",

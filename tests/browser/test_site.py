@@ -127,8 +127,9 @@ def test_from_home_to_an_entity_and_on_to_its_source_passage(page, site) -> None
 def test_switching_language_keeps_the_choice_in_the_url(page, site) -> None:
     page.goto(site + "/id/municipality/lidingo")
     assert page.url.endswith("lidingo.html?lang=en")  # Accept-Language en-GB
-    assert page.locator("h2").first.inner_text() == "In short"  # the profile comes first
-    assert page.locator("h2", has_text="Facts").count() == 1
+    assert page.locator("p.lead").first.inner_text().startswith("Lidingö Municipality is a")
+    assert page.locator(".profile h2").first.inner_text() == "In short"  # then the profile
+    assert page.locator("#linked-data h3", has_text="Facts").count() == 1  # folded below
     page.click("a.lang-switch[hreflang=sv]")
     assert "lang=sv" in page.url
     assert page.locator("html").get_attribute("lang") == "sv"

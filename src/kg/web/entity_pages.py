@@ -15,7 +15,10 @@ from rdflib import Graph
 
 from kg.namespaces import BASE, INFERRED_GRAPH
 from kg.store import Term, Triples
+from kg.web.citation import cite, release
 from kg.web.fact_table import facts, merge_twins, property_family
+from kg.web.leads import lead
+from kg.web.place_map import small_map
 from kg.web.profiles import profile
 from kg.web.rdf_documents import RDF_FORMATS, graph_of, rdf_response, suffix_for
 from kg.web.rendering import (
@@ -36,6 +39,8 @@ from kg.web.rendering import (
     workbench_link,
 )
 from kg.web.source_texts import anchor, paragraph_around, source_passages
+from kg.web.values import language_name, shown
+from kg.web.vocabulary_names import spelled_out, term_name
 
 entities = Blueprint("entities", __name__)
 
@@ -98,17 +103,23 @@ def entity_page(iri: str, kind: str, name: str) -> Response:
     )
     iris = {iri} | {f.prop for f in out + inc} | {f.value.value for f in out + inc}
     iris |= {g for f in out + inc for g in f.graphs}
-    names = labels({i for i in iris if "://" in i}, lang)
+    terms = {f.prop for f in out + inc} | {f.value.value for f in out if f.prop == RDF_TYPE}
+    terms |= {t.prop for f in out + inc for t in f.also}
+    names = readable_names({i for i in iris | terms if "://" in i}, terms, lang)
 
     def values(prop: str) -> list[Term]:
         return [f.value for f in out if f.prop == prop]
 
     types = [f for f in out if f.prop == RDF_TYPE]
-    description = pick(
+    described = (
         values("http://purl.org/dc/terms/description")
         or values("http://www.w3.org/2004/02/skos/core#definition")
-        or values("http://www.w3.org/2000/01/rdf-schema#comment"),
-        lang,
+        or values("http://www.w3.org/2000/01/rdf-schema#comment")
+    )
+    description = pick(described, lang)
+    # the language the description is written in, when the data has none in the page's
+    description_lang = next(
+        (t.lang for t in described if t.value == description and t.lang != lang), None
     )
     quote_box = None
     if values(DK + "quote"):
@@ -117,6 +128,14 @@ def entity_page(iri: str, kind: str, name: str) -> Response:
     rest.sort(key=lambda f: (f.inferred, names.get(f.prop, f.prop).lower(), f.value.value))
     inc.sort(key=lambda f: (f.inferred, names.get(f.prop, f.prop).lower(), f.value.value))
     source_text = source_passages(iri) if kind == "source" else None
+    sections = profile(kind, iri, lang)
+    if kind == "initiative" and any(s.show == "quotes" for s in sections):
+        # The sentence that states it leads; the description only paraphrases that sentence.
+        sections.sort(key=lambda s: s.show != "quotes")
+        description = description_lang = None
+    sources = page_sources(out, names, lang)
+    title = names.get(iri, name)
+    contents = [(f"profile-{s.name}", s.title) for s in sections]
     query = (
         "SELECT ?property ?value ?graph WHERE {\n"
         f"  GRAPH ?graph {{ {curie_or_ref(iri)} ?property ?value }}\n}}"
@@ -125,19 +144,81 @@ def entity_page(iri: str, kind: str, name: str) -> Response:
         "entity.html",
         lang=lang,
         iri=iri,
-        title=names.get(iri, name),
+        title=title,
         names=names,
         types=types,
         description=description,
+        description_lang=description_lang,
         facts=rest,
         incoming=inc,
         quote=quote_box,
-        profile=profile(kind, iri, lang),
+        profile=sections,
+        contents=contents,
+        lead=lead(kind, iri, lang),
+        place_map=small_map(kind, iri, lang),
+        sources=sources,
+        citation=cite(iri, title, lang, release()),
+        shown=lambda term: shown(term, names, lang),
+        language_name=language_name,
         source_text=source_text,
         rdf_links=[(s, f"/id/{kind}/{name}.{s}") for s in RDF_FORMATS],
         workbench=workbench_link(query),
         inferred_graph=str(INFERRED_GRAPH),
         curie=curie,
+    )
+
+
+def readable_names(iris: set[str], terms: set[str], lang: str) -> dict[str, str]:
+    """Names for a page's IRIs in ``lang``: the graph's labels, then the outside vocabularies'
+    names (``prov:wasDerivedFrom`` → "hämtad ur"), and a record's name from what it records,
+    so the fact table never shows a CURIE or a record IRI to a reader."""
+    names = labels(iris, lang)
+    for iri in terms & set(names):
+        if names[iri] in (curie(iri), iri):
+            names[iri] = term_name(iri, lang) or spelled_out(iri)
+    records = sorted(i for i in iris if i.startswith(BASE + "id/record/") and names[i] == curie(i))
+    if records:
+        values = " ".join(iri_ref(r) for r in records)
+        rows = select(
+            f"SELECT ?r ?p ?o WHERE {{ VALUES ?r {{ {values} }} "
+            "?r rdf:predicate ?p ; rdf:object ?o }"
+        )
+        parts = labels(
+            {r["p"].value for r in rows} | {r["o"].value for r in rows if r["o"].kind == "uri"},
+            lang,
+        )
+        word = "uppgift" if lang == "sv" else "record"
+        for row in rows:
+            prop = parts.get(row["p"].value)
+            prop = (
+                term_name(row["p"].value, lang) or prop if prop == curie(row["p"].value) else prop
+            )
+            obj = parts.get(row["o"].value, row["o"].value)
+            names[row["r"].value] = f"{word}: {prop} {obj}"
+    return names
+
+
+def page_sources(out: list, names: dict[str, str], lang: str) -> list[tuple[str, str | None]]:
+    """The texts and reference graphs the page's facts come from: name and link, once each."""
+    found: dict[str, tuple[str, str | None]] = {}
+    for fact in out:
+        for graph in fact.sources:
+            if graph.startswith(BASE + "graph/source-"):
+                doc = BASE + "id/source/" + graph.rsplit("-", 1)[1]
+                found.setdefault(doc, (doc, href(doc, lang)))
+            else:
+                found.setdefault(graph, (graph, href(graph, lang)))
+    missing = {k for k in found if k not in names}
+    if missing:
+        names.update(labels(missing, lang))
+
+    def name(key: str) -> str:
+        given = names.get(key, key)
+        return key.rsplit("/", 1)[-1] if given in (key, curie(key)) else given
+
+    return sorted(
+        ((name(key), link) for key, (_, link) in found.items()),
+        key=lambda pair: pair[0].lower(),
     )
 
 

@@ -15,9 +15,12 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, request, url_for
 
 from kg.namespaces import BASE, INFERRED_GRAPH, PREFIXES
+from kg.web.citation import TITLE, cite, release
 from kg.web.lists import list_for_class
 from kg.web.rendering import (
+    DK,
     HTML,
+    LANGS,
     current_lang,
     engine,
     href,
@@ -128,6 +131,56 @@ def overview(lang: str) -> dict:
     }
 
 
+#: What a newcomer looks for, in the order the home page counts it: (kind, class, plural
+#: in Swedish, plural in English); the ontology's labels are singular.
+COVERED = (
+    ("edition", "AwardEdition", "omgångar", "editions"),
+    ("municipality", "Municipality", "kommuner", "municipalities"),
+    ("nomination", "Nomination", "nomineringar", "nominations"),
+    ("person", "Person", "personer", "people"),
+    ("initiative", "Initiative", "satsningar", "initiatives"),
+    ("statement", "Statement", "citat", "quotes"),
+    ("source", "SourceDocument", "källtexter", "source texts"),
+)
+
+
+def winners(lang: str) -> list[dict]:
+    """Each edition with its winners, newest first, names in the page language."""
+    rows = select(
+        """PREFIX award: <https://w3id.org/digikommun/id/award/>
+        SELECT ?edition ?year ?winner WHERE {
+          ?edition dk:editionOf award:sveriges-digitaliseringskommun ; dk:year ?year .
+          OPTIONAL { ?n dk:forEdition ?edition ; dk:stage dk:Winner ; dk:nominee ?winner }
+        } ORDER BY DESC(?year)"""
+    )
+    names = labels({r["winner"].value for r in rows if "winner" in r}, lang)
+    found: dict[str, dict] = {}
+    for row in rows:
+        entry = found.setdefault(
+            row["edition"].value,
+            {"edition": row["edition"].value, "year": row["year"].value, "winners": []},
+        )
+        if "winner" in row:
+            winner = row["winner"].value
+            entry["winners"].append((names.get(winner, winner), href(winner, lang)))
+    return list(found.values())
+
+
+def coverage(lang: str) -> list[tuple[str, str, int]]:
+    """How many things of each kind a newcomer looks for: (list link, class name, count)."""
+    values = " ".join(f"(dk:{cls})" for _, cls, *_ in COVERED)
+    rows = select(
+        f"""SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {{
+          VALUES (?class) {{ {values} }} ?s a ?class }} GROUP BY ?class"""
+    )
+    counts = {r["class"].value: int(r["n"].value) for r in rows}
+    return [
+        (f"/id/{kind}/?lang={lang}", sv if lang == "sv" else en, counts[DK + cls])
+        for kind, cls, sv, en in COVERED
+        if counts.get(DK + cls)
+    ]
+
+
 @pages.get("/")
 def home() -> Response:
     lang = current_lang()
@@ -135,8 +188,48 @@ def home() -> Response:
         "home.html",
         lang=lang,
         overview=overview(lang),
+        winners=winners(lang),
+        coverage=coverage(lang),
         examples=examples()[:4],
         version=engine().version,
+        release=release(),
+    )
+
+
+def _about(default: str) -> Response:
+    """The About page; ``/om`` is Swedish and ``/about`` English unless ``?lang=`` says."""
+    asked = request.args.get("lang", "")
+    lang = asked if asked in LANGS else default
+    return page(
+        "about.html",
+        lang=lang,
+        overview=overview(lang),
+        coverage=coverage(lang),
+        release=release(),
+        citation=cite(BASE, TITLE, lang),
+    )
+
+
+@pages.get("/about")
+def about() -> Response:
+    return _about("en")
+
+
+@pages.get("/om")
+def om() -> Response:
+    return _about("sv")
+
+
+@pages.get("/cite")
+def cite_page() -> Response:
+    """How to cite the dataset or one page of it, in the page language."""
+    lang = current_lang()
+    return page(
+        "cite.html",
+        lang=lang,
+        release=release(),
+        citation=cite(BASE, TITLE, lang),
+        example=cite(BASE + "id/municipality/lidingo", "Lidingö", lang),
     )
 
 

@@ -19,6 +19,7 @@ from kg.store import Term
 from kg.web.query_files import QueryFile, read_query_file
 from kg.web.rendering import href, labels, select
 from kg.web.source_texts import anchor
+from kg.web.values import shown
 
 FOLDER = Path(__file__).parent / "profile_queries"
 SHOWS = ("facts", "table", "quotes")
@@ -109,14 +110,35 @@ def profile(kind: str, iri: str, lang: str) -> list[Filled]:
             out.rows.append(cells)
         if section.show == "facts":
             out.rows = [_merged(out.rows)]
+        elif section.merge:
+            out.rows = _gathered(out.rows, section.merge)
         filled.append(out)
     return filled
 
 
 def _cell(term: Term, names: dict[str, str], lang: str) -> Cell:
-    if term.kind == "uri":
-        return Cell(names.get(term.value, term.value), href(term.value, lang))
-    return Cell(term.value, None, term.lang)
+    """A value as a reader sees it: a name for an IRI, a date or number in the page language."""
+    value = shown(term, names, lang)
+    return Cell(value.text, value.link, term.lang if term.kind == "literal" else None)
+
+
+def _gathered(rows: list[dict[str, list[Cell]]], merge: tuple[str, ...]) -> list[dict]:
+    """Rows that agree on every column but ``merge`` become one, which keeps each of their
+    ``merge`` values: Daniel Broman's one post, attested by two texts, is one row."""
+    kept: dict[tuple, dict[str, list[Cell]]] = {}
+    for row in rows:
+        key = tuple(
+            (name, tuple((c.text, c.link) for c in cells))
+            for name, cells in row.items()
+            if name not in merge
+        )
+        if key not in kept:
+            kept[key] = {name: list(cells) for name, cells in row.items()}
+            continue
+        for name in merge:
+            have = kept[key].setdefault(name, [])
+            have.extend(c for c in row.get(name, []) if c not in have)
+    return list(kept.values())
 
 
 def _merged(rows: list[dict[str, list[Cell]]]) -> dict[str, list[Cell]]:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from kg.web.rendering import LANGS, UNSAFE_IN_IRI
 
-HEADER = re.compile(r"#\s*(title|show|class|column)\s*([A-Za-z_]*)\s*:\s*(.*)")
+HEADER = re.compile(r"#\s*(title|show|class|column|merge)\s*([A-Za-z_]*)\s*:\s*(.*)")
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,9 @@ class QueryFile:
     query: str
     show: str = "table"
     cls: str = ""
+    #: columns whose values gather when rows agree on every other column (``# merge: a b``):
+    #: one fact attested by two texts is one row with both dates and records
+    merge: tuple[str, ...] = ()
 
     def sparql(self, lang: str, this: str | None = None) -> str:
         """The query with ``$lang`` (and ``$this``) bound; refuses anything unsafe."""
@@ -77,4 +80,5 @@ def read_query_file(path: Path) -> QueryFile:
         text,
         fields.get("show", "table"),
         fields.get("class", ""),
+        tuple(fields.get("merge", "").split()),
     )
