@@ -255,11 +255,12 @@ def test_body_cap_is_413(built: Settings) -> None:
 
 
 def test_security_headers_on_every_response(client) -> None:
-    for path in ("/sparql?query=ASK%7B%7D", "/healthz", "/no-such-page", "/sparql"):
+    from tests import expected_headers
+
+    paths = ("/sparql?query=ASK%7B%7D", "/healthz", "/no-such-page", "/sparql", "/sparql?query=x")
+    for path in (*paths, "/", "/graph/ontology.ttl", "/search?q=x"):
         response = client.get(path, headers={"Origin": "https://evil.example"})
-        assert "default-src" in response.headers["Content-Security-Policy"]
-        assert response.headers["X-Content-Type-Options"] == "nosniff"
-        assert response.headers["Referrer-Policy"]
+        expected_headers.check(response.headers)
         assert "Access-Control-Allow-Credentials" not in response.headers
 
 
