@@ -104,8 +104,12 @@ axe: $(AXE) ## install axe-core, used by the accessibility tests in chromium
 
 TEST_SETUP := $(ARTIFACT) $(FRONTEND) $(COMUNICA) $(AXE) chromium apache nginx virtuoso
 
+# Two passes: the tests that start no server and are not about time or load run on both cores
+# (pytest-xdist); the `serial` ones (servers, browsers, timeouts, load; tests/conftest.py) then
+# run alone. Both passes share one build of the project (tests/conftest.py: shared_build).
 test: $(TEST_SETUP) lint lint-ontology ## set up, build, lint and run the whole test suite
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 -m "not serial"
+	$(BIN)/pytest -m serial
 
 # Not part of `make test`: the whole suite while two busy loops (started and always stopped by
 # the script) keep both cores busy; no test may depend on an idle machine.
@@ -120,5 +124,5 @@ bench-search: $(ARTIFACT) ## server-side time of /search and /reconcile on the b
 bench-rolling: $(ARTIFACT) nginx ## roll a new build through serve-public's replicas under load (not part of test)
 	$(BIN)/python bench/rolling.py --build-dir build
 
-clean: ## remove the build and the virtual environment
-	rm -rf build $(VENV)
+clean: ## remove the build, the tests' shared builds and the virtual environment
+	rm -rf build .pytest_cache $(VENV)
