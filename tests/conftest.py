@@ -170,6 +170,8 @@ def gunicorn_url(built: Settings):
         "KG_STORE": "memory",
         "KG_HOST": "127.0.0.1",
         "KG_PORT": str(port),
+        # Its readers test answers, not the timeout: see APP_QUERY_TIMEOUT.
+        "KG_QUERY_TIMEOUT": str(APP_QUERY_TIMEOUT),
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
     # The same configuration as `kg serve` (threads, killable query processes, limits).
