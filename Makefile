@@ -10,7 +10,7 @@ ARTIFACT := build/manifest.json
 
 .DEFAULT_GOAL := help
 .PHONY: help serve serve-public test lint lint-ontology build validate clean frontend chromium \
-	apache nginx virtuoso comunica axe bench bench-search bench-rolling
+	apache nginx virtuoso comunica axe bench bench-search bench-rolling test-stress
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -102,8 +102,19 @@ $(AXE): tools/axe/package.json tools/axe/package-lock.json
 
 axe: $(AXE) ## install axe-core, used by the accessibility tests in chromium
 
-test: $(ARTIFACT) $(FRONTEND) $(COMUNICA) $(AXE) chromium apache nginx virtuoso lint lint-ontology ## set up, build, lint and run the whole test suite
-	$(BIN)/pytest
+TEST_SETUP := $(ARTIFACT) $(FRONTEND) $(COMUNICA) $(AXE) chromium apache nginx virtuoso
+
+# Two passes: the tests that start no server and are not about time or load run on both cores
+# (pytest-xdist); the `serial` ones (servers, browsers, timeouts, load; tests/conftest.py) then
+# run alone. Both passes share one build of the project (tests/conftest.py: shared_build).
+test: $(TEST_SETUP) lint lint-ontology ## set up, build, lint and run the whole test suite
+	$(BIN)/pytest -n 2 -m "not serial"
+	$(BIN)/pytest -m serial
+
+# Not part of `make test`: the whole suite while two busy loops (started and always stopped by
+# the script) keep both cores busy; no test may depend on an idle machine.
+test-stress: $(TEST_SETUP) ## the whole suite with both cores kept busy by two busy loops
+	PYTHON=$(BIN)/python sh scripts/test-stress.sh
 
 bench: $(ARTIFACT) ## our server vs an Oxigraph server on the same build (not part of test)
 	$(BIN)/python bench/run.py --build-dir build
@@ -113,5 +124,5 @@ bench-search: $(ARTIFACT) ## server-side time of /search and /reconcile on the b
 bench-rolling: $(ARTIFACT) nginx ## roll a new build through serve-public's replicas under load (not part of test)
 	$(BIN)/python bench/rolling.py --build-dir build
 
-clean: ## remove the build and the virtual environment
-	rm -rf build $(VENV)
+clean: ## remove the build, the tests' shared builds and the virtual environment
+	rm -rf build .pytest_cache $(VENV)

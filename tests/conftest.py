@@ -3,6 +3,8 @@ seconds and every test only reads it."""
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 import socket
 from pathlib import Path
 
@@ -13,14 +15,75 @@ from kg.settings import PROJECT_ROOT, Settings
 ROOT = PROJECT_ROOT
 
 
-@pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The real project built once into a private directory (never the developer's build/)."""
+#: Where the session builds below are kept between pytest processes: `make test` runs two
+#: (the parallel pass and the serial one) and pytest-xdist starts one per core, and a full
+#: build is the most expensive thing the suite does. Never the developer's build/.
+SHARED_BUILDS = ROOT / ".pytest_cache" / "kg-builds"
+
+
+def _fingerprint() -> str:
+    """Everything a build depends on: the inputs, the code (not its static files), and the
+    versions of the libraries that parse, reason and serialise. Any change gives a new build."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    for top in ("ontology", "data", "shapes", "src/kg"):
+        for path in sorted((ROOT / top).rglob("*")):
+            parts = path.relative_to(ROOT).parts
+            if "static" in parts or "__pycache__" in parts or not path.is_file():
+                continue
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    for name in ("rdflib", "pyoxigraph", "owlrl", "pyshacl"):
+        digest.update(f"{name}={version(name)}".encode())
+    return digest.hexdigest()[:20]
+
+
+def shared_build(reasoner: str) -> Path:
+    """The real project built with ``reasoner``, once for every pytest process that asks for
+    the same fingerprint (a file lock makes the others wait, then read it). The directory is
+    only ever read once it is complete; a new fingerprint gets a new directory."""
+    from filelock import FileLock
+
     from kg.pipeline.build import build
 
-    build_dir = tmp_path_factory.mktemp("build")
-    build(ROOT, build_dir, force=True)
-    return Settings(root=ROOT, build_dir=build_dir)
+    SHARED_BUILDS.mkdir(parents=True, exist_ok=True)
+    target = SHARED_BUILDS / f"{reasoner}-{_fingerprint()}"
+    with FileLock(f"{target}.lock"):
+        complete = target / ".complete"
+        if not complete.exists():
+            shutil.rmtree(target, ignore_errors=True)
+            build(ROOT, target, force=True, reasoner=reasoner)
+            complete.touch()
+    return target
+
+
+@pytest.fixture(scope="session")
+def built() -> Settings:
+    """The real project built with the reference reasoner (owlrl): the one full build the
+    suite's readers share (see :func:`shared_build`)."""
+    return Settings(root=ROOT, build_dir=shared_build("owlrl"))
+
+
+@pytest.fixture(scope="session")
+def fast_built() -> Settings:
+    """The real project built a second time, with the fast reasoner, into another directory:
+    for the tests that compare two builds (determinism, and the two reasoners giving
+    byte-identical artifacts)."""
+    return Settings(root=ROOT, build_dir=shared_build("fast"), reasoner="fast")
+
+
+def quick_build(root: Path, out: Path, **options):
+    """``kg.pipeline.build.build`` with the fast reasoner, for tests about file handling
+    (atomic writes, skips, errors, stores): it gives the same bytes as owlrl in about half the
+    time (test_materialise), and the session's :func:`built` keeps the one full owlrl build."""
+    from kg.pipeline.build import build
+
+    return build(root, out, reasoner="fast", **options)
+
+
+#: Seconds a query of the shared test apps may run: far beyond what any of their queries needs
+#: on a loaded machine, so an answer never depends on the machine's speed (issue 22).
+APP_QUERY_TIMEOUT = 120.0
 
 
 #: A browser-less client as curl sends it: every request says what it accepts, so no test
@@ -41,7 +104,11 @@ def app(request: pytest.FixtureRequest, built: Settings):
     from kg import create_app
 
     store, lean = request.param
-    application = create_app(replace(built, store=store), lean=lean)
+    # The timeout is not what these apps test (strict apps in test_limits and test_big_queries
+    # do): on a loaded machine an rdflib COUNT over the union took over the production 10 s.
+    application = create_app(
+        replace(built, store=store, query_timeout=APP_QUERY_TIMEOUT), lean=lean
+    )
     application.config["TESTING"] = True
     return application
 
@@ -103,6 +170,8 @@ def gunicorn_url(built: Settings):
         "KG_STORE": "memory",
         "KG_HOST": "127.0.0.1",
         "KG_PORT": str(port),
+        # Its readers test answers, not the timeout: see APP_QUERY_TIMEOUT.
+        "KG_QUERY_TIMEOUT": str(APP_QUERY_TIMEOUT),
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
     # The same configuration as `kg serve` (threads, killable query processes, limits).
@@ -136,3 +205,32 @@ def sparql_rows(built: Settings):
         return [{k: v.value for k, v in row.items()} for row in result.rows]
 
     return run
+
+
+#: Files whose tests run queries against their timeout, fill the query processes or measure
+#: load: they run in `make test`'s serial pass, never beside another pytest-xdist worker.
+SERIAL_FILES = frozenset(
+    {
+        "test_attack.py",
+        "test_big_queries.py",
+        "test_busy_limit.py",
+        "test_canary.py",
+        "test_proven.py",
+        "test_limits.py",
+        "test_fuzz.py",
+    }
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark ``serial`` every test that starts servers or a browser, or sits in
+    :data:`SERIAL_FILES`: `make test` runs ``-m "not serial"`` on both cores, then
+    ``-m serial`` alone (pytest-xdist), so a test about time or load never shares the cores
+    with another pytest process of the same run."""
+    for item in items:
+        if (
+            item.get_closest_marker("integration")
+            or item.get_closest_marker("browser")
+            or item.path.name in SERIAL_FILES
+        ):
+            item.add_marker(pytest.mark.serial)

@@ -12,13 +12,12 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg.pipeline.build import build
 from kg.pipeline.errors import InputSyntaxError
 from kg.settings import Settings
 from kg.store import open_engine
 from kg.store.base import read_manifest, store_dir_name
 from kg.store.embedded import EmbeddedEngine
-from tests.conftest import copy_project
+from tests.conftest import copy_project, quick_build
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
@@ -144,11 +143,11 @@ def test_a_forked_child_opens_its_own_handle(built: Settings) -> None:
 def test_a_failed_build_leaves_artifact_and_store_untouched(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "project")
     out = tmp_path / "build"
-    build(root, out)
+    quick_build(root, out)
     before = snapshot(out)
     (root / "data" / "ttl" / "broken.ttl").write_text("this is not turtle", encoding="utf-8")
     with pytest.raises(InputSyntaxError):
-        build(root, out, force=True)
+        quick_build(root, out, force=True)
     assert snapshot(out) == before
 
 
@@ -157,7 +156,7 @@ def test_a_failure_while_writing_leaves_the_build_untouched(tmp_path: Path, monk
 
     root = copy_project(tmp_path / "project")
     out = tmp_path / "build"
-    build(root, out)
+    quick_build(root, out)
     before = snapshot(out)
     (root / "ontology" / "extra.ttl").write_text(
         "<https://w3id.org/digikommun/id/x> <http://www.w3.org/2000/01/rdf-schema#comment> "
@@ -170,7 +169,7 @@ def test_a_failure_while_writing_leaves_the_build_untouched(tmp_path: Path, monk
 
     monkeypatch.setattr(pipeline_build, "_without_graph_names", disk_full)
     with pytest.raises(OSError):
-        build(root, out, force=True)
+        quick_build(root, out, force=True)
     assert snapshot(out) == before
     assert sorted(p.name for p in out.iterdir()) == sorted({Path(k).parts[0] for k in before})
 
@@ -185,7 +184,7 @@ def test_a_rebuild_keeps_the_previous_store_and_drops_older_ones(tmp_path: Path)
             f'"version {n}"@en .\n',
             encoding="utf-8",
         )
-        build(root, out)
+        quick_build(root, out)
         names.append(store_dir_name(json.loads((out / "manifest.json").read_text())))
     assert len(set(names)) == 3
     assert sorted(p.name for p in out.glob("oxigraph-*")) == sorted(names[1:])
@@ -212,7 +211,7 @@ def test_a_reload_after_a_rebuild_serves_the_new_build(tmp_path: Path, memory_ma
     root = copy_project(tmp_path / "project")
     (root / "data" / "sources").mkdir(parents=True, exist_ok=True)
     out = tmp_path / "build"
-    first = build(root, out, force=True)
+    first = quick_build(root, out, force=True)
     port = free_port()
     process = start_gunicorn(out, port, KG_MEMORY_MAX_QUADS=memory_max_quads)
     base = f"http://127.0.0.1:{port}/sparql"
@@ -225,7 +224,7 @@ def test_a_reload_after_a_rebuild_serves_the_new_build(tmp_path: Path, memory_ma
             '"reloaded"@en .\n',
             encoding="utf-8",
         )
-        second = build(root, out)
+        second = quick_build(root, out)
         assert second.version != first.version
         old_store = out / store_dir_name(first.manifest)
         assert old_store.is_dir(), "the store being served survives one rebuild"

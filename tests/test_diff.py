@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from kg.cli import main
-from kg.pipeline.build import build
 from kg.pipeline.diff import diff, format_diff
-from tests.conftest import copy_project
+from tests.conftest import copy_project, quick_build
 
 EDIT = """
 dk:Prize a owl:Class ; rdfs:label "pris"@sv , "prize"@en ;
@@ -26,7 +25,7 @@ def edited(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """One build of a scratch copy, then edits in its working tree (a build takes seconds)."""
     root = copy_project(tmp_path_factory.mktemp("project"))
     build_dir = root / "build"
-    build(root, build_dir, force=True)
+    quick_build(root, build_dir, force=True)
     with (root / "ontology" / "ontology.ttl").open("a", encoding="utf-8") as out:
         out.write(EDIT)
     text = (root / "ontology" / "ontology.ttl").read_text(encoding="utf-8")

@@ -418,3 +418,32 @@ def test_source_add_refuses_when_the_project_cannot_take_it(case, project: Path,
     err = capsys.readouterr().err
     assert expected in err, err
     assert snapshot(project) == before
+
+
+@pytest.mark.parametrize(
+    "invisible", ["\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"], ids=ascii
+)
+def test_a_typed_passage_is_found_across_an_invisible_character(invisible: str) -> None:
+    """A soft hyphen (U+00AD) or a zero-width character in the source is not typed by the
+    editor, and the passage is still found; the place keeps the text's own characters."""
+
+    text = f"Kommunen har digitali{invisible}serat hela ansökan.\n"
+    found = occurrences(text, "har digitaliserat hela")
+    assert len(found) == 1, ascii(text)
+    assert text[found[0].start : found[0].end] == f"har digitali{invisible}serat hela"
+
+
+def test_each_hole_is_reported_by_its_whole_name() -> None:
+    """``?FILL_IN_LABEL_SV`` is its own hole (a Swedish label), not ``?FILL_IN_LABEL``."""
+    from kg.editing.holes import WHAT, find_holes
+
+    text = "# ?FILL_IN_SPEAKER in a comment\nx rdfs:label ?FILL_IN_LABEL_SV , ?FILL_IN_LABEL_EN .\n"
+    holes = find_holes(text, "a.ttl")
+    assert [(h.line, h.column, h.name) for h in holes] == [
+        (2, 14, "?FILL_IN_LABEL_SV"),
+        (2, 34, "?FILL_IN_LABEL_EN"),
+    ]
+    assert (
+        str(holes[0]) == f"a.ttl:2:14: unfilled hole ?FILL_IN_LABEL_SV: put {WHAT[holes[0].name]}"
+    )
+    assert "Swedish" in str(holes[0]) and "English" in str(holes[1])

@@ -6,7 +6,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kg.lexer import READINGS_DIFFER, shape, unescape_codepoints
+from kg.lexer import (
+    KEYWORDS,
+    READINGS_DIFFER,
+    RISKY_KEYWORDS,
+    UPDATE_KEYWORDS,
+    shape,
+    unescape_codepoints,
+)
+
+#: Pieces of SPARQL that hide or show keywords, so that generated texts are often near-queries.
+FRAGMENTS = [
+    "SELECT", " ", "{", "}", "(", ")", "INSERT", "SERVICE", "FROM", '"', "'''", "<", ">", "#",
+    "\n", "\\u0053ERVICE", "ex:", "?x", "ADD", "a", "\\", "'", '"""', "VALUES", "1", "\\u007B",
+]  # fmt: skip
 
 PROLOGUE = "PREFIX ex: <http://example.org/>\nPREFIX dk: <https://w3id.org/dk#>\n"
 
@@ -71,11 +84,39 @@ def test_code_point_escapes_are_applied_before_reading_words() -> None:
     assert unescape_codepoints("no escapes") == "no escapes"
 
 
-@given(st.text(max_size=300))
+@given(st.text(max_size=300) | st.lists(st.sampled_from(FRAGMENTS), max_size=30).map("".join))
 def test_any_text_gives_a_shape(text: str) -> None:
+    """Whatever the text, its shape keeps the promises the checks rely on."""
     found = shape(text)
-    assert found.depth >= 0
-    assert found.operation in ("query", "update")
+    plain = unescape_codepoints(text)
+    # Depth counts brackets that are there (in either reading), never more.
+    assert 0 <= found.depth <= max(sum(map(text.count, "({[")), sum(map(plain.count, "({[")))
+    for word in found.words:
+        assert word in KEYWORDS or word == "a", word
+        assert word.casefold() in text.casefold() or word.casefold() in plain.casefold(), word
+    # The one safety promise: a risky keyword read as code is never judged safe unparsed.
+    if RISKY_KEYWORDS.intersection(found.words):
+        assert found.needs_parse, (text, found)
+    assert found.operation == ("update" if UPDATE_KEYWORDS.intersection(found.words) else "query")
+
+
+def _nest(depth: int, words: list[str]) -> str:
+    return " ".join(words) + " {" * depth + " ?s ?p ?o" + " }" * depth
+
+
+@given(
+    st.integers(min_value=0, max_value=70),
+    st.lists(st.sampled_from([*sorted(UPDATE_KEYWORDS), "SELECT", "ASK", "WHERE", "a"])),
+)
+def test_a_shape_agrees_with_a_plain_model_of_code_without_strings(
+    depth: int, words: list[str]
+) -> None:
+    """Keywords and braces only (no strings, IRIs or comments to hide them): the words read
+    are exactly the keywords written, and the depth the nesting written."""
+    found = shape(_nest(depth, words))
+    assert found.depth == depth
+    assert list(found.words) == words
+    assert found.operation == ("update" if UPDATE_KEYWORDS.intersection(words) else "query")
 
 
 @pytest.mark.parametrize(

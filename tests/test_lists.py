@@ -94,3 +94,38 @@ def test_home_counts_link_to_the_lists(client) -> None:
     for kind, count in linked.items():
         items = client.get(f"/id/{kind}.json").get_json()["items"]
         assert len(items) == int(count), kind
+
+
+@pytest.mark.parametrize("column", ["code", "wins"])
+def test_the_sorted_columns_link_flips_and_the_others_sort_ascending(client, column) -> None:
+    """A click on the column the list is sorted by reverses it, whichever way it is sorted;
+    a click on any other column sorts that one ascending."""
+    for sort, flipped in ((column, "-" + column), ("-" + column, column)):
+        html = client.get(f"/id/municipality/?sort={sort}&lang=en").get_data(as_text=True)
+        links = set(re.findall(r'href="\?sort=(-?\w+)&amp;lang=en"', html))
+        assert flipped in links, (sort, links)
+        assert sort not in links, f"sorted by {sort}, the link still sorts by {sort}"
+        others = {"thing", "county", "code", "nominations", "wins"} - {column}
+        assert others <= links, (sort, links)
+
+
+def test_tied_rows_keep_their_name_order_both_ways() -> None:
+    """Rows that tie on the sorted column are in name order (case folded), ascending or
+    descending, however the query returned them; empty cells come last."""
+    from kg.web.lists import Cell, sorted_rows
+
+    def row(name: str, wins: int | None) -> dict:
+        return {
+            "thing": [Cell(name)],
+            "wins": [] if wins is None else [Cell(str(wins), number=wins)],
+        }
+
+    names = ["Östra", "bjuv", "Alingsås", "Cedar", "able", "Dorotea"]
+    wins = [1, 0, 1, 0, None, 1]
+    rows = [row(n, w) for n, w in zip(names, wins, strict=True)]
+
+    def order(descending: bool) -> list[str]:
+        return [r["thing"][0].text for r in sorted_rows(rows, "wins", descending)]
+
+    assert order(False) == ["bjuv", "Cedar", "Alingsås", "Dorotea", "Östra", "able"]
+    assert order(True) == ["Alingsås", "Dorotea", "Östra", "bjuv", "Cedar", "able"]

@@ -306,11 +306,12 @@ def test_named_graph_uri_restricts_graph_patterns(client) -> None:
 def test_unknown_graph_is_refused_and_never_fetched(client) -> None:
     """A graph the store does not hold is a clear 400 (SECURITY.md), never a fetch."""
     for iri in ("http://127.0.0.1:9/never-fetched", "file:///etc/passwd"):
-        response = client.get(
-            "/sparql", query_string={"query": "ASK { ?s ?p ?o }", "default-graph-uri": iri}
-        )
-        assert response.status_code == 400
-        assert iri in response.get_data(as_text=True)
+        for parameter in ("default-graph-uri", "named-graph-uri"):
+            response = client.get(
+                "/sparql", query_string={"query": "ASK { ?s ?p ?o }", parameter: iri}
+            )
+            assert response.status_code == 400, (parameter, response.status_code)
+            assert iri in response.get_data(as_text=True)
         from_clause = client.get(
             "/sparql", query_string={"query": f"ASK FROM <{iri}> {{ ?s ?p ?o }}"}
         )

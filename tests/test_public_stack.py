@@ -29,10 +29,14 @@ from kg.deploy.replicas import free_port
 from kg.deploy.stack import PublicStack, public_stack
 from kg.settings import Settings
 from kg.web.security import SECURITY_HEADERS
+from tests import expected_headers
 
 pytestmark = pytest.mark.integration
 
 CLIENT_TIMEOUT = 2.0  # the proxy's header/body timeout here; production default is 10 s
+#: A wall-clock bound asserted here is ten times what the code needs (issue 22): a busy machine
+#: slows the test, never fails it, and a missing timeout still never ends within the bound.
+MARGIN = 10
 CONNECTIONS = 4
 RATE = 20
 
@@ -150,11 +154,12 @@ class SlowClients:
 
 
 def test_slow_clients_do_not_slow_ordinary_queries(stack: PublicStack) -> None:
-    """300 trickling connections: ordinary queries keep their idle p99 (within 3×).
+    """300 trickling connections: ordinary queries keep near their idle p99 (within 10×).
 
     Idle is measured before and after the attack and the slower of the two is the baseline:
     the machine is shared, and its noise should not count as the attack's doing. Without the
-    proxy the same attack made every ordinary query time out (5 s), far beyond 3×."""
+    proxy the same attack made every ordinary query time out (5 s, hundreds of times idle), so
+    a bound of ten times idle still tells the two apart with room for a busy machine."""
     port = stack.settings.port
     ordinary_latencies(stack.url, 10, 0)  # warm both replicas' query processes
     before = ordinary_latencies(stack.url, 100, 1000)
@@ -164,15 +169,14 @@ def test_slow_clients_do_not_slow_ordinary_queries(stack: PublicStack) -> None:
     after = ordinary_latencies(stack.url, 100, 3000)
     assert attack.reconnects >= 300, "the proxy should have cut every trickling client"
     idle = max(p99(before), p99(after))
-    assert p99(attacked) <= 3 * idle, (p99(before), p99(attacked), p99(after))
+    assert p99(attacked) <= MARGIN * idle, (p99(before), p99(attacked), p99(after))
 
 
 def assert_plain_proxy_answer(status: int, headers: dict[str, str], body: bytes) -> None:
     """One line of text, no HTML, the app's security headers, no version."""
     assert headers["content-type"].startswith("text/plain"), headers
     assert body.count(b"\n") == 1 and b"<" not in body, body
-    for name, value in SECURITY_HEADERS.items():
-        assert headers[name.lower()] == value
+    expected_headers.check(headers)
     assert headers["cache-control"] == "no-store"
     assert headers["server"] == "nginx"
 
@@ -184,7 +188,7 @@ def test_a_client_that_trickles_its_headers_is_cut_at_the_timeout(stack: PublicS
     sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
     started = time.monotonic()
     try:
-        while time.monotonic() - started < CLIENT_TIMEOUT + 5:
+        while time.monotonic() - started < MARGIN * CLIENT_TIMEOUT:
             sock.sendall(b"X-Trickle: 1\r\n")
             time.sleep(0.3)
         pytest.fail("the proxy let a client trickle headers past its header timeout")
@@ -192,14 +196,16 @@ def test_a_client_that_trickles_its_headers_is_cut_at_the_timeout(stack: PublicS
         elapsed = time.monotonic() - started
     finally:
         sock.close()
-    assert CLIENT_TIMEOUT - 0.5 <= elapsed <= CLIENT_TIMEOUT + 3, elapsed
+    # Not cut before the timeout (the connection opened just before ``started``); the upper
+    # bound only tells "cut at the timeout" from "never cut", with a tenfold margin.
+    assert CLIENT_TIMEOUT - 0.5 <= elapsed <= MARGIN * CLIENT_TIMEOUT, elapsed
 
 
 def test_a_client_that_stalls_its_body_is_cut_at_the_timeout(stack: PublicStack) -> None:
     sock = socket.create_connection(
         ("127.0.0.1", stack.settings.port), source_address=("127.0.0.3", 0)
     )
-    sock.settimeout(CLIENT_TIMEOUT + 5)
+    sock.settimeout(MARGIN * CLIENT_TIMEOUT)
     sock.sendall(
         b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
         b"Content-Length: 100\r\n\r\nASK"
@@ -211,7 +217,7 @@ def test_a_client_that_stalls_its_body_is_cut_at_the_timeout(stack: PublicStack)
         answer = b""
     finally:
         sock.close()
-    assert CLIENT_TIMEOUT - 0.5 <= time.monotonic() - started <= CLIENT_TIMEOUT + 3
+    assert CLIENT_TIMEOUT - 0.5 <= time.monotonic() - started <= MARGIN * CLIENT_TIMEOUT
     assert answer == b"" or b"408" in answer.split(b"\r\n", 1)[0]
     assert b"<html" not in answer
 
@@ -231,8 +237,8 @@ def test_too_many_requests_from_one_client_get_a_plain_429(stack: PublicStack) -
 
 
 def test_too_many_requests_in_progress_from_one_client_get_a_plain_429(stack: PublicStack) -> None:
-    """Requests whose bodies are still arriving count as in progress; one more is refused."""
-    time.sleep(1.5)  # the rate limiter's bucket of the previous tests is refilled
+    """Requests whose bodies are still arriving count as in progress; one more is refused.
+    The per-client limits are keyed by address, and this client (127.0.0.6) is new to them."""
     held = []
     try:
         for _ in range(CONNECTIONS):
@@ -244,8 +250,14 @@ def test_too_many_requests_in_progress_from_one_client_get_a_plain_429(stack: Pu
                 b"Content-Length: 50\r\n\r\nASK"
             )
             held.append(sock)
-        time.sleep(0.3)
-        status, headers, body = request(stack.url, "/healthz", source="127.0.0.6")
+        # nginx counts a connection once it has read its request head: wait for that event
+        # (the first 429) instead of a fixed pause that a busy machine may outlast.
+        deadline = time.monotonic() + MARGIN * CLIENT_TIMEOUT
+        while True:
+            status, headers, body = request(stack.url, "/healthz", source="127.0.0.6")
+            if status == 429 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert status == 429
         assert_plain_proxy_answer(status, headers, body)
         assert request(stack.url, "/healthz", source="127.0.0.7")[0] == 200
@@ -267,6 +279,33 @@ def test_a_body_over_the_limit_gets_the_apps_plain_413(stack: PublicStack) -> No
     assert status == 413
     assert_plain_proxy_answer(status, headers, body)
     assert f"larger than {stack.settings.max_body_bytes} bytes".encode() in body
+
+
+def test_a_legitimate_megabyte_query_passes_the_proxy(stack: PublicStack) -> None:
+    """A 0.97 M-character query sent as a form (over 1 MiB once percent-encoded, past nginx's
+    default body limit) reaches the app and is answered: the proxy must not refuse with 413
+    what the app accepts."""
+    import json
+
+    from tests.test_big_queries import values_query
+
+    query = values_query([], 970_000)
+    body = urllib.parse.urlencode({"query": query}).encode()
+    assert len(body) > 1024 * 1024 and len(query) < stack.settings.max_query_length
+    status, _, answer = request(
+        stack.url,
+        "/sparql",
+        source="127.0.0.11",
+        method="POST",
+        body=body,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Accept": "application/sparql-results+json",
+        },
+        timeout=60,
+    )
+    assert status == 200, answer[:200]
+    assert json.loads(answer)["results"]["bindings"] == []
 
 
 def test_a_long_url_and_a_huge_header_get_plain_answers(stack: PublicStack) -> None:
@@ -305,9 +344,14 @@ def test_proxied_answers_keep_the_apps_headers_once(stack: PublicStack) -> None:
 
 def test_the_access_log_has_every_request_but_never_a_query(stack: PublicStack) -> None:
     request(stack.url, query_path(7777), source="127.0.0.10")
-    time.sleep(0.2)
-    log = Path(stack.access_log).read_text()
-    lines = [line for line in log.splitlines() if line.startswith("127.0.0.10 ")]
+    # nginx logs a request just after answering it: wait for the line, not a fixed pause.
+    deadline = time.monotonic() + MARGIN * CLIENT_TIMEOUT
+    while True:
+        log = Path(stack.access_log).read_text()
+        lines = [line for line in log.splitlines() if line.startswith("127.0.0.10 ")]
+        if lines or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert lines and '"GET /sparql" 200' in lines[-1]
     assert "LIMIT" not in log and "query=" not in log
 
@@ -326,10 +370,10 @@ def test_a_new_build_rolls_through_the_replicas_without_a_failed_request(
     with public_stack(settings, access_log=str(tmp_path / "access.log")) as running:
         load = Load(running.url, clients=4)
         load.start()
-        time.sleep(1.5)
+        _wait_for_answers(load, after=0.0)  # the load has seen the old build
         running.roll(new_build)
         rolled = time.monotonic()
-        time.sleep(1.5)
+        _wait_for_answers(load, after=rolled)  # and the new one, after the roll
         samples = load.stop()
         # With every replica gone, the proxy says so in one plain line.
         for replica in running.replicas:
@@ -342,6 +386,15 @@ def test_a_new_build_rolls_through_the_replicas_without_a_failed_request(
     old, new = versions[0], versions[-1]
     assert old != new, "the load should see the old build, then the new one"
     assert all(s.version == new for s in samples if s.version and s.started > rolled)
+
+
+def _wait_for_answers(load, after: float, count: int = 20) -> None:
+    """Wait until ``count`` requests started after ``after`` were answered (an event, not a
+    fixed pause that a busy machine may outlast); 60 s is far more than they need."""
+    deadline = time.monotonic() + 60
+    while sum(1 for s in list(load.samples) if s.started > after and s.version) < count:
+        assert time.monotonic() < deadline, "the load got no answers"
+        time.sleep(0.05)
 
 
 def test_kg_serve_public_serves_rolls_on_sighup_and_stops_cleanly(built: Settings) -> None:

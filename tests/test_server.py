@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import urllib.parse
@@ -61,7 +62,9 @@ def test_kg_serve_runs_gunicorn_on_kg_host_and_kg_port(built: Settings) -> None:
         **os.environ,
         "KG_BUILD_DIR": str(built.build_dir),
         "KG_PORT": str(port),
-        "KG_HOST": "127.0.0.1",
+        # Not the default (127.0.0.1): another loopback address, so only a server that read
+        # KG_HOST answers there, and the default address stays closed.
+        "KG_HOST": "127.0.0.2",
         "KG_WORKERS": "1",
         "PATH": "/usr/bin:/bin",
     }
@@ -70,7 +73,9 @@ def test_kg_serve_runs_gunicorn_on_kg_host_and_kg_port(built: Settings) -> None:
         [str(kg), "serve"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        wait_until_answers(f"http://127.0.0.1:{port}/healthz", process)
+        wait_until_answers(f"http://127.0.0.2:{port}/healthz", process)
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser import EVENT_WAIT_MS
 from tests.browser.test_site import ARGS, browser, site  # noqa: F401 - shared fixtures
 from tests.conftest import ROOT
 
@@ -77,6 +78,7 @@ def tab(browser):  # noqa: F811 - the fixture imported above
     """A page whose CSP lets the test inject axe; the site itself never runs inline script."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page = context.new_page()
+    page.set_default_timeout(EVENT_WAIT_MS)
     yield page
     context.close()
 
@@ -95,7 +97,7 @@ def violations(tab, axe_source: str) -> list[str]:
 @pytest.mark.parametrize(("name", "path", "ready"), PAGES, ids=[p[0] for p in PAGES])
 def test_page_meets_wcag_21_aa(tab, site, axe_source, name: str, path: str, ready: str) -> None:  # noqa: F811
     tab.goto(site + path)
-    tab.wait_for_selector(ready, timeout=20000)
+    tab.wait_for_selector(ready, timeout=EVENT_WAIT_MS)
     assert tab.locator("html").get_attribute("lang") in ("sv", "en")
     assert violations(tab, axe_source) == []
 

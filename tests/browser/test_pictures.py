@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser import EVENT_WAIT_MS
 from tests.browser.test_site import browser, page, shot, site  # noqa: F401 - shared fixtures
 
 pytestmark = pytest.mark.browser
@@ -88,13 +89,13 @@ def test_the_workbench_completes_our_own_terms_with_labels(page, site) -> None: 
     page.keyboard.type("SELECT * WHERE { ?x a dk:Mun")
     page.keyboard.press("Control+Space")
     hints = page.locator(".CodeMirror-hints li")
-    hints.first.wait_for(timeout=10000)
+    hints.first.wait_for(timeout=EVENT_WAIT_MS)
     texts = hints.all_inner_texts()
     assert any(t.startswith("dk:Municipality") and "municipality" in t.lower() for t in texts)
     page.keyboard.press("Enter")
     page.keyboard.type(" ; dk:forEd")
     page.keyboard.press("Control+Space")
-    page.locator(".CodeMirror-hints li").first.wait_for(timeout=10000)
+    page.locator(".CodeMirror-hints li").first.wait_for(timeout=EVENT_WAIT_MS)
     assert any(
         t.startswith("dk:forEdition")
         for t in page.locator(".CodeMirror-hints li").all_inner_texts()

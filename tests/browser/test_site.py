@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.browser import EVENT_WAIT_MS
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -52,6 +53,7 @@ def page(browser, site):
     """A page that records every request to a host other than ours."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     tab = context.new_page()
+    tab.set_default_timeout(EVENT_WAIT_MS)
     tab.foreign = []
     ours = urlparse(site).netloc
     tab.on(
@@ -75,7 +77,7 @@ def shot(tab, name: str) -> None:
 def test_example_query_in_the_workbench_shows_rows(page, site) -> None:
     page.goto(site + "/examples?lang=en")
     page.click("text=Winners by year >> xpath=ancestor::section//a[contains(@class,'workbench')]")
-    page.wait_for_selector(".yasr table tbody tr", timeout=20000)
+    page.wait_for_selector(".yasr table tbody tr", timeout=EVENT_WAIT_MS)
     rows = page.locator(".yasr table tbody tr")
     assert rows.count() == 12
     assert "Kalix" in page.locator(".yasr").inner_text()
@@ -83,7 +85,7 @@ def test_example_query_in_the_workbench_shows_rows(page, site) -> None:
     shot(page, "workbench")
     # the shared link reproduces the result
     page.goto(page.url)
-    page.wait_for_selector(".yasr table tbody tr", timeout=20000)
+    page.wait_for_selector(".yasr table tbody tr", timeout=EVENT_WAIT_MS)
     assert page.locator(".yasr table tbody tr").count() == 12
     assert page.foreign == []
 
@@ -92,7 +94,7 @@ def test_result_links_to_our_iris_stay_on_this_host(page, site) -> None:
     """Regression: IRIs in the result table pointed at w3id.org, which fails offline."""
     page.goto(site + "/sparql?lang=en")
     page.select_option("#example-picker", "winners-by-year")
-    page.wait_for_selector(".yasr table tbody tr", timeout=20000)
+    page.wait_for_selector(".yasr table tbody tr", timeout=EVENT_WAIT_MS)
     page.locator(".yasr table tbody a[href$='/id/edition/2019']").first.click()
     page.wait_for_load_state("networkidle")
     assert page.url.startswith(site + "/id/edition/2019")
@@ -103,7 +105,7 @@ def test_result_links_to_our_iris_stay_on_this_host(page, site) -> None:
 def test_example_picker_in_the_workbench(page, site) -> None:
     page.goto(site + "/sparql?lang=en")
     page.select_option("#example-picker", "quotes-per-source")
-    page.wait_for_selector(".yasr table tbody tr", timeout=20000)
+    page.wait_for_selector(".yasr table tbody tr", timeout=EVENT_WAIT_MS)
     assert page.locator(".yasr table tbody tr").count() == 5
     assert page.foreign == []
 
