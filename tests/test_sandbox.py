@@ -182,7 +182,7 @@ def test_allow_listed_service_queries_run_capped_in_their_own_processes(
     assert canary.hits, "an allow-listed SERVICE is called"
     federating = pool._idle[FEDERATING]
     assert len(federating) == 1 and federating[0].pid not in [c.pid for c in pool._idle[SEALED]]
-    assert _status(federating[0].pid, "Seccomp") == "0"
+    assert _status(federating[0].pid, "Seccomp") == "2"  # internet sockets only
     assert _address_space_limit(federating[0].pid) != "unlimited"
 
 
@@ -257,9 +257,21 @@ def test_a_query_whose_cost_changes_with_the_clock_stays_bounded(pool_for_settin
     assert all(b'"value":"0"' in answer.body for answer in answers)
     _wait_for(lambda: datetime.datetime.now(datetime.UTC) > instant, "the instant passes")
     runs = pool.process_runs
-    with pytest.raises(QueryRejected) as stopped:
-        pool.query(text, media_type=JSON)
-    assert stopped.value.status == 503 and "ran longer than 2 s" in stopped.value.reason
+    outcome: list[object] = []
+
+    def ask() -> None:
+        try:
+            outcome.append(pool.query(text, media_type=JSON))
+        except QueryRejected as err:
+            outcome.append(err)
+
+    asking = threading.Thread(target=ask, daemon=True)
+    asking.start()
+    asking.join(120)  # sixty times the timeout: an unbounded run fails here instead of hanging
+    assert outcome, "the query ran on past its timeout"
+    (stopped,) = outcome
+    assert isinstance(stopped, QueryRejected), stopped
+    assert stopped.status == 503 and "ran longer than 2 s" in stopped.reason
     assert pool.process_runs == runs + 1
     assert pool.query("ASK { ?s ?p ?o }", media_type=JSON).body  # the process was replaced
 
@@ -323,9 +335,13 @@ def test_kg_serve_refuses_to_start_unsandboxed_unless_allowed(monkeypatch, capsy
     assert "KG_ALLOW_UNSANDBOXED=1" in capsys.readouterr().err
     assert not cli._unsandboxed("serve", Settings(allow_unsandboxed=True))
     assert "WARNING" in capsys.readouterr().err
+    started: list[str] = []  # what would have started serving, had the refusal failed
+    monkeypatch.setattr(cli.os, "execvp", lambda *args: started.append("gunicorn"))
+    monkeypatch.setattr("kg.deploy.stack.serve", lambda settings: started.append("nginx") or 0)
     for command in ("serve", "serve-public"):
         assert cli.main([command]) == 2
         assert "Refusing to serve" in capsys.readouterr().err
+    assert started == []
 
 
 def test_allow_unsandboxed_is_read_as_a_yes_or_no(monkeypatch) -> None:
@@ -398,3 +414,71 @@ def test_an_idle_kept_alive_connection_is_closed_for_the_client(built: Settings)
     finally:
         conn.close()
         stop(process)
+
+
+def test_a_federating_process_reaches_only_the_allow_listed_ports(canary: Canary) -> None:
+    """Below the gate: with a TCP rule for the canary's port only, another local port (a
+    second canary) cannot be reached even by a SERVICE the gate never saw. The oracle: without
+    the rule, the same process reaches it."""
+    (canary.file.parent / "other").mkdir()
+    other = Canary(canary.file.parent / "other")
+    try:
+        ports = sandbox.endpoint_ports((canary.url,))
+
+        def federating() -> str:
+            sandbox.limit_network(ports)
+            return f"{_service_call(canary.url)} | {_service_call(other.url)}"
+
+        assert _in_child(lambda: _service_call(other.url)) and len(other.hits) == 1
+        allowed, refused = _in_child(federating).split(" | ")
+        assert "not permitted" not in allowed and "denied" not in allowed, allowed
+        assert "Permission denied" in refused, refused
+        assert len(canary.hits) == 1 and len(other.hits) == 1, (canary.hits, other.hits)
+    finally:
+        other.close()
+
+
+def test_a_federating_process_opens_no_unix_or_netlink_socket() -> None:
+    def federating() -> str:
+        sandbox.limit_network({443})
+        outcomes = []
+        for family in (socket.AF_INET, socket.AF_INET6, socket.AF_UNIX, socket.AF_NETLINK):
+            try:
+                socket.socket(family, socket.SOCK_DGRAM).close()
+                outcomes.append("opened")
+            except PermissionError:
+                outcomes.append("refused")
+        return " ".join(outcomes)
+
+    assert _in_child(federating) == "opened opened refused refused"
+
+
+def test_a_query_process_dies_with_its_worker(built: Settings) -> None:
+    """A worker that dies mid-query (killed by gunicorn, say) leaves no query process running
+    an endless product behind."""
+    settings = dataclasses.replace(built, cache_entries=0)
+    engine = bare(open_engine(settings))
+    read_end, write_end = os.pipe()
+    worker = os.fork()
+    if worker == 0:  # the web worker: starts an endless query, then dies
+        child = _QueryProcess(engine, settings, frozenset(), SEALED)
+        child.conn.send(execution._Job(ENDLESS, None, None, None, None, JSON))
+        os.write(write_end, str(child.pid).encode())
+        os._exit(0)
+    os.close(write_end)
+    orphan = int(os.read(read_end, 32))
+    os.close(read_end)
+    os.waitpid(worker, 0)
+
+    def gone() -> bool:
+        try:
+            state = Path(f"/proc/{orphan}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        return state in ("Z", "X")
+
+    try:
+        _wait_for(gone, "the orphaned query process still runs")
+    finally:
+        if not gone():
+            os.kill(orphan, 9)

@@ -59,7 +59,13 @@ from kg.store import (
 )
 from kg.web.limits import QueryRejected, check_reach, check_text, warm_up
 from kg.web.results import formats_for, result_kind, serialise
-from kg.web.sandbox import SandboxUnavailable, close_inherited_sockets, forbid_network
+from kg.web.sandbox import (
+    SandboxUnavailable,
+    close_inherited_sockets,
+    endpoint_ports,
+    forbid_network,
+    limit_network,
+)
 from kg.web.slots import slots_for
 
 log = logging.getLogger(__name__)
@@ -70,6 +76,8 @@ GRACE_SECONDS = 0.25
 DEMOTED_NICE = 19
 #: Seconds a new query waits for the slot of a query shed to make room for it.
 PREEMPT_WAIT_SECONDS = 1.0
+#: Seconds between two looks of a query process for its web worker (orphans exit).
+WATCH_SECONDS = 1.0
 #: The two classes of query process: sealed off the network, or allowed to call SERVICE.
 SEALED, FEDERATING = "sealed", "federating"
 
@@ -109,6 +117,7 @@ class _QueryProcess:
     ) -> None:
         self.conn, child_end = multiprocessing.Pipe()
         self.kind = kind
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the query process
             code = 0
@@ -117,7 +126,8 @@ class _QueryProcess:
                 # socket, and the pipes of sibling query processes (so that each sibling sees
                 # EOF when the worker exits). Only this process's own pipe stays.
                 close_inherited_sockets(keep=child_end.fileno())
-                _serve(child_end, engine, settings, graph_names, seal=kind == SEALED)
+                _die_with(parent)
+                _serve(child_end, engine, settings, graph_names, kind=kind)
             except BaseException:  # never return into the web server's code
                 code = 1
             finally:
@@ -337,11 +347,29 @@ class QueryPool:
         return outcome
 
     def close(self) -> None:
+        """Stop every query process, the running ones too (their queries get 503)."""
         with self._lock:
-            idle = [child for kind in self._idle.values() for child in kind]
+            children = [child for kind in self._idle.values() for child in kind]
+            children += list(self._running)
             self._idle = {SEALED: [], FEDERATING: []}
-        for child in idle:
-            child.kill()
+        for child in children:
+            child.signal_kill()
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(child.pid, 0)
+
+
+def _die_with(parent: int) -> None:
+    """Exit when the web worker that forked this process is gone: a query that never reads its
+    pipe again (an endless product) would otherwise run on, orphaned. A thread watches, since
+    Oxigraph releases the GIL while it evaluates (the kernel's parent-death signal would fire
+    when the forking *thread* ends, and request threads may end before the worker does)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="kg-parent-watch", daemon=True).start()
 
 
 def _unwrap(outcome: tuple[str, object]) -> Answer:
@@ -359,7 +387,7 @@ def _serve(
     settings: Settings,
     graph_names: frozenset[str],
     *,
-    seal: bool,
+    kind: str,
 ) -> None:
     """The loop of a query process: one job in, one outcome out, until the pipe closes."""
     # The web server's signal handlers were inherited with the fork; they must not run here.
@@ -368,7 +396,7 @@ def _serve(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _cap_memory(settings.query_memory_mb)
     _forbid_rdflib_loading()
-    refusal = _seal(engine, settings) if seal else None
+    refusal = _seal(engine, settings, kind)
     while True:
         try:
             job: _Job = conn.recv()
@@ -377,15 +405,19 @@ def _serve(
         conn.send(("rejected", refusal) if refusal else _answer(job, engine, settings, graph_names))
 
 
-def _seal(engine: Engine, settings: Settings) -> QueryRejected | None:
-    """Install the network rule of :mod:`kg.web.sandbox`; what to answer every query with if
-    it cannot be installed (and the operator did not allow running without it)."""
+def _seal(engine: Engine, settings: Settings, kind: str) -> QueryRejected | None:
+    """Install the network rule of :mod:`kg.web.sandbox` for this ``kind`` of process (none at
+    all for a sealed one; the allow-listed ports only for a federating one); what to answer
+    every query with if it cannot be installed (and the operator did not allow that)."""
     from kg.store.remote import RemoteEngine
 
     if isinstance(engine, RemoteEngine):
         return None  # evaluation happens in the remote store, which this process must reach
     try:
-        forbid_network()
+        if kind == SEALED:
+            forbid_network()
+        else:
+            limit_network(endpoint_ports(settings.service_allowlist))
     except SandboxUnavailable as err:
         if settings.allow_unsandboxed:
             log.warning("query process runs without its network rule (%s)", err)

@@ -12,8 +12,8 @@ received it (:mod:`kg.web.wsgi_adapter` in front of Flask, or the Flask view of
 4. negotiates the format (``format`` parameter, else ``Accept`` with q-values);
 5. answers ``If-None-Match`` with 304 when the ETag matches, without running anything;
 6. answers from the one answer cache (:mod:`kg.web.answer_cache`);
-7. runs the query in the query pool (:mod:`kg.web.execution`: a killable query process, or
-   the worker's thread for a job proven cheap, :mod:`kg.web.proven`), then stores the answer;
+7. runs the query in the query pool (:mod:`kg.web.execution`: always a killable query process
+   that the kernel keeps off the network, never the worker's thread), then stores the answer;
 8. turns every failure into a one-line plain-text answer with its status.
 
 ``GET /sparql`` without a query answers with the Service Description, through the same cache.
