@@ -76,6 +76,9 @@ GRACE_SECONDS = 0.25
 DEMOTED_NICE = 19
 #: Seconds a new query waits for the slot of a query shed to make room for it.
 PREEMPT_WAIT_SECONDS = 1.0
+#: Query processes a new pool starts at once; gunicorn's workers start one per slot
+#: (:mod:`kg.web.gunicorn_conf`), other users of a pool (tests, ``--debug``) fork more on demand.
+PRESTARTED = 2
 #: Seconds between two looks of a query process for its web worker (orphans exit).
 WATCH_SECONDS = 1.0
 #: The two classes of query process: sealed off the network, or allowed to call SERVICE.
@@ -178,17 +181,19 @@ class QueryPool:
         self.process_runs = 0
         warm_up()
         _forbid_rdflib_loading()
-        self.start()
+        self.start(min(self._size, PRESTARTED))
 
     @property
     def graph_names(self) -> frozenset[str]:
         return self._graph_names
 
-    def start(self) -> None:
-        """Start the sealed query processes ahead of time (one per slot, as this worker may
-        hold every slot of the server), so that no query waits for a fork."""
+    def start(self, count: int | None = None) -> None:
+        """Start sealed query processes ahead of time, up to ``count`` (default: one per slot,
+        as this worker may hold every slot of the server), so that no query waits for a fork.
+        More are forked on demand, and stay for reuse."""
+        wanted = self._size if count is None else count
         with self._lock:
-            missing = self._size - len(self._idle[SEALED]) - len(self._running)
+            missing = wanted - len(self._idle[SEALED]) - len(self._running)
         for _ in range(missing):
             child = self._fork(SEALED)
             with self._lock:

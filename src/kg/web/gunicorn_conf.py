@@ -59,4 +59,4 @@ def on_exit(server) -> None:
 def post_worker_init(worker) -> None:
     endpoint = worker.wsgi.extensions.get("kg_endpoint")
     if endpoint is not None:
-        endpoint.pool  # noqa: B018 - creating the pool starts its processes
+        endpoint.pool.start()  # one query process per slot of the server
