@@ -19,9 +19,11 @@ def _directives(config: str, name: str) -> list[list[str]]:
     return found
 
 
-def test_only_a_refused_connection_is_retried(tmp_path: Path) -> None:
+def test_only_a_connection_error_is_retried_never_a_timeout(tmp_path: Path) -> None:
+    """POSTed queries are retried on a connection error too (a replica closing a kept-alive
+    connection during a roll); a timeout or a 503 never."""
     config = render(Settings(), [8001, 8002], tmp_path)
-    assert _directives(config, "proxy_next_upstream") == [["error"]]
+    assert _directives(config, "proxy_next_upstream") == [["error", "non_idempotent"]]
 
 
 def test_nginx_drops_idle_replica_connections_before_gunicorn_does(tmp_path: Path) -> None:
