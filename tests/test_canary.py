@@ -271,3 +271,63 @@ def test_fast_verdict_full_parse_and_engine_agree(differential, template: str) -
     calls_out = _calls_out(store, canary, text)
     assert not (allowed and calls_out), text
     event(f"{'allowed' if allowed else 'refused'}, Oxigraph {'calls' if calls_out else 'quiet'}")
+
+
+# --- the gate switched off: the kernel alone keeps the query processes off the network ------
+
+#: The issue 23 layouts that went past the gate of main at 570f805 (``\r`` a lone CR).
+ISSUE_23 = [
+    "PREFIX : <{url}> SELECT * WHERE { BIND(1 AS ?z) FILTER(EXISTS{}<?x)SERVICE:f1a#>\n"
+    "{ ?a ?b ?c } }",
+    "PREFIX : <{url}> SELECT * WHERE { BIND(1 AS ?z) #\rSERVICE:f2a\n{ ?a ?b ?c } }",
+    'PREFIX : <{url}> SELECT * WHERE { BIND("\\u0022" AS ?a) SERVICE:f2b { ?s ?p ?o } '
+    'BIND("\\u0022" AS ?b) }',
+]
+
+
+def _gate_off(monkeypatch) -> None:
+    """No check of kg.web.limits runs: every text goes to a query process as it came."""
+    from kg.web import execution
+
+    monkeypatch.setattr(execution, "check_text", lambda text, settings, via_url=False: shape(text))
+    monkeypatch.setattr(execution, "check_reach", lambda *args, **kwargs: None)
+
+
+def _send_all(pool, url: str) -> list[str]:
+    texts = [*layouts(url).values(), *(t.replace("{url}", url) for t in ISSUE_23)]
+    outcomes = []
+    for text in texts:
+        try:
+            pool.query(text, media_type="application/sparql-results+json")
+            outcomes.append("answered")
+        except Exception as err:  # refusals and engine errors alike: only the canary counts
+            outcomes.append(type(err).__name__)
+    return outcomes
+
+
+def test_with_the_gate_off_no_query_process_reaches_the_canary(
+    built: Settings, canary: Canary, monkeypatch
+) -> None:
+    """Issue 23, item 6: every layout, the gate switched off, through real query processes."""
+    from kg.store import bare, open_engine
+    from kg.web import execution
+    from kg.web.execution import QueryPool
+
+    _gate_off(monkeypatch)
+    settings = dataclasses.replace(built, cache_entries=0, query_processes=2)
+    pool = QueryPool(bare(open_engine(settings)), settings)
+    try:
+        _send_all(pool, canary.url)
+    finally:
+        pool.close()
+    time.sleep(0.2)  # a late call would show up here
+    assert canary.untouched(), canary.hits
+
+    # The oracle: the same pool without the kernel's rule calls the canary.
+    monkeypatch.setattr(execution, "forbid_network", lambda: None)
+    pool = QueryPool(bare(open_engine(settings)), settings)
+    try:
+        _send_all(pool, canary.url)
+    finally:
+        pool.close()
+    assert len(canary.hits) >= CALLING_LAYOUTS, canary.hits

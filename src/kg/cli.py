@@ -163,8 +163,46 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _unsandboxed(command: str, settings: Settings) -> bool:
+    """Whether to refuse to serve: the kernel cannot keep query processes off the network
+    (kg.web.sandbox) and the operator did not opt out with KG_ALLOW_UNSANDBOXED=1."""
+    from kg.web.sandbox import unavailable
+
+    reason = unavailable()
+    if reason is None:
+        return False
+    if settings.allow_unsandboxed:
+        print(
+            f"kg {command}: WARNING: serving without the query sandbox ({reason}); "
+            "a query that slips SERVICE past the gate can reach the network (SECURITY.md)",
+            file=sys.stderr,
+        )
+        return False
+    print(
+        f"kg {command}: the kernel cannot keep query processes off the network ({reason}). "
+        "Refusing to serve; set KG_ALLOW_UNSANDBOXED=1 to serve anyway, knowing that a query "
+        "that slips SERVICE past the gate could then reach any host (SECURITY.md).",
+        file=sys.stderr,
+    )
+    return True
+
+
+def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
+    """Say whether query processes run sealed off the network here (exit 0) or not (1)."""
+    from kg.web.sandbox import unavailable
+
+    reason = unavailable()
+    if reason is None:
+        print("the query sandbox works here: a query process cannot open a socket")
+        return 0
+    print(f"the query sandbox does NOT work here: {reason}")
+    return 1
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Replace this process with gunicorn (the Flask development server is for --debug)."""
+    if _unsandboxed("serve", settings):
+        return 2
     if args.debug:
         from kg import create_app
 
@@ -224,6 +262,8 @@ def cmd_serve_public(args: argparse.Namespace, settings: Settings) -> int:
     """nginx on KG_HOST:KG_PORT in front of KG_REPLICAS gunicorn replicas (src/kg/deploy)."""
     from kg.deploy.stack import serve
 
+    if _unsandboxed("serve-public", settings):
+        return 2
     if not settings.artifact.is_file():
         print(
             f"kg serve-public: {settings.artifact} not found (run `kg build` first)",
@@ -282,6 +322,10 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, Settings], int], str]] =
     "serve-public": (
         cmd_serve_public,
         "serve beyond localhost: nginx in front of gunicorn replicas (SIGHUP rolls a new build)",
+    ),
+    "sandbox": (
+        cmd_sandbox,
+        "check that query processes run sealed off the network here (exit 1 if not)",
     ),
     "synth": (cmd_synth, "write a deterministic synthetic project of N triples for benchmarks"),
     "publish": (cmd_publish, "replace every named graph of the build in a Graph Store endpoint"),

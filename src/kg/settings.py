@@ -52,9 +52,10 @@ class Settings:
     query_processes: int = 8
     #: Megabytes of memory a query process may add before it is stopped (0: no cap).
     query_memory_mb: int = 512
-    #: A query that a query process answered within this many milliseconds runs in the web
-    #: worker's thread the next times (same text, dataset and format; 0: never).
-    inline_ms: float = 10.0
+    #: Serve even where the kernel cannot keep query processes off the network (no seccomp,
+    #: or libseccomp missing): ``kg serve`` and ``kg serve-public`` refuse to start otherwise.
+    #: A query that slips SERVICE past the gate can then make the server call any host.
+    allow_unsandboxed: bool = False
     #: Public base URL used in links when behind a proxy (empty: taken from the request).
     public_url: str = ""
     #: Finished query answers kept per worker (kg.web.answer_cache), keyed by dataset version
@@ -116,8 +117,19 @@ def _convert(name: str, type_name: object, raw: str) -> object:
             return int(raw)
         if kind in ("float", "<class 'float'>"):
             return float(raw)
+        if kind in ("bool", "<class 'bool'>"):
+            return _boolean(raw)
         if "tuple" in kind:
             return tuple(part.strip() for part in raw.split(",") if part.strip())
     except ValueError as err:
         raise SystemExit(f"KG_{name.upper()}={raw!r} is not a valid value: {err}") from err
     return raw
+
+
+def _boolean(raw: str) -> bool:
+    word = raw.strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"{raw!r} is neither 1/true/yes/on nor 0/false/no/off")

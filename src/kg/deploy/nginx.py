@@ -38,6 +38,9 @@ ERRORS: dict[int, tuple[str, dict[str, str]]] = {
 #: Where the error answers live inside nginx (internal: a client asking gets nginx's 404,
 #: which is itself one of these plain answers).
 ERROR_PATH = "/.kg-proxy-error/"
+#: Seconds gunicorn keeps an idle connection (``keepalive`` in kg.web.gunicorn_conf; a test
+#: keeps the two equal). nginx drops its idle connections to a replica a second sooner.
+REPLICA_KEEPALIVE = 5
 #: Answered as this status instead of nginx's own code.
 SENT_AS = {494: 400}
 
@@ -107,6 +110,8 @@ def render(
         "burst": str(2 * settings.proxy_rate),
         "connections": str(settings.proxy_connections),
         "upstream_timeout": f"{settings.query_timeout + 20:g}",
+        "replica_keepalive": str(REPLICA_KEEPALIVE),
+        "upstream_keepalive": str(REPLICA_KEEPALIVE - 1),
         "listen": _listen(settings.host, settings.port),
         "upstreams": "\n".join(
             f"        server 127.0.0.1:{port} max_fails=1 fail_timeout={FAIL_TIMEOUT}s;"

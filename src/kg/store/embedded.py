@@ -128,9 +128,9 @@ class EmbeddedEngine:
         """The answer written by Oxigraph as ``media_type`` where it can, else as
         :meth:`query` gives it (the caller serialises that).
 
-        ``count_rows=False`` is for a caller that knows the row count already (a query proven
-        in :mod:`kg.web.proven`): a SPARQL JSON answer too small to reach the row cap is then
-        not read back, and comes with ``rows`` -1."""
+        ``count_rows=False`` is for a caller that knows the row count already (no caller in the
+        endpoint since the proven-cheap path went, issue 23): a SPARQL JSON answer too small to
+        reach the row cap is then not read back, and comes with ``rows`` -1."""
         result = self._evaluate(sparql, default_graphs, named_graphs, base_iri)
         if isinstance(result, ox.QuerySolutions) and media_type == SPARQL_JSON:
             again = partial(self._evaluate, sparql, default_graphs, named_graphs, base_iri)

@@ -1,28 +1,34 @@
-"""Run queries in child processes that can be killed, behind a gate that never queues.
+"""Run every query in a killable, sandboxed query process, behind a gate that never queues.
 
 A Python thread cannot be stopped, and neither engine can be interrupted from outside, so a
-catastrophic regex or a cartesian product would hold a web worker for good. Each web worker
-therefore owns a few query processes, forked from it after the store is loaded (so they share
-its memory, copy-on-write, and start in milliseconds):
+catastrophic regex or a cartesian product would hold a web worker for good. No query is ever
+evaluated in a web worker's thread (not even one that was cheap before: the cost of a text can
+change with the clock, through ``NOW()``, ``RAND()`` or ``BNODE()``, issue 23). Each web worker
+owns long-lived query processes instead, forked from it after the store is loaded (so they
+share its memory, copy-on-write), started ahead of time and reused: a query costs one round
+trip over a pipe, not a fork.
 
-- a query that runs past its time is killed with SIGKILL and its process replaced: 503 with
-  ``Retry-After``;
-- a query still running after a short grace period is moved to the lowest CPU priority, so
-  that ordinary queries arriving meanwhile get the cores first;
-- each query process has an address-space cap, so a huge sort or cartesian product dies
-  alone (and is replaced) instead of dragging the machine into swap;
-- at most ``KG_QUERY_PROCESSES`` queries run in query processes at once in the whole server,
-  all workers together (:mod:`kg.web.slots`); when every slot is taken, the worker's query
-  that has run longest past the grace period is shed (503) to make room; if none has, a new
-  query gets 503 with ``Retry-After`` at once instead of waiting in a queue of unknown length.
+- Every query process closes the sockets it inherited from the worker (the listening socket,
+  client connections) and, before it evaluates anything, installs the kernel's rule of
+  :mod:`kg.web.sandbox`: it cannot open a socket, so no ``SERVICE`` (and no DNS look-up)
+  reaches the network, whatever the gate of :mod:`kg.web.limits` let through. Queries that
+  name an allow-listed ``SERVICE`` run in a separate class of processes without that rule.
+- A query that runs past its time (``KG_QUERY_TIMEOUT``, or ``KG_SERVICE_TIMEOUT`` for one
+  that calls an allow-listed ``SERVICE``; the time spent waiting for a slot counts) is killed
+  with SIGKILL and its process replaced: 503 with ``Retry-After``.
+- A query still running after a short grace period is moved to the lowest CPU priority, so that
+  ordinary queries arriving meanwhile get the cores first; an unprivileged process cannot raise
+  its priority again, so a demoted process is never reused: it is replaced.
+- Each query process has an address-space cap (``KG_QUERY_MEMORY_MB``), so a huge sort or
+  product dies alone (and is replaced) instead of dragging the machine into swap.
+- At most ``KG_QUERY_PROCESSES`` queries run at once in the whole server, all workers together
+  (:mod:`kg.web.slots`); when every slot is taken, the query that has run longest past the
+  grace period is shed (503) to make room; if none has, a new query gets 503 with
+  ``Retry-After`` at once instead of waiting in a queue of unknown length.
 
-The checks of :mod:`kg.web.limits` that need the parser run inside the query process too, so
-a parse that explodes is stopped by the same timeout. The query process also serialises the
-answer in the format the client asked for, so that only bytes cross the pipe: pickling a
-result term by term and serialising it again in the web worker cost more than the query.
-
-A query that has proven cheap in a query process (:mod:`kg.web.proven`) runs in the worker's
-own thread the next times, when the engine is safe to share between threads.
+The checks of :mod:`kg.web.limits` that need the parser run inside the query process too, so a
+parse that explodes is stopped by the same timeout. The query process also serialises the
+answer in the format the client asked for, so that only bytes cross the pipe.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
-from kg.lexer import Shape, text_key
+from kg.lexer import Shape
 from kg.settings import Settings
 from kg.store import (
     Bindings,
@@ -52,8 +58,14 @@ from kg.store import (
     query_as,
 )
 from kg.web.limits import QueryRejected, check_reach, check_text, warm_up
-from kg.web.proven import ProvenCheap
 from kg.web.results import formats_for, result_kind, serialise
+from kg.web.sandbox import (
+    SandboxUnavailable,
+    close_inherited_sockets,
+    endpoint_ports,
+    forbid_network,
+    limit_network,
+)
 from kg.web.slots import slots_for
 
 log = logging.getLogger(__name__)
@@ -64,6 +76,13 @@ GRACE_SECONDS = 0.25
 DEMOTED_NICE = 19
 #: Seconds a new query waits for the slot of a query shed to make room for it.
 PREEMPT_WAIT_SECONDS = 1.0
+#: Query processes a new pool starts at once; gunicorn's workers start one per slot
+#: (:mod:`kg.web.gunicorn_conf`), other users of a pool (tests, ``--debug``) fork more on demand.
+PRESTARTED = 2
+#: Seconds between two looks of a query process for its web worker (orphans exit).
+WATCH_SECONDS = 1.0
+#: The two classes of query process: sealed off the network, or allowed to call SERVICE.
+SEALED, FEDERATING = "sealed", "federating"
 
 
 @dataclass(frozen=True)
@@ -97,23 +116,21 @@ class _QueryProcess:
     """
 
     def __init__(
-        self,
-        engine: Engine,
-        settings: Settings,
-        graph_names: frozenset[str],
-        siblings: Iterable[_QueryProcess] = (),
+        self, engine: Engine, settings: Settings, graph_names: frozenset[str], kind: str
     ) -> None:
         self.conn, child_end = multiprocessing.Pipe()
-        inherited = [s.conn for s in siblings]
+        self.kind = kind
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the query process
             code = 0
             try:
-                self.conn.close()
-                for conn in inherited:  # so that each sibling sees EOF when the worker exits
-                    with contextlib.suppress(OSError):
-                        conn.close()
-                _serve(child_end, engine, settings, graph_names)
+                # Every socket of the worker goes: its clients' connections, the listening
+                # socket, and the pipes of sibling query processes (so that each sibling sees
+                # EOF when the worker exits). Only this process's own pipe stays.
+                close_inherited_sockets(keep=child_end.fileno())
+                _die_with(parent)
+                _serve(child_end, engine, settings, graph_names, kind=kind)
             except BaseException:  # never return into the web server's code
                 code = 1
             finally:
@@ -133,15 +150,6 @@ class _QueryProcess:
         with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, self.pid, DEMOTED_NICE)
             self.demoted = True
-
-    def restore(self) -> bool:
-        """Back to normal priority; False where lowering ``nice`` is not allowed (non-root)."""
-        try:
-            os.setpriority(os.PRIO_PROCESS, self.pid, 0)
-        except OSError:
-            return False
-        self.demoted = False
-        return True
 
     def signal_kill(self) -> None:
         with contextlib.suppress(OSError):
@@ -164,42 +172,69 @@ class QueryPool:
         self._size = max(1, settings.query_processes)
         self._slots = slots_for(self._size)  # the server's, shared by every worker
         self._lock = threading.Lock()
-        self._idle: list[_QueryProcess] = []
+        self._idle: dict[str, list[_QueryProcess]] = {SEALED: [], FEDERATING: []}
         self._running: set[_QueryProcess] = set()
         self._owner = os.getpid()
         # Counted once, before forking, so every child inherits the answer and the parser.
         self._graph_names = frozenset(engine.graph_counts())
-        self._proven: ProvenCheap | None = None
-        if settings.inline_ms > 0 and getattr(engine, "thread_safe", False):
-            self._proven = ProvenCheap(settings.inline_ms / 1000)
-        #: Queries run in a query process, and in the worker's thread (for tests and logs).
+        #: Queries answered by a query process (every query is: for tests and logs).
         self.process_runs = 0
-        self.inline_runs = 0
         warm_up()
         _forbid_rdflib_loading()
+        self.start(min(self._size, PRESTARTED))
 
     @property
     def graph_names(self) -> frozenset[str]:
         return self._graph_names
 
-    def _take(self) -> _QueryProcess:
+    def start(self, count: int | None = None) -> None:
+        """Start sealed query processes ahead of time, up to ``count`` (default: one per slot,
+        as this worker may hold every slot of the server), so that no query waits for a fork.
+        More are forked on demand, and stay for reuse."""
+        wanted = self._size if count is None else count
+        with self._lock:
+            missing = wanted - len(self._idle[SEALED]) - len(self._running)
+        for _ in range(missing):
+            child = self._fork(SEALED)
+            with self._lock:
+                self._idle[SEALED].append(child)
+
+    def processes(self) -> list[int]:
+        """The pids of this worker's query processes (for tests and operators)."""
+        with self._lock:
+            idle = [child.pid for kind in self._idle.values() for child in kind]
+            return idle + [child.pid for child in self._running]
+
+    def _fork(self, kind: str) -> _QueryProcess:
+        return _QueryProcess(self._engine, self._settings, self._graph_names, kind)
+
+    def _take(self, kind: str) -> _QueryProcess:
         with self._lock:
             if self._owner != os.getpid():  # forked (gunicorn --preload): the pipes are not ours
-                self._idle, self._owner = [], os.getpid()
-            while self._idle:
-                child = self._idle.pop()
+                self._idle, self._owner = {SEALED: [], FEDERATING: []}, os.getpid()
+            idle = self._idle[kind]
+            while idle:
+                child = idle.pop()
                 if child.is_alive():
                     return child
                 child.kill()
-            siblings = [*self._idle, *self._running]
-        return _QueryProcess(self._engine, self._settings, self._graph_names, siblings)
+        return self._fork(kind)
 
     def _give_back(self, child: _QueryProcess) -> None:
-        if child.demoted and not child.restore():
-            child.kill()  # a fresh process is cheaper than a slow one
+        if child.demoted:
+            # Never reused at the lowest priority (only root could raise it again): replaced.
+            self._replace(child)
             return
         with self._lock:
-            self._idle.append(child)
+            self._idle[child.kind].append(child)
+
+    def _replace(self, child: _QueryProcess) -> None:
+        """Kill ``child`` and start its successor at once, so the next query finds it ready."""
+        child.kill()
+        if child.kind == SEALED:
+            successor = self._fork(SEALED)
+            with self._lock:
+                self._idle[SEALED].append(successor)
 
     def query(
         self,
@@ -220,6 +255,7 @@ class QueryPool:
         :func:`~kg.web.limits.check_text` returned if the caller already ran it.
         """
         settings = self._settings
+        arrived = time.monotonic()
         if shape is None:
             shape = check_text(text, settings, via_url=via_url)
         job = _Job(
@@ -230,22 +266,11 @@ class QueryPool:
             base_iri,
             media_type,
         )
-        proven = None if shape.mentions_service else self._proven
-        key = (
-            text_key(text),  # a hash for a long text: POSTed queries may be a megabyte
-            None if job.default_graphs is None else tuple(job.default_graphs),
-            None if job.named_graphs is None else tuple(job.named_graphs),
-            max_rows,
-            base_iri,
-            media_type,
-        )
-        rows = None if proven is None else proven.rows(key)
-        if rows is not None:
-            return self._inline(job, key, proven, rows)  # type: ignore[arg-type]
+        kind = SEALED
         timeout = settings.query_timeout
         if settings.service_allowlist and shape.mentions_service:
+            kind = FEDERATING
             timeout = min(timeout, settings.service_timeout)
-        arrived = time.monotonic()
         slot = self._slots.try_take()
         if slot is None:
             slot = self._make_room()
@@ -256,29 +281,19 @@ class QueryPool:
                 {"Retry-After": "1"},
             )
         try:
-            child = self._take()
             # The time spent waiting for room counts against the query's own time.
-            left = max(0.1, timeout - (time.monotonic() - arrived))
-            outcome = self._run(child, job, left, slot)
+            left = timeout - (time.monotonic() - arrived)
+            if left <= 0:
+                raise QueryRejected(
+                    503,
+                    f"The query waited {timeout:g} s for a query process and was abandoned.",
+                    {"Retry-After": "1"},
+                )
+            outcome = self._run(self._take(kind), job, left, timeout, slot)
         finally:
             self._slots.give_back(slot)
         self.process_runs += 1
-        answer = _unwrap(outcome)
-        if proven is not None and not answer.truncated:
-            proven.record(key, answer.seconds, len(answer.body or b""), answer.rows)
-        return answer
-
-    def _inline(self, job: _Job, key: tuple, proven: ProvenCheap, rows: int) -> Answer:
-        """Run a proven-cheap job in this thread. ``check_reach`` passed for this very job when
-        it was proven, and its row count is known: the data have not changed since."""
-        started = time.perf_counter()
-        outcome = _answer(job, self._engine, self._settings, self._graph_names, proven=True)
-        seconds = time.perf_counter() - started
-        if proven.check(key, seconds):
-            log.warning("a query proven cheap took %.3f s in the worker; forgotten", seconds)
-        self.inline_runs += 1
-        answer = _unwrap(outcome)
-        return dataclasses.replace(answer, rows=rows) if answer.rows < 0 else answer
+        return _unwrap(outcome)
 
     def _make_room(self) -> int | None:
         """Under overload, shed the server's query that has run longest past the grace period
@@ -291,10 +306,10 @@ class QueryPool:
         return self._slots.take_reserved(slot, PREEMPT_WAIT_SECONDS)
 
     def _run(
-        self, child: _QueryProcess, job: _Job, timeout: float, slot: int
+        self, child: _QueryProcess, job: _Job, left: float, timeout: float, slot: int
     ) -> tuple[str, object]:
         retry = {"Retry-After": str(max(1, math.ceil(self._settings.query_timeout)))}
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + left
         child.started = time.monotonic()
         with self._lock:
             self._running.add(child)
@@ -315,11 +330,11 @@ class QueryPool:
     ) -> tuple[str, object]:
         try:
             child.conn.send(job)
-            if not child.conn.poll(min(GRACE_SECONDS, timeout)):
+            if not child.conn.poll(max(0.0, min(GRACE_SECONDS, deadline - time.monotonic()))):
                 child.demote()
                 self._slots.mark_demoted(slot, child.pid, child.started)
                 if not child.conn.poll(max(0.0, deadline - time.monotonic())):
-                    child.kill()
+                    self._replace(child)
                     return "rejected", QueryRejected(
                         503,
                         f"The query ran longer than {timeout:g} s and was stopped.",
@@ -327,7 +342,7 @@ class QueryPool:
                     )
             outcome = child.conn.recv()
         except (EOFError, OSError):
-            child.kill()
+            self._replace(child)
             if self._slots.was_shed(slot):
                 reason = "The server is overloaded; this long query was stopped to let others run."
             else:
@@ -337,10 +352,29 @@ class QueryPool:
         return outcome
 
     def close(self) -> None:
+        """Stop every query process, the running ones too (their queries get 503)."""
         with self._lock:
-            idle, self._idle = self._idle, []
-        for child in idle:
-            child.kill()
+            children = [child for kind in self._idle.values() for child in kind]
+            children += list(self._running)
+            self._idle = {SEALED: [], FEDERATING: []}
+        for child in children:
+            child.signal_kill()
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(child.pid, 0)
+
+
+def _die_with(parent: int) -> None:
+    """Exit when the web worker that forked this process is gone: a query that never reads its
+    pipe again (an endless product) would otherwise run on, orphaned. A thread watches, since
+    Oxigraph releases the GIL while it evaluates (the kernel's parent-death signal would fire
+    when the forking *thread* ends, and request threads may end before the worker does)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="kg-parent-watch", daemon=True).start()
 
 
 def _unwrap(outcome: tuple[str, object]) -> Answer:
@@ -353,7 +387,12 @@ def _unwrap(outcome: tuple[str, object]) -> Answer:
 
 
 def _serve(
-    conn: Connection, engine: Engine, settings: Settings, graph_names: frozenset[str]
+    conn: Connection,
+    engine: Engine,
+    settings: Settings,
+    graph_names: frozenset[str],
+    *,
+    kind: str,
 ) -> None:
     """The loop of a query process: one job in, one outcome out, until the pipe closes."""
     # The web server's signal handlers were inherited with the fork; they must not run here.
@@ -362,12 +401,40 @@ def _serve(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _cap_memory(settings.query_memory_mb)
     _forbid_rdflib_loading()
+    refusal = _seal(engine, settings, kind)
     while True:
         try:
             job: _Job = conn.recv()
         except (EOFError, OSError):
             return  # the web worker is gone
-        conn.send(_answer(job, engine, settings, graph_names))
+        conn.send(("rejected", refusal) if refusal else _answer(job, engine, settings, graph_names))
+
+
+def _seal(engine: Engine, settings: Settings, kind: str) -> QueryRejected | None:
+    """Install the network rule of :mod:`kg.web.sandbox` for this ``kind`` of process (none at
+    all for a sealed one; the allow-listed ports only for a federating one); what to answer
+    every query with if it cannot be installed (and the operator did not allow that)."""
+    from kg.store.remote import RemoteEngine
+
+    if isinstance(engine, RemoteEngine):
+        return None  # evaluation happens in the remote store, which this process must reach
+    try:
+        if kind == SEALED:
+            forbid_network()
+        else:
+            limit_network(endpoint_ports(settings.service_allowlist))
+    except SandboxUnavailable as err:
+        if settings.allow_unsandboxed:
+            log.warning("query process runs without its network rule (%s)", err)
+            return None
+        log.error("query process cannot install its network rule: %s", err)
+        return QueryRejected(
+            503,
+            "The query sandbox is not available on this server; queries are not evaluated "
+            "(see SECURITY.md, KG_ALLOW_UNSANDBOXED).",
+            {"Retry-After": "60"},
+        )
+    return None
 
 
 def _answer(
@@ -375,19 +442,16 @@ def _answer(
     engine: Engine,
     settings: Settings,
     graph_names: frozenset[str],
-    *,
-    proven: bool = False,
 ) -> tuple[str, object]:
     started = time.perf_counter()
     try:
-        if not proven:  # the web worker ran check_text before sending the job
-            check_reach(
-                job.text,
-                settings,
-                graph_names,
-                default_graphs=job.default_graphs or (),
-                named_graphs=job.named_graphs or (),
-            )
+        check_reach(
+            job.text,
+            settings,
+            graph_names,
+            default_graphs=job.default_graphs or (),
+            named_graphs=job.named_graphs or (),
+        )
         result = query_as(
             engine,
             job.text,
@@ -396,7 +460,6 @@ def _answer(
             named_graphs=job.named_graphs,
             max_rows=job.max_rows,
             base_iri=job.base_iri,
-            count_rows=not proven,
         )
         answer = _package(result, job.media_type)
         return "ok", dataclasses.replace(answer, seconds=time.perf_counter() - started)

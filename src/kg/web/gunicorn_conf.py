@@ -50,3 +50,13 @@ def on_exit(server) -> None:
     from kg.web.slots import release_shared
 
     release_shared()
+
+
+# --- Query processes started ahead of time (kg.web.execution) ------------------------------
+# Each worker forks its query processes once it has loaded the app and before it accepts a
+# connection, so no query waits for a fork and no query process is forked holding a client's
+# connection (each also closes every inherited socket: kg.web.sandbox).
+def post_worker_init(worker) -> None:
+    endpoint = worker.wsgi.extensions.get("kg_endpoint")
+    if endpoint is not None:
+        endpoint.pool.start()  # one query process per slot of the server

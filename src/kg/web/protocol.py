@@ -11,7 +11,9 @@ received it (:mod:`kg.web.wsgi_adapter` in front of Flask, or the Flask view of
 3. runs the cheap checks of :mod:`kg.web.limits` (length, depth, updates);
 4. negotiates the format (``format`` parameter, else ``Accept`` with q-values);
 5. answers from the one answer cache (:mod:`kg.web.answer_cache`);
-6. else runs the query in the query pool (:mod:`kg.web.execution`), then stores the answer;
+6. else runs the query in the query pool (:mod:`kg.web.execution`: always a killable query
+   process that the kernel keeps off the network, never the worker's thread), then stores the
+   answer;
 7. answers ``If-None-Match`` with 304 when the ETag (which covers the endpoint's URL)
    matches, only once the answer is known to be a 200: a request that is a 400 gets its 400;
 8. turns every failure into a one-line plain-text answer with its status.
