@@ -212,12 +212,12 @@ def test_a_runaway_query_is_stopped_with_503_and_the_next_one_answers(strict_app
 
 
 def _one_slot_app(built: Settings, timeout: float):
-    """One query process, and no query ever run in the worker's thread (``inline_ms=0``), so
+    """One query process: every query runs in a query process (never the worker's thread), so
     every query needs the one slot."""
     from kg import create_app
 
     return create_app(
-        dataclasses.replace(built, query_timeout=timeout, query_processes=1, inline_ms=0)
+        dataclasses.replace(built, query_timeout=timeout, query_processes=1)
     )
 
 
