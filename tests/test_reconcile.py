@@ -17,7 +17,15 @@ import pytest
 from kg.settings import Settings
 from tests.conftest import ROOT
 
-REFERENCE = ROOT.parent / "shared" / "reference" / "reconciliation-api-0.2"
+#: Beside the checkout, or beside the folder of worktrees (``/work/wt/<name>`` → ``/work/shared``).
+REFERENCE = next(
+    (
+        folder / "shared" / "reference" / "reconciliation-api-0.2"
+        for folder in (ROOT.parent, ROOT.parent.parent)
+        if (folder / "shared" / "reference" / "reconciliation-api-0.2").is_dir()
+    ),
+    ROOT.parent / "shared" / "reference" / "reconciliation-api-0.2",
+)
 pytestmark = pytest.mark.skipif(
     not (REFERENCE / "schemas" / "manifest.json").is_file(),
     reason=f"the specification's schemas are not at {REFERENCE} (../shared/reference beside "

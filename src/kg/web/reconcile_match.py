@@ -28,7 +28,9 @@ import re
 from dataclasses import dataclass, field
 
 from kg.namespaces import BASE, DK
-from kg.web.search_index import SearchIndex, edit_distance, tokens
+from kg.web.search_index import NAME_WEIGHTS, SearchIndex, edit_distance, tokens
+
+NAME_RANK = ", ".join(str(w) for w in NAME_WEIGHTS)
 
 ID_SPACE = BASE + "id/"
 #: The types offered to OpenRefine, most specific first (a municipality is an organisation).
@@ -261,9 +263,10 @@ class Matcher:
         significant = [w for w in words if w not in DESIGNATIONS] or words
         expression = self.index.expression(significant, any_word=True, column="names")
         rows = self.index.rows(
-            "SELECT t.id FROM text JOIN things t ON t.id = text.rowid "
+            # Only the constant weights are formatted in; the expression is a parameter.
+            "SELECT t.id FROM text JOIN things t ON t.id = text.rowid "  # noqa: S608
             "WHERE text MATCH ? AND t.kind != 'term' "
-            "ORDER BY bm25(text, 1.0, 0.0, 0.0, 0.0), t.iri LIMIT ?",
+            f"ORDER BY bm25(text, {NAME_RANK}), t.iri LIMIT ?",
             (expression, CANDIDATES),
         )
         return [row[0] for row in rows]
