@@ -14,7 +14,7 @@ import pytest
 
 from kg.settings import Settings
 from kg.web.search import marked
-from kg.web.search_index import CLOSE, OPEN, edit_distance, terms, tokens
+from kg.web.search_index import CLOSE, OPEN, edit_distance, terms
 
 ID = "https://w3id.org/digikommun/id/"
 
@@ -235,9 +235,7 @@ def test_a_build_without_an_index_answers_503_not_500(built: Settings, tmp_path:
 
 def top(body: dict, n: int) -> list[str]:
     """The ids of the first ``n`` hits in rank order (over all groups)."""
-    ranked = sorted(
-        (r for g in body["groups"] for r in g["results"]), key=lambda r: r["rank"]
-    )
+    ranked = sorted((r for g in body["groups"] for r in g["results"]), key=lambda r: r["rank"])
     return [r["id"] for r in ranked[:n]]
 
 
@@ -294,7 +292,7 @@ def test_a_hyphenated_word_is_one_term(client, q: str) -> None:
 
 
 def test_a_lone_letter_matches_nothing_on_its_own(client) -> None:
-    """"e tjänst" is the word tjänst: the lone e is dropped, never matched as a prefix."""
+    """ "e tjänst" is the word tjänst: the lone e is dropped, never matched as a prefix."""
     body = found(client, "e tjänst", lang="sv")
     marks = {
         m.lower()
