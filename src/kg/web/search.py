@@ -69,6 +69,12 @@ def _open_index(state) -> None:
         app.extensions["kg_search"] = SearchIndexMissingError(str(error))
 
 
+@search.app_context_processor
+def _search_words() -> dict:
+    """The search box on every page reads its words (hint, listbox name) from here."""
+    return {"search_words_for": search_text}
+
+
 def search_index() -> SearchIndex:
     """The app's index; raises :class:`SearchIndexMissingError` when the build has none."""
     found = current_app.extensions.get("kg_search")
