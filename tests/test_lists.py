@@ -115,3 +115,16 @@ def test_editions_open_sorted_by_year(client) -> None:
     assert years == sorted(years) and years[0] == "2001" and years[-1] == "2023", years
     page = client.get("/id/edition/?lang=en").get_data(as_text=True)
     assert page.index("Sveriges IT-kommun 2001") < page.index("Sveriges DigitaliseringsKommun 2017")
+
+
+def test_the_downloads_page_offers_csv_tables_with_readable_sizes(client) -> None:
+    from kg.web.downloads import human_size
+
+    page = client.get("/downloads?lang=en").get_data(as_text=True)
+    for kind in ("municipality", "edition", "nomination", "person", "post", "statement"):
+        assert f'href="/id/{kind}.csv?lang=en"' in page, kind
+    assert re.search(r">\d+(\.\d)? (kB|MB)</span>", page), "sizes as people read them"
+    assert not re.search(r'class="n">\d{4,}<', page), "no raw byte counts"
+    assert human_size(1234, "sv") == "1,2 kB" and human_size(1234, "en") == "1.2 kB"
+    assert human_size(999, "en") == "999 B" and human_size(2_500_000, "en") == "2.5 MB"
+    assert client.get("/id/statement.csv?lang=en").status_code == 200

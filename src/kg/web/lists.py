@@ -220,6 +220,20 @@ def as_csv(
     return BOM + buffer.getvalue()
 
 
+def csv_table(kind: str, lang: str) -> str:
+    """The list of ``kind`` as its CSV file, in its default order (the downloads page's
+    tables are these files)."""
+    spec = list_files()[kind]
+    columns = [name for name, _ in spec.columns]
+    rows = sorted_rows(rows_of(spec, lang), *_order(default_sort(spec)))
+    headings = {name: heading[lang] for name, heading in spec.columns}
+    return as_csv(columns, rows, headings, lang)
+
+
+def _order(sort: str) -> tuple[str, bool]:
+    return sort.removeprefix("-"), sort.startswith("-")
+
+
 def as_json(kind: str, spec: QueryFile, lang: str, columns: list[str], rows: list) -> str:
     body = {
         "kind": kind,
