@@ -55,11 +55,12 @@ def test_sorting_on_the_server_and_its_links(client) -> None:
 def test_csv_and_json_by_suffix_by_parameter_and_by_accept(client) -> None:
     by_suffix = client.get("/id/municipality.csv?lang=sv")
     assert by_suffix.mimetype == "text/csv"
-    rows = list(csv.DictReader(io.StringIO(by_suffix.get_data(as_text=True))))
+    text = by_suffix.get_data(as_text=True).removeprefix("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 31
-    lidingo = next(r for r in rows if r["thing"] == "Lidingö")
-    assert lidingo["code"] == "0186" and lidingo["county"] == "Stockholms län"
-    assert lidingo["county_iri"] == "https://w3id.org/digikommun/id/county/stockholms-lan"
+    lidingo = next(r for r in rows if r["Kommun"] == "Lidingö")
+    assert lidingo["Kommunkod"] == "0186" and lidingo["Län"] == "Stockholms län"
+    assert lidingo["Län (IRI)"] == "https://w3id.org/digikommun/id/county/stockholms-lan"
     negotiated = client.get("/id/municipality/", headers={"Accept": "application/json"})
     assert negotiated.mimetype == "application/json" and "Accept" in negotiated.headers["Vary"]
     items = negotiated.get_json()["items"]
@@ -129,3 +130,36 @@ def test_tied_rows_keep_their_name_order_both_ways() -> None:
 
     assert order(False) == ["bjuv", "Cedar", "Alingsås", "Dorotea", "Östra", "able"]
     assert order(True) == ["Alingsås", "Dorotea", "Östra", "bjuv", "Cedar", "able"]
+
+
+def test_csv_is_for_spreadsheets(client) -> None:
+    """Issue 25: headings in the page's language, codes quoted as text, numbers bare, and a
+    byte order mark so that a spreadsheet reads the file as UTF-8."""
+    body = client.get("/id/municipality.csv?lang=en").get_data()
+    assert body.startswith("\ufeff".encode())
+    text = body.decode("utf-8-sig")
+    header = next(csv.reader(io.StringIO(text)))
+    assert header[:3] == ["Municipality", "Municipality (IRI)", "County"]
+    line = next(x for x in text.splitlines() if x.startswith('"Lidingö Municipality"'))
+    assert re.search(r'"0186",\d+,\d+$', line), line  # the code quoted, the counts bare
+
+
+def test_editions_open_sorted_by_year(client) -> None:
+    text = client.get("/id/edition.csv?lang=sv").get_data().decode("utf-8-sig")
+    years = [row["År"] for row in csv.DictReader(io.StringIO(text))]
+    assert years == sorted(years) and years[0] == "2001" and years[-1] == "2023", years
+    page = client.get("/id/edition/?lang=en").get_data(as_text=True)
+    assert page.index("Sveriges IT-kommun 2001") < page.index("Sveriges DigitaliseringsKommun 2017")
+
+
+def test_the_downloads_page_offers_csv_tables_with_readable_sizes(client) -> None:
+    from kg.web.downloads import human_size
+
+    page = client.get("/downloads?lang=en").get_data(as_text=True)
+    for kind in ("municipality", "edition", "nomination", "person", "post", "statement"):
+        assert f'href="/id/{kind}.csv?lang=en"' in page, kind
+    assert re.search(r">\d+(\.\d)? (kB|MB)</span>", page), "sizes as people read them"
+    assert not re.search(r'">\d{4,}</span>', page), "no raw byte counts"
+    assert human_size(1234, "sv") == "1,2 kB" and human_size(1234, "en") == "1.2 kB"
+    assert human_size(999, "en") == "999 B" and human_size(2_500_000, "en") == "2.5 MB"
+    assert client.get("/id/statement.csv?lang=en").status_code == 200

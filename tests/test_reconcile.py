@@ -360,3 +360,139 @@ def test_openrefine_round_trip_under_gunicorn(gunicorn_url: str, schemas) -> Non
         site + "/search", params={"q": "penje"}, timeout=10, headers={"Accept": "application/json"}
     )
     assert search.json()["groups"][0]["results"][0]["id"].endswith("/person/sara-penje")
+
+
+# -- issue 25: data extension, descriptions, ranking without a type --------------------------
+
+
+def extended(client, schemas, ids: list[str], properties: list[str], **args) -> dict:
+    query = {"ids": ids, "properties": [{"id": p} for p in properties]}
+    assert_valid(schemas, "data-extension-query", query)
+    response = client.post("/reconcile", data={"extend": json.dumps(query), **args})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    assert_valid(schemas, "data-extension-response", body)
+    return body
+
+
+def test_the_manifest_declares_data_extension(client, schemas) -> None:
+    manifest = client.get("/reconcile").get_json()
+    assert_valid(schemas, "manifest", manifest)
+    path = manifest["extend"]["propose_properties"]["service_path"]
+    proposed = client.get(path, query_string={"type": MUNICIPALITY}).get_json()
+    assert_valid(schemas, "data-extension-property-proposal", proposed)
+    names = {p["id"]: p["name"] for p in proposed["properties"]}
+    assert {DK + "inCounty", DK + "municipalityCode", "won", "nominatedFor"} <= set(names)
+    assert {"coordinates", "wikipedia"} <= set(names)
+    people = client.get(path, query_string={"type": PERSON, "limit": 5}).get_json()
+    assert_valid(schemas, "data-extension-property-proposal", people)
+    assert {"post", "organisation"} <= {p["id"] for p in people["properties"]}
+    assert client.get(path, query_string={"limit": "x"}).status_code == 400
+
+
+def test_extend_adds_county_code_editions_coordinates_and_wikipedia(client, schemas) -> None:
+    props = [DK + "inCounty", DK + "municipalityCode", "won", "nominatedFor", "coordinates"]
+    body = extended(
+        client, schemas, ["municipality/lidingo", "municipality/kalix"], [*props, "wikipedia"]
+    )
+    lidingo = body["rows"]["municipality/lidingo"]
+    assert lidingo[DK + "inCounty"] == [{"id": "county/stockholms-lan", "name": "Stockholms län"}]
+    assert lidingo[DK + "municipalityCode"] == [{"str": "0186"}]
+    assert {"id": "edition/2019", "name": "Sveriges DigitaliseringsKommun 2019"} in lidingo["won"]
+    assert {c["id"] for c in lidingo["won"]} <= {c["id"] for c in lidingo["nominatedFor"]}
+    assert lidingo["coordinates"] == [{"str": "59.367,18.15"}]
+    assert lidingo["wikipedia"] == [{"str": "https://sv.wikipedia.org/wiki/Liding%C3%B6_kommun"}]
+    assert body["rows"]["municipality/kalix"]["won"][0]["id"] == "edition/2001"
+    assert [m["id"] for m in body["meta"]] == [*props, "wikipedia"]
+    english = extended(client, schemas, ["municipality/lidingo"], ["wikipedia"], lang="en")
+    assert english["rows"]["municipality/lidingo"]["wikipedia"][0]["str"].startswith(
+        "https://en.wikipedia.org/"
+    )
+
+
+def test_extend_adds_a_persons_posts_and_organisations(client, schemas) -> None:
+    body = extended(client, schemas, ["person/daniel-broman"], ["post", "organisation"])
+    row = body["rows"]["person/daniel-broman"]
+    assert row["post"] == [{"str": "stadsdirektör"}]
+    assert row["organisation"] == [{"id": "municipality/lidingo", "name": "Lidingö"}]
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        ("nope", "not JSON"),
+        ('{"ids": "x", "properties": []}', "extend.ids"),
+        ('{"ids": [], "properties": [{"pid": "x"}]}', "extend.properties"),
+        ('{"ids": ["municipality/lidingo"], "properties": [{"id": "shoe-size"}]}', "unknown"),
+    ],
+)
+def test_bad_extend_requests_get_400(client, raw: str, says: str) -> None:
+    response = client.post("/reconcile", data={"extend": raw})
+    assert response.status_code == 400 and says in response.get_json()["error"]
+
+
+def test_every_candidate_has_a_description(client, schemas) -> None:
+    person = top(client, schemas, {"query": "Daniel Broman", "type": PERSON})
+    assert person["description"] == "stadsdirektör, Lidingö"
+    municipality = top(client, schemas, {"query": "Lidingö", "type": MUNICIPALITY})
+    assert "Stockholms län" in municipality["description"]
+
+
+def test_without_a_type_the_person_outranks_the_post(client, schemas) -> None:
+    result = reconcile(client, schemas, {"q0": {"query": "Marcus Matteby"}})["q0"]["result"]
+    assert result[0]["id"] == "person/markus-matteby" and result[0]["match"], result[:2]
+    assert result[1]["score"] < result[0]["score"]
+
+
+def test_property_suggest_matches_inside_words(client, schemas) -> None:
+    found = client.get("/reconcile/suggest/property", query_string={"prefix": "kod"}).get_json()
+    assert_valid(schemas, "suggest-properties-response", found)
+    assert DK + "municipalityCode" in {p["id"] for p in found["result"]}
+
+
+def test_the_preview_shows_key_facts(client) -> None:
+    text = client.get("/reconcile/preview?id=person/daniel-broman").get_data(as_text=True)
+    assert "stadsdirektör, Lidingö" in text
+
+
+@pytest.mark.integration
+def test_openrefine_reconciles_a_column_and_adds_county_and_code(gunicorn_url, schemas) -> None:
+    """OpenRefine's calls in order, under gunicorn: manifest, a column of names reconciled in
+    one batch, then the proposed properties and an extension with county and code."""
+    import requests
+
+    site = gunicorn_url.removesuffix("/sparql")
+    manifest = requests.get(site + "/reconcile", timeout=30).json()
+    assert_valid(schemas, "manifest", manifest)
+    column = ["Lidingö stad", "Kalix kommun", "Umea", "Sundsvalls kommun"]
+    batch = {
+        f"q{i}": {"query": name, "type": MUNICIPALITY, "limit": 3} for i, name in enumerate(column)
+    }
+    body = requests.post(
+        site + "/reconcile", data={"queries": json.dumps(batch)}, timeout=30
+    ).json()
+    assert_valid(schemas, "reconciliation-result-batch", body)
+    ids = [body[f"q{i}"]["result"][0]["id"] for i in range(len(column))]
+    assert ids == [
+        "municipality/lidingo",
+        "municipality/kalix",
+        "municipality/umea",
+        "municipality/sundsvall",
+    ]
+    propose = manifest["extend"]["propose_properties"]
+    proposed = requests.get(
+        propose["service_url"] + propose["service_path"], params={"type": MUNICIPALITY}, timeout=30
+    ).json()
+    assert_valid(schemas, "data-extension-property-proposal", proposed)
+    wanted = [
+        p for p in proposed["properties"] if p["id"] in (DK + "inCounty", DK + "municipalityCode")
+    ]
+    query = {"ids": ids, "properties": [{"id": p["id"]} for p in wanted]}
+    extension = requests.post(
+        site + "/reconcile", data={"extend": json.dumps(query)}, timeout=30
+    ).json()
+    assert_valid(schemas, "data-extension-response", extension)
+    rows = extension["rows"]
+    assert rows["municipality/lidingo"][DK + "municipalityCode"] == [{"str": "0186"}]
+    assert rows["municipality/kalix"][DK + "inCounty"][0]["name"] == "Norrbottens län"
+    assert all(rows[i][DK + "municipalityCode"] for i in ids)

@@ -14,7 +14,7 @@ import pytest
 
 from kg.settings import Settings
 from kg.web.search import marked
-from kg.web.search_index import CLOSE, OPEN, edit_distance, tokens
+from kg.web.search_index import CLOSE, OPEN, edit_distance, terms
 
 ID = "https://w3id.org/digikommun/id/"
 
@@ -85,12 +85,22 @@ def test_swedish_and_english_labels(client) -> None:
 
 
 def test_an_english_translation_finds_the_swedish_quote_with_a_marked_snippet(client) -> None:
-    body = found(client, "ever-present issue")
+    body = found(client, "ever-present issue", lang="en")
     statements = next(g for g in body["groups"] if g["kind"] == "statement")
     hit = statements["results"][0]
     assert hit["id"] == ID + "statement/001-broman-rubrik"
-    assert "<mark>ever</mark>" in hit["snippet_html"].lower()
+    assert "<mark>ever-present</mark>" in hit["snippet_html"].lower()
     assert "<mark>" not in hit["snippet"] and OPEN not in hit["snippet"]
+
+
+def test_snippets_are_in_the_pages_language(client) -> None:
+    """The English words find the statement; a Swedish page shows its Swedish quote."""
+    body = found(client, "ever-present issue", lang="sv")
+    statements = next(g for g in body["groups"] if g["kind"] == "statement")
+    hit = statements["results"][0]
+    assert hit["id"] == ID + "statement/001-broman-rubrik"
+    assert "ständigt närvarande" in hit["snippet"]
+    assert "ever-present" not in hit["snippet"]
 
 
 @pytest.mark.parametrize(
@@ -157,7 +167,7 @@ def test_fts_syntax_never_fails(client, q: str) -> None:
         response = client.get("/search", query_string={"q": q, "format": fmt})
         assert response.status_code in (200, 400), (q, fmt, response.status_code)
         if fmt == "json" and response.status_code == 400:
-            assert tokens(q) == [], "only a query without words may be refused"
+            assert terms(q) == [], "only a query without words may be refused"
 
 
 def test_bad_input_gets_a_clear_4xx(client) -> None:
@@ -218,3 +228,126 @@ def test_a_build_without_an_index_answers_503_not_500(built: Settings, tmp_path:
     response = app.test_client().get("/search?q=lidingo&format=json")
     assert response.status_code == 503 and "search.sqlite" in response.get_json()["error"]
     assert app.test_client().get("/reconcile").status_code == 503
+
+
+# -- search that understands what people type (issue 25) ----------------------------------
+
+
+def top(body: dict, n: int) -> list[str]:
+    """The ids of the first ``n`` hits in rank order (over all groups)."""
+    ranked = sorted((r for g in body["groups"] for r in g["results"]), key=lambda r: r["rank"])
+    return [r["id"] for r in ranked[:n]]
+
+
+@pytest.mark.parametrize("q", ["winner 2019", "vinnare 2019", "Lidingö 2019", "2019 WINNER"])
+def test_several_words_find_the_2019_edition_and_its_winner_first(client, q: str) -> None:
+    body = found(client, q, lang="en")
+    assert set(top(body, 2)) == {ID + "edition/2019", ID + "municipality/lidingo"}, top(body, 5)
+
+
+def test_the_words_must_meet_in_one_role(client) -> None:
+    """Karlstad won 2013 and was nominated 2019: "winner 2019" may find it, but after Lidingö."""
+    body = found(client, "winner 2019", lang="en")
+    order = top(body, 50)
+    assert ID + "municipality/karlstad" in order
+    assert order.index(ID + "municipality/lidingo") < order.index(ID + "municipality/karlstad")
+
+
+@pytest.mark.parametrize(
+    ("sv", "en", "kinds"),
+    [
+        ("vinnare", "winner", ("municipality", "edition")),
+        ("kommun", "municipality", ("municipality",)),
+        ("nominerad", "nominee", ("municipality", "edition")),
+    ],
+)
+def test_swedish_and_english_words_find_the_same_things(client, sv, en, kinds) -> None:
+    """The words come from the ontology's labels (classes, stages, the nominee property):
+    both find the same municipalities and editions."""
+
+    def kept(q: str) -> set[str]:
+        return {i for kind in kinds for i in ids(found(client, q, lang="en", kind=kind))}
+
+    swedish, english = kept(sv), kept(en)
+    assert len(swedish) > 5 and swedish == english, swedish ^ english
+
+
+def test_kommun_finds_municipalities_first(client) -> None:
+    body = found(client, "kommun", lang="sv")
+    assert all(i.startswith(ID + "municipality/") for i in top(body, 10)), top(body, 10)
+
+
+@pytest.mark.parametrize("q", ["e-tjänst", "e-tjänster", "E-TJÄNST"])
+def test_a_hyphenated_word_is_one_term(client, q: str) -> None:
+    body = found(client, q, lang="sv")
+    assert body["count"] > 0
+    marks = [
+        m.lower()
+        for g in body["groups"]
+        for r in g["results"]
+        for m in re.findall(r"<mark>(.*?)</mark>", r["snippet_html"])
+    ]
+    assert marks, body
+    assert all(m.startswith("e-tjänst") or m.startswith("e‑tjänst") for m in marks), marks
+
+
+def test_a_lone_letter_matches_nothing_on_its_own(client) -> None:
+    """ "e tjänst" is the word tjänst: the lone e is dropped, never matched as a prefix."""
+    body = found(client, "e tjänst", lang="sv")
+    marks = {
+        m.lower()
+        for g in body["groups"]
+        for r in g["results"]
+        for m in re.findall(r"<mark>(.*?)</mark>", r["snippet_html"])
+    }
+    assert marks and all("tjänst" in m for m in marks), marks
+    assert client.get("/search?q=e&format=json").status_code == 400
+
+
+def test_things_rank_above_ontology_terms(client) -> None:
+    body = found(client, "e-tjänst", lang="en")
+    kinds = [g["kind"] for g in body["groups"]]
+    assert "term" in kinds and kinds[-1] == "term", kinds
+
+
+def test_duplicates_merge(client) -> None:
+    body = found(client, "Daniel Broman", lang="sv")
+    posts = next(g for g in body["groups"] if g["kind"] == "post")
+    names = [r["name"] for r in posts["results"]]
+    assert names.count("Daniel Broman, stadsdirektör, Lidingö stad") == 1, names
+
+
+def test_nothing_found_says_what_the_graph_holds_and_offers_close_names(client) -> None:
+    body = found(client, "Skellefteå", lang="sv")
+    assert body["count"] == 0
+    covers = {c["kind"]: c for c in body["help"]["covers"]}
+    assert covers["municipality"]["count"] == 31
+    assert covers["municipality"]["list"] == "/id/municipality/?lang=sv"
+    typo = found(client, "Kungsbaca 2019x", lang="sv")
+    assert typo["count"] == 0
+    assert typo["help"]["did_you_mean"].startswith("kungsbacka")
+    assert ID + "municipality/kungsbacka" in {c["id"] for c in typo["help"]["close"]}
+    page = client.get("/search", query_string={"q": "Skellefteå", "lang": "en"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert '<a href="/id/municipality/?lang=en">31 municipality</a>' in text
+
+
+def test_the_404_of_an_unknown_thing_offers_a_search(client) -> None:
+    response = client.get("/id/municipality/skelleftea.html?lang=en")
+    assert response.status_code == 404
+    text = response.get_data(as_text=True)
+    assert 'action="/search"' in text and 'value="skelleftea"' in text
+
+
+def test_suggest_answers_the_type_ahead_from_the_same_index(client) -> None:
+    response = client.get("/search/suggest", query_string={"q": "lidi", "lang": "en"})
+    assert response.status_code == 200
+    body = response.get_json()
+    first = body["suggestions"][0]
+    assert first["id"] == ID + "municipality/lidingo"
+    assert first["url"] == "/id/municipality/lidingo.html?lang=en"
+    assert first["kind_label"] == "municipality"
+    assert len(body["suggestions"]) <= 8
+    assert client.get("/search/suggest?q=").get_json()["suggestions"] == []
+    assert client.get("/search/suggest", query_string={"q": "x" * 201}).status_code == 400

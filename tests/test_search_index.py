@@ -71,10 +71,10 @@ def test_names_quotes_and_descriptions_are_searchable_without_diacritics(index) 
     # The municipality's alternative label ("Lidingö stad") is a name too.
     assert ID + "municipality/lidingo" in fts(index, 'names : "lidingo stad"')
     # A quote in Swedish and its English translation.
-    assert ID + "statement/001-broman-rubrik" in fts(index, 'quotes : "standigt narvarande"')
-    assert ID + "statement/001-broman-rubrik" in fts(index, 'quotes : "ever present issue"')
+    assert ID + "statement/001-broman-rubrik" in fts(index, 'quotes_sv : "standigt narvarande"')
+    assert ID + "statement/001-broman-rubrik" in fts(index, 'quotes_en : "ever present issue"')
     # Descriptions and definitions (an ontology term's skos:definition).
-    assert ID + "organisation/scb" in fts(index, 'descriptions : "officiella forteckningen"')
+    assert ID + "organisation/scb" in fts(index, 'descriptions_sv : "officiella forteckningen"')
     assert "https://w3id.org/digikommun/ontology#municipalityCode" in fts(index, "fyrsiffriga")
 
 

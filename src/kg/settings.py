@@ -58,6 +58,9 @@ class Settings:
     allow_unsandboxed: bool = False
     #: Public base URL used in links when behind a proxy (empty: taken from the request).
     public_url: str = ""
+    #: Where the workbench's result cells link our IRIs: ``local`` (this server's ``/id/…``
+    #: pages, while w3id.org does not redirect here yet) or ``w3id`` (the IRIs themselves).
+    iri_links: str = "local"
     #: Finished query answers kept per worker (kg.web.answer_cache), keyed by dataset version
     #: (0: no cache).
     cache_entries: int = 1024

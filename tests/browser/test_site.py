@@ -95,7 +95,7 @@ def test_result_links_to_our_iris_stay_on_this_host(page, site) -> None:
     page.goto(site + "/sparql?lang=en")
     page.select_option("#example-picker", "winners-by-year")
     page.wait_for_selector(".yasr table tbody tr", timeout=EVENT_WAIT_MS)
-    page.locator(".yasr table tbody a[href$='/id/edition/2019']").first.click()
+    page.locator(".yasr table tbody a[data-iri$='/id/edition/2019']").first.click()
     page.wait_for_load_state("networkidle")
     assert page.url.startswith(site + "/id/edition/2019")
     assert "2019" in page.locator("h1").inner_text()

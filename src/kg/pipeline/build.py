@@ -30,6 +30,7 @@ from kg.pipeline.materialise import materialise_store
 from kg.pipeline.quality import QUALITY_FILES, write_quality_report
 from kg.pipeline.quotes import check_quotes
 from kg.pipeline.reason import reason
+from kg.pipeline.search_index import SCHEMA_VERSION as SEARCH_SCHEMA
 from kg.pipeline.search_index import SEARCH_INDEX_NAME, add_search_index
 from kg.pipeline.validate import ValidationReport, validate
 from kg.store.base import STORE_PREFIX, store_dir_name
@@ -69,6 +70,8 @@ def is_up_to_date(root: Path, build_dir: Path) -> bool:
     except (OSError, ValueError, KeyError):
         return False
     if not (build_dir / SEARCH_INDEX_NAME).is_file():  # a build from before the index existed
+        return False
+    if recorded.get("search_index", {}).get("schema") != SEARCH_SCHEMA:  # an older index
         return False
     pictures = all((build_dir / name).is_file() for name in recorded.get("pictures", {"-": ""}))
     pictures = pictures and all((build_dir / name).is_file() for name in QUALITY_FILES)

@@ -8,6 +8,16 @@ translation), its descriptions and definitions, and, for a statement, the names 
 speaker: so "broman" finds Daniel Broman *and* what he said. The tokenizer is ``unicode61``
 with ``remove_diacritics 2``: case and diacritics are ignored, "lidingo" finds Lidingö.
 
+Quotes and descriptions are kept per language (so a snippet can be shown in the page's
+language), and a ``roles`` column holds what the ontology says a thing *is* and *did*, in its
+own labels: the labels of its classes ("kommun", "municipality"), and for a nominee or an
+edition each nomination's stage and the nominee property ("vinnare", "winner", "nominerad",
+"nominee") with the edition's names or the nominee's names beside them. So "winner 2019" and
+"vinnare 2019" find the 2019 edition and Lidingö, which won it, with no word list in the code:
+the words come from ``ontology.ttl``. Each such phrase is also a row of the ``roles`` table,
+so the reader can tell a thing that won in 2019 from one that won in 2017 and was nominated in
+2019 (the query's words must meet in one role).
+
 Small misspellings ("Lidngö") are caught by the reader with the ``terms`` and ``grams``
 tables: every word of a name, and its padded character trigrams, so a word the index does not
 hold can be replaced by the names' words within a small edit distance.
@@ -34,7 +44,7 @@ from kg.trigrams import padded_grams
 
 SEARCH_INDEX_NAME = "search.sqlite"
 #: Raised when the tables change, so that a reader can refuse an index it does not understand.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -85,8 +95,10 @@ CREATE TABLE kinds (kind TEXT PRIMARY KEY, class TEXT, things INTEGER NOT NULL) 
 CREATE TABLE facts (thing INTEGER NOT NULL, property TEXT NOT NULL, value TEXT NOT NULL,
                     PRIMARY KEY (thing, property, value)) WITHOUT ROWID;
 CREATE INDEX facts_value ON facts (property, value);
+CREATE TABLE roles (thing INTEGER NOT NULL, role TEXT NOT NULL,
+                    PRIMARY KEY (thing, role)) WITHOUT ROWID;
 CREATE VIRTUAL TABLE text USING fts5 (
-    names, quotes, descriptions, context,
+    names, quotes_sv, quotes_en, descriptions_sv, descriptions_en, context, roles,
     tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
 );
 CREATE TABLE terms (term TEXT PRIMARY KEY) WITHOUT ROWID;
@@ -103,8 +115,9 @@ class Thing:
     kind: str
     names: set[tuple[str, str]] = field(default_factory=set)  # (text, lang)
     shown: dict[str, str] = field(default_factory=dict)  # lang → display name
-    quotes: set[str] = field(default_factory=set)
+    quotes: set[tuple[str, str]] = field(default_factory=set)  # (text, lang)
     descriptions: set[tuple[str, str]] = field(default_factory=set)
+    roles: set[str] = field(default_factory=set)
     context: set[str] = field(default_factory=set)
     types: set[str] = field(default_factory=set)
     facts: set[tuple[str, str]] = field(default_factory=set)
@@ -195,9 +208,9 @@ def _gather(store: ox.Store) -> dict[str, Thing]:
         if lang in ("sv", "en") and ((s, lang) not in shown_rank or key < shown_rank[(s, lang)]):
             shown_rank[(s, lang)] = key
             found.shown[lang] = key[1]
-    for s, _p, text, _lang in _literal_rows(store, QUOTE_PREDICATES):
+    for s, _p, text, lang in _literal_rows(store, QUOTE_PREDICATES):
         if (found := thing(s)) is not None and _clean(text):
-            found.quotes.add(_clean(text))
+            found.quotes.add((_clean(text), lang))
     for s, _p, text, lang in _literal_rows(store, DESCRIPTION_PREDICATES):
         if (found := thing(s)) is not None and _clean(text):
             found.descriptions.add((_clean(text), lang))
@@ -218,7 +231,53 @@ def _gather(store: ox.Store) -> dict[str, Thing]:
     ):
         if (found := things.get(s)) is not None:
             found.facts.add((p, value))
+    _gather_roles(store, things)
     return things
+
+
+def _term_labels(store: ox.Store) -> dict[str, str]:
+    """Each ontology term's labels in all languages as one phrase ("vinnare winner")."""
+    labels: dict[str, list[str]] = defaultdict(list)
+    for term, text in _rows(
+        store,
+        f"SELECT DISTINCT ?t ?l WHERE {{ ?t <{RDFS}isDefinedBy> <{ONTOLOGY_IRI}> ; "
+        f"<{RDFS}label> ?l }} ORDER BY ?t ?l",
+    ):
+        if _clean(text) not in labels[term]:
+            labels[term].append(_clean(text))
+    return {term: " ".join(texts) for term, texts in labels.items()}
+
+
+def _shown_names(found: Thing) -> str:
+    return " ".join(dict.fromkeys(found.shown[lang] for lang in sorted(found.shown)))
+
+
+def _gather_roles(store: ox.Store, things: dict[str, Thing]) -> None:
+    """What the ontology's own words say each thing is and did (see the module docstring)."""
+    labels = _term_labels(store)
+    for found in things.values():
+        kinds = " ".join(labels[c] for c in sorted(found.types) if c in labels)
+        if kinds:
+            found.roles.add(kinds)
+    stages: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for nomination, nominee, edition, stage in _rows(
+        store,
+        f"SELECT DISTINCT ?n ?o ?e ?st WHERE {{ ?n <{DK.nominee}> ?o ; <{DK.forEdition}> ?e "
+        f"OPTIONAL {{ ?n <{DK.stage}> ?st }} }}",
+    ):
+        reached = stages[(nomination, nominee, edition)]
+        if stage in labels:
+            reached.add(labels[stage])
+    nominee_label = labels.get(str(DK.nominee), "")
+    for (nomination, nominee, edition), reached in stages.items():
+        role = " ".join([*sorted(reached), nominee_label]).strip()
+        for iri, beside in (
+            (nominee, things.get(edition)),
+            (edition, things.get(nominee)),
+            (nomination, None),
+        ):
+            if (found := things.get(iri)) is not None:
+                found.roles.add(f"{role} {_shown_names(beside)}".strip() if beside else role)
 
 
 def _class_labels(store: ox.Store) -> dict[str, dict[str, str]]:
@@ -252,7 +311,7 @@ def _insert(
     )
     for number, iri in enumerate(sorted(things), start=1):
         t = things[iri]
-        if not (t.names or t.quotes or t.descriptions):
+        if not (t.names or t.quotes or t.descriptions):  # roles alone name nothing
             continue
         names = sorted(t.names)
         sv = t.shown.get("sv") or t.shown.get("en") or iri.rsplit("/", 1)[-1]
@@ -270,17 +329,31 @@ def _insert(
         connection.executemany(
             "INSERT INTO facts VALUES (?, ?, ?)", [(number, p, v) for p, v in sorted(t.facts)]
         )
+        connection.executemany(
+            "INSERT INTO roles VALUES (?, ?)", [(number, r) for r in sorted(t.roles)]
+        )
         connection.execute(
-            "INSERT INTO text (rowid, names, quotes, descriptions, context) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO text (rowid, names, quotes_sv, quotes_en, descriptions_sv, "
+            "descriptions_en, context, roles) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 number,
                 JOIN.join(dict.fromkeys(n for n, _ in names)),
-                JOIN.join(sorted(t.quotes)),
-                JOIN.join(dict.fromkeys(d for d, _ in sorted(t.descriptions))),
+                *_by_language(t.quotes),
+                *_by_language(t.descriptions),
                 JOIN.join(sorted(t.context)),
+                JOIN.join(sorted(t.roles)),
             ),
         )
     _insert_classes(connection, class_labels)
+
+
+def _by_language(texts: set[tuple[str, str]]) -> tuple[str, str]:
+    """The Swedish (or untagged) texts and the English ones, each joined: the reader shows a
+    snippet in the page's language."""
+    ordered = sorted(texts)
+    english = [text for text, lang in ordered if lang.startswith("en")]
+    other = [text for text, lang in ordered if not lang.startswith("en")]
+    return JOIN.join(dict.fromkeys(other)), JOIN.join(dict.fromkeys(english))
 
 
 def _insert_classes(

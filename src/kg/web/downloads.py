@@ -20,7 +20,7 @@ from flask import Blueprint, Response, current_app
 from kg.namespaces import BASE, PREFIXES
 from kg.store import Triples
 from kg.web.rdf_documents import graph_of
-from kg.web.rendering import engine, not_found, page, select
+from kg.web.rendering import current_lang, engine, not_found, page, select
 
 downloads = Blueprint("downloads", __name__)
 
@@ -185,12 +185,72 @@ def download_url(name: str) -> str:
     return f"{BASE}downloads/{engine().version}/{name}"
 
 
+#: The lists offered as spreadsheet tables on the downloads page, with what each holds.
+CSV_TABLES = (
+    (
+        "municipality",
+        "Kommuner med län, kommunkod, nomineringar och vinster",
+        "Municipalities with county, code, nominations and wins",
+    ),
+    (
+        "edition",
+        "Omgångar med vinnare och antal nominerade",
+        "Editions with their winners and number of nominees",
+    ),
+    (
+        "nomination",
+        "Nomineringar: omgång, nominerad och hur långt de kom",
+        "Nominations: edition, nominee and how far they went",
+    ),
+    ("person", "Personer", "People"),
+    (
+        "post",
+        "Befattningar: person, titel, organisation och datum",
+        "Posts: person, title, organisation and date",
+    ),
+    ("statement", "Citat med talare och källa", "Quotes with speaker and source"),
+)
+
+
+def human_size(size: int, lang: str) -> str:
+    """A size as people read it: "12,3 kB" in Swedish, "12.3 kB" in English (SI units, as
+    file managers show them)."""
+    for unit, factor in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if size >= factor:
+            number = f"{size / factor:.1f}"
+            return f"{number.replace('.', ',') if lang == 'sv' else number} {unit}"
+    return f"{size} B"
+
+
+def csv_tables(lang: str) -> list[dict]:
+    """Each CSV table's link, description and size, built once per build and language."""
+    from kg.web.lists import csv_table
+
+    key = ("kg_csv_tables", engine().version, lang)
+    cached = current_app.extensions.get(key)
+    if cached is None:
+        cached = [
+            {
+                "name": f"{kind}.csv",
+                "url": f"/id/{kind}.csv?lang={lang}",
+                "title": sv if lang == "sv" else en,
+                "size": len(csv_table(kind, lang).encode("utf-8")),
+            }
+            for kind, sv, en in CSV_TABLES
+        ]
+        current_app.extensions[key] = cached
+    return cached
+
+
 @downloads.get("/downloads")
 def downloads_page() -> Response:
+    lang = current_lang()
     return page(
         "downloads.html",
         version=engine().version,
         dumps=dumps(),
+        tables=csv_tables(lang),
+        size=lambda n: human_size(n, lang),
         shapes=[p.name for p in shapes_files()],
     )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -99,6 +100,16 @@ def sorted_rows(rows: list[dict[str, list[Cell]]], column: str, descending: bool
     return filled + empty
 
 
+_SORT = re.compile(r"^#\s*sort:\s*(-?\w+)\s*$", re.M)
+
+
+def default_sort(spec: QueryFile) -> str:
+    """The order a list opens in: its file's ``# sort: column`` line (editions by year), or
+    by name."""
+    found = _SORT.search(spec.query)
+    return found.group(1) if found else "thing"
+
+
 def bad_request(reason: str) -> Response:
     return Response(reason + "\n", status=400, mimetype="text/plain")
 
@@ -113,7 +124,7 @@ def kind_list(kind: str, suffix: str | None = None) -> Response:
     if asked is not None and asked not in FORMATS:
         return bad_request(f"Unknown format {asked!r}: use one of {', '.join(FORMATS)}.")
     columns = [name for name, _ in spec.columns]
-    sort = request.args.get("sort", "thing")
+    sort = request.args.get("sort", default_sort(spec))
     descending = sort.startswith("-")
     column = sort.removeprefix("-")
     if column not in columns:
@@ -124,7 +135,8 @@ def kind_list(kind: str, suffix: str | None = None) -> Response:
     lang = current_lang()
     rows = sorted_rows(rows_of(spec, lang), column, descending)
     if media == CSV:
-        response = Response(as_csv(columns, rows), mimetype=CSV)
+        headings = {name: heading[lang] for name, heading in spec.columns}
+        response = Response(as_csv(columns, rows, headings, lang), mimetype=CSV)
         response.mimetype_params["charset"] = "utf-8"
         response.headers["Content-Disposition"] = f'inline; filename="{kind}.csv"'
     elif media == JSON:
@@ -172,18 +184,54 @@ def _flat(columns: list[str], row: dict[str, list[Cell]]) -> dict:
     return out
 
 
-def as_csv(columns: list[str], rows: list[dict[str, list[Cell]]]) -> str:
+#: The byte order mark that tells a spreadsheet the file is UTF-8 (Excel reads "Lidingö"
+#: as "LidingÃ¶" without it; LibreOffice, Google Sheets and Python's csv take it in stride).
+BOM = "\ufeff"
+
+
+def as_csv(
+    columns: list[str],
+    rows: list[dict[str, list[Cell]]],
+    headings: dict[str, str] | None = None,
+    lang: str = "sv",
+) -> str:
+    """A spreadsheet's table: the columns' headings in the page's language ("Kommun",
+    "Kommun (IRI)"), every text quoted and numbers bare (so a code such as 0186 is text
+    that keeps its zero: spreadsheets read quoted fields as text when asked to), UTF-8 with
+    a byte order mark."""
     buffer = io.StringIO()
     flat = [_flat(columns, r) for r in rows]
-    header = list(
+    keys = list(
         dict.fromkeys(
             k for c in columns for k in (c, f"{c}_iri") if any(k in f for f in flat) or k == c
         )
     )
-    writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(flat)
-    return buffer.getvalue()
+    headings = headings or {}
+
+    def heading(key: str) -> str:
+        if key.endswith("_iri") and key.removesuffix("_iri") in columns:
+            return f"{headings.get(key.removesuffix('_iri'), key.removesuffix('_iri'))} (IRI)"
+        return headings.get(key, key)
+
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
+    writer.writerow([heading(k) for k in keys])
+    for row in flat:
+        writer.writerow([row.get(k, "") for k in keys])
+    return BOM + buffer.getvalue()
+
+
+def csv_table(kind: str, lang: str) -> str:
+    """The list of ``kind`` as its CSV file, in its default order (the downloads page's
+    tables are these files)."""
+    spec = list_files()[kind]
+    columns = [name for name, _ in spec.columns]
+    rows = sorted_rows(rows_of(spec, lang), *_order(default_sort(spec)))
+    headings = {name: heading[lang] for name, heading in spec.columns}
+    return as_csv(columns, rows, headings, lang)
+
+
+def _order(sort: str) -> tuple[str, bool]:
+    return sort.removeprefix("-"), sort.startswith("-")
 
 
 def as_json(kind: str, spec: QueryFile, lang: str, columns: list[str], rows: list) -> str:

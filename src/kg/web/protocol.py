@@ -41,6 +41,7 @@ from kg.web.answer_cache import AnswerCache, StoredAnswer, answer_key
 from kg.web.execution import QueryPool
 from kg.web.limits import QueryRejected, check_text
 from kg.web.negotiate import accepts_encoding, negotiate, parse_accept, quality
+from kg.web.query_errors import explain, language
 from kg.web.querystring import parse_qsl
 from kg.web.results import GRAPH_FORMATS, Format, formats_for, graph_to_text, serialise
 from kg.web.security import SECURITY_HEADERS
@@ -125,11 +126,19 @@ class ProtocolResponse:
 class ProtocolError(Exception):
     """A request the protocol refuses: carries the status and a one-line reason."""
 
-    def __init__(self, status: int, reason: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        headers: dict[str, str] | None = None,
+        keep_lines: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
         self.headers = headers or {}
+        #: A reason laid out on several lines (a caret under a query's line) keeps them.
+        self.keep_lines = keep_lines
 
 
 @dataclass
@@ -221,7 +230,7 @@ class Endpoint:
                 return None
             response = self._answer(req, wanted)
         except ProtocolError as err:
-            return self._error(err.status, err.reason, err.headers)
+            return self._error(err.status, err.reason, err.headers, err.keep_lines)
         if reading is not None and response.answer_key is not None:
             self.readings.put(reading, (response.answer_key, response.query_hash))
         return response
@@ -315,7 +324,7 @@ class Endpoint:
             fmt = choose_format(kind, wanted.formats, req.header("accept"))
             response = self._cached_or_run(req, wanted, text, found, fmt)
         except ProtocolError as err:
-            response = self._error(err.status, err.reason, err.headers)
+            response = self._error(err.status, err.reason, err.headers, err.keep_lines)
         response.query_hash = fingerprint
         return response
 
@@ -389,8 +398,9 @@ class Endpoint:
             )
         except QueryRejected as err:
             raise ProtocolError(err.status, err.reason, err.headers) from None
-        except QuerySyntaxError as err:
-            raise ProtocolError(400, f"Malformed query: {err}") from None
+        except QuerySyntaxError as err:  # in words, with a caret (kg.web.query_errors)
+            said = explain(text, str(err), language(req.header("accept-language")))
+            raise ProtocolError(400, said.text, keep_lines=True) from None
         except Exception as err:  # an engine's own failure: a short answer, never a traceback
             log.exception("query %s failed", http.query_hash(text))
             raise ProtocolError(500, f"The query could not be evaluated: {err}") from None
@@ -452,11 +462,15 @@ class Endpoint:
     # --- 8. errors ---------------------------------------------------------------------------
 
     def _error(
-        self, status: int, reason: str, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        reason: str,
+        headers: dict[str, str] | None = None,
+        keep_lines: bool = False,
     ) -> ProtocolResponse:
         # One line, whatever the engine's parser wrote (Oxigraph's messages span several).
         line = " ".join(part.strip() for part in reason.splitlines() if part.strip())
-        body = (line + "\n").encode("utf-8")
+        body = (reason.rstrip("\n") if keep_lines else line).encode("utf-8") + b"\n"
         pairs = [
             ("Content-Type", "text/plain; charset=utf-8"),
             ("Vary", http.VARY),

@@ -5,7 +5,13 @@
   one result list per query, scored as :mod:`kg.web.reconcile_match` explains;
 * ``/reconcile/preview?id=`` is the small HTML card OpenRefine shows in an iframe;
 * ``/reconcile/suggest/{entity,type,property}?prefix=`` are the suggest services that complete
-  names in OpenRefine's dialogs.
+  names in OpenRefine's dialogs (a property's name matches anywhere in it: ``kod`` finds
+  "kommunkod");
+* ``/reconcile/propose_properties?type=`` and ``extend={…}`` are data extension
+  (:mod:`kg.web.reconcile_extend`): county, code, editions, coordinates, Wikipedia, posts.
+
+A candidate's description tells namesakes apart: a municipality's county and code, a
+person's posts and organisations.
 
 Identifiers are paths under ``https://w3id.org/digikommun/id/`` (``municipality/lidingo``);
 types and properties are our ontology's IRIs. A batch that breaks the specification gets a
@@ -16,11 +22,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 from flask import Blueprint, Response, render_template, request
 
 from kg.web.page_http import add_cors
 from kg.web.reconcile_cost import BatchRefusedError, batch_budget
+from kg.web.reconcile_extend import EXTENSIONS, extend, parse_extend, proposals
 from kg.web.reconcile_match import (
     ID_SPACE,
     IN_COUNTY,
@@ -32,7 +40,7 @@ from kg.web.reconcile_match import (
     expand_type,
     parse_batch,
 )
-from kg.web.rendering import href
+from kg.web.rendering import engine, href
 from kg.web.search import public_base, search_index
 from kg.web.search_index import SearchIndexMissingError, tokens
 
@@ -114,6 +122,13 @@ def manifest() -> dict:
             kind: {"service_url": base, "service_path": f"/reconcile/suggest/{kind}{suffix}"}
             for kind in ("entity", "type", "property")
         },
+        "extend": {
+            "propose_properties": {
+                "service_url": base,
+                "service_path": f"/reconcile/propose_properties{suffix}",
+            },
+            "property_settings": [],
+        },
     }
 
 
@@ -126,10 +141,28 @@ def describe(candidate: Candidate, language: str, names: dict[str, str]) -> str:
     for prop in PROPERTIES:
         if prop != IN_COUNTY:
             parts += sorted(candidate.facts.get(prop, ()))
+    if candidate.kind == "person":
+        parts += person_posts(candidate.iri, language)
     if not parts and candidate.description[language]:
         text = candidate.description[language] or ""
         parts.append(text if len(text) <= 140 else text[:139] + "…")
     return " · ".join(parts)
+
+
+def person_posts(iri: str, language: str) -> list[str]:
+    """A person's posts as "title, organisation" (each once), from the graph."""
+    rows = (
+        engine()
+        .query(
+            "SELECT DISTINCT ?title ?org WHERE { VALUES ?who { <" + iri + "> } "
+            "?p org:heldBy ?who ; dk:postTitle ?t ; org:postIn ?o . ?o skos:prefLabel ?org "
+            f'FILTER (LANG(?org) = "{language}") '
+            f'FILTER (LANG(?t) = "{language}" || LANG(?t) = "sv") '
+            "BIND (STR(?t) AS ?title) } ORDER BY ?title ?org"
+        )
+        .rows
+    )
+    return list(dict.fromkeys(f"{row['title'].value}, {row['org'].value}" for row in rows))
 
 
 def result(candidates: list[Candidate], language: str) -> list[dict]:
@@ -188,9 +221,18 @@ def service() -> Response:
     except SearchIndexMissingError as error:
         return bad(f"Reconciliation is not available: {error}.", 503)
     raw = request.values.get("queries")
+    wanted = request.values.get("extend")
+    if raw is None and wanted is not None:
+        try:
+            ids, properties = parse_extend(wanted)
+        except BadBatchError as error:
+            return bad(str(error))
+        return within_budget(
+            lambda _check: extend(engine(), ids, properties, lang(), class_names(lang()))
+        )
     if raw is None:
         if request.method == "POST":
-            return bad("POST a form field queries holding a JSON batch of queries")
+            return bad("POST a form field queries (or extend) holding a JSON batch")
         return answer(manifest())
     try:
         batch = parse_batch(raw)
@@ -198,17 +240,27 @@ def service() -> Response:
         return bad(str(error))
     matcher = Matcher(search_index())
     language = lang()
+
+    def reconcile_all(check: Callable[[], None]) -> dict:
+        results = {}
+        for key, query in batch.items():
+            check()
+            results[key] = {"result": result(matcher.reconcile(query), language)}
+        return results
+
+    return within_budget(reconcile_all)
+
+
+def within_budget(work: Callable[[Callable[[], None]], dict]) -> Response:
+    """Run a batch (matching or extension) holding one slot of the server's busy limit and
+    stopped at the query timeout, so no batch costs the server more than one query may."""
     try:
-        with batch_budget() as check:  # one slot of the busy limit; the query timeout
-            results = {}
-            for key, query in batch.items():
-                check()
-                results[key] = {"result": result(matcher.reconcile(query), language)}
+        with batch_budget() as check:
+            return answer(work(check))
     except BatchRefusedError as refused:
         response = bad(str(refused), 503)
         response.headers["Retry-After"] = str(refused.retry_after)
         return response
-    return answer(results)
 
 
 @reconcile.get("/reconcile/preview")
@@ -281,14 +333,25 @@ def suggest_entity() -> Response:
 
 
 def _suggest_fixed(options: dict[str, str]) -> Response:
+    """The options whose name or local name holds the typed text anywhere ("kod" finds
+    "kommunkod"), those that begin with it first."""
     prefix = " ".join(tokens(request.args.get("prefix", "")))
-    found = [
-        {"id": iri, "name": name}
-        for iri, name in options.items()
-        if " ".join(tokens(name)).startswith(prefix)
-        or iri.rsplit("#")[-1].lower().startswith(prefix)
-    ]
-    return answer({"result": found})
+    found = []
+    for iri, name in options.items():
+        texts = (" ".join(tokens(name)), iri.rsplit("#")[-1].rsplit("/")[-1].lower())
+        if any(prefix in text for text in texts):
+            starts = any(text.startswith(prefix) for text in texts)
+            found.append((not starts, name, {"id": iri, "name": name}))
+    return answer({"result": [entry for *_, entry in sorted(found, key=lambda f: f[:2])]})
+
+
+@reconcile.get("/reconcile/propose_properties")
+def propose_properties() -> Response:
+    """The properties data extension offers for a type (W3C Reconciliation API 0.2)."""
+    limit = request.args.get("limit")
+    if limit is not None and not (limit.isdigit() and 0 < int(limit) <= 100):
+        return bad("limit must be a whole number from 1 to 100")
+    return answer(proposals(request.args.get("type"), lang(), int(limit) if limit else None))
 
 
 @reconcile.get("/reconcile/suggest/type")
@@ -298,4 +361,7 @@ def suggest_type() -> Response:
 
 @reconcile.get("/reconcile/suggest/property")
 def suggest_property() -> Response:
-    return _suggest_fixed(term_names(list(PROPERTIES), lang()))
+    """The properties a query may compare, and the ones data extension adds."""
+    options = term_names(list(PROPERTIES), lang())
+    options.update({e.id: e.name(lang()) for e in EXTENSIONS if e.id not in options})
+    return _suggest_fixed(options)

@@ -29,7 +29,15 @@ import re
 from dataclasses import dataclass, field
 
 from kg.namespaces import BASE, DK
-from kg.web.search_index import SearchIndex, edit_distance, tokens
+from kg.web.search_index import (
+    NAME_WEIGHTS,
+    RECORD_KINDS,
+    SearchIndex,
+    edit_distance,
+    tokens,
+)
+
+NAME_RANK = ", ".join(str(w) for w in NAME_WEIGHTS)
 
 ID_SPACE = BASE + "id/"
 #: The types offered to OpenRefine, most specific first (a municipality is an organisation).
@@ -49,6 +57,9 @@ MAX_QUERY_CHARS = 200
 CANDIDATES = 25
 MATCH_SCORE = 90.0
 MATCH_LEAD = 10.0
+#: Points a post or a record (nomination, statement …) loses when the query names no type: a
+#: person and the post that repeats their name tie otherwise, and the person is meant.
+RECORD_PENALTY = 15.0
 NAME_WEIGHT, PROPERTY_WEIGHT = 0.6, 0.4
 #: Words that say what kind of body a name is, not which one (folded).
 DESIGNATIONS = ("kommun", "stad", "lan", "municipality", "county", "region")
@@ -264,7 +275,11 @@ class Matcher:
             if parts:
                 total = sum(weight for weight, _ in parts)
                 c.score = round(100 * sum(w * value for w, value in parts) / total, 1)
-        candidates.sort(key=lambda c: (-c.score, c.shown["sv"], c.iri))
+        if not query.types:  # without a type, a thing outranks the posts and records about it
+            for c in candidates:
+                if c.kind in RECORD_KINDS:
+                    c.score = max(0.0, round(c.score - RECORD_PENALTY, 1))
+        candidates.sort(key=lambda c: (-c.score, c.kind in RECORD_KINDS, c.shown["sv"], c.iri))
         candidates = [c for c in candidates if c.score > 0][: query.limit]
         if candidates and candidates[0].score >= MATCH_SCORE:
             runner_up = candidates[1].score if len(candidates) > 1 else 0.0
@@ -278,9 +293,10 @@ class Matcher:
         significant = [w for w in words if w not in DESIGNATIONS] or words
         expression = self.index.expression(significant, any_word=True, column="names")
         rows = self.index.rows(
-            "SELECT t.id FROM text JOIN things t ON t.id = text.rowid "
+            # Only the constant weights are formatted in; the expression is a parameter.
+            "SELECT t.id FROM text JOIN things t ON t.id = text.rowid "  # noqa: S608
             "WHERE text MATCH ? AND t.kind != 'term' "
-            "ORDER BY bm25(text, 1.0, 0.0, 0.0, 0.0), t.iri LIMIT ?",
+            f"ORDER BY bm25(text, {NAME_RANK}), t.iri LIMIT ?",
             (expression, CANDIDATES),
         )
         return [row[0] for row in rows]

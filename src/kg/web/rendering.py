@@ -141,7 +141,10 @@ def page(template: str, status: int = 200, **context) -> Response:
 
 
 def not_found() -> Response:
-    return page("404.html", status=404)
+    """The 404 page, with a search box holding the last part of the path (a guessed name)."""
+    from kg.web.search_text import search_text
+
+    return page("404.html", status=404, search_words=search_text(current_lang()))
 
 
 def see_other(path: str, suffix: str | None) -> Response:

@@ -5,12 +5,18 @@ scan of the graph. Results are grouped by kind (municipality, person, statement 
 a snippet whose matches are marked: the snippet is HTML-escaped first and only then are the
 index's own markers turned into ``<mark>``, so no text from the data can become markup.
 ``/opensearch.xml`` lets a browser add the search as one of its engines.
+
+A search that finds nothing says what the graph holds (the index's count of each kind, with
+links to the lists), the query with its unknown words replaced by the closest words of names
+("did you mean") and the things those words name. ``/search/suggest?q=`` answers the search
+box's type-ahead from the same index, as JSON.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from urllib.parse import urlencode
 from xml.sax.saxutils import escape, quoteattr
 
 from flask import Blueprint, Response, current_app, request
@@ -18,6 +24,7 @@ from markupsafe import Markup
 from markupsafe import escape as html_escape
 
 from kg.store.base import read_manifest
+from kg.web.lists import list_files
 from kg.web.rendering import current_lang, href, page
 from kg.web.search_index import (
     CLOSE,
@@ -26,8 +33,10 @@ from kg.web.search_index import (
     Hit,
     SearchIndex,
     SearchIndexMissingError,
-    tokens,
+    term_text,
+    terms,
 )
+from kg.web.search_text import search_text
 
 search = Blueprint("search", __name__)
 
@@ -36,6 +45,8 @@ HTML = "text/html"
 OPENSEARCH = "application/opensearchdescription+xml"
 #: Results per request; the index answers more, but nobody reads past this.
 MAX_RESULTS = 100
+#: Type-ahead suggestions per keystroke.
+MAX_SUGGESTIONS = 8
 #: Names for kinds without a class of their own.
 EXTRA_KINDS = {
     "term": {"sv": "ontologiterm", "en": "ontology term"},
@@ -56,6 +67,12 @@ def _open_index(state) -> None:
         app.extensions["kg_search"] = SearchIndex(settings.build_dir / name)
     except (OSError, ValueError, SearchIndexMissingError) as error:
         app.extensions["kg_search"] = SearchIndexMissingError(str(error))
+
+
+@search.app_context_processor
+def _search_words() -> dict:
+    """The search box on every page reads its words (hint, listbox name) from here."""
+    return {"search_words_for": search_text}
 
 
 def search_index() -> SearchIndex:
@@ -87,13 +104,18 @@ class Group:
     hits: list[Hit]
 
 
+def kind_label(kind: str, lang: str, labels: dict[str, dict[str, str]]) -> str:
+    """A kind's name in ``lang``, from its class's label (``municipality`` → kommun)."""
+    names = EXTRA_KINDS.get(kind) or labels.get(kind) or {}
+    return names.get(lang, kind)
+
+
 def grouped(hits: list[Hit], lang: str, labels: dict[str, dict[str, str]]) -> list[Group]:
     """Hits grouped by kind, groups in the order of their best hit."""
     groups: dict[str, Group] = {}
     for hit in hits:
         if hit.kind not in groups:
-            names = EXTRA_KINDS.get(hit.kind) or labels.get(hit.kind) or {}
-            groups[hit.kind] = Group(hit.kind, names.get(lang, hit.kind), [])
+            groups[hit.kind] = Group(hit.kind, kind_label(hit.kind, lang, labels), [])
         groups[hit.kind].hits.append(hit)
     return list(groups.values())
 
@@ -116,7 +138,14 @@ def refuse(status: int, reason: str, fmt: str | None, **context) -> Response:
     if fmt == JSON:
         response = Response(json.dumps({"error": reason}), status=status, mimetype=JSON)
     elif fmt == HTML:
-        response = page("search.html", status=status, error=reason, groups=[], **context)
+        response = page(
+            "search.html",
+            status=status,
+            error=reason,
+            groups=[],
+            st=search_text(current_lang()),
+            **context,
+        )
     else:
         response = Response(reason + "\n", status=status, mimetype="text/plain")
     response.headers["Cache-Control"] = "no-store"
@@ -145,19 +174,26 @@ def search_page() -> Response:
     if kind and kind not in labels:
         reason = f"Unknown kind {kind!r}; known kinds: {', '.join(sorted(labels))}."
         return refuse(400, reason, fmt, **context)
-    words = tokens(q)
+    words = [term_text(term) for term in terms(q)]
     if not words:
         if fmt == JSON:
-            return refuse(400, "Give a query with at least one word: /search?q=…", fmt)
-        return finish(page("search.html", groups=[], count=0, words=[], **context))
-    hits = index.search(q, kind=kind or None, limit=MAX_RESULTS)
+            return refuse(
+                400, "Give a query with at least one word of two or more letters: /search?q=…", fmt
+            )
+        return finish(
+            page("search.html", groups=[], count=0, words=[], st=search_text(lang), **context)
+        )
+    hits = index.search(q, kind=kind or None, limit=MAX_RESULTS, lang=lang)
     groups = grouped(hits, lang, labels)
+    help_ = nothing_found_help(index, q, lang, labels) if not hits else {}
+    position = {id(h): number for number, h in enumerate(hits, start=1)}  # the overall order
     if fmt == JSON:
         body = {
             "query": q,
             "words": words,
             "lang": lang,
             "count": len(hits),
+            **({"help": help_} if help_ else {}),
             "groups": [
                 {
                     "kind": g.kind,
@@ -171,6 +207,7 @@ def search_page() -> Response:
                             "description": h.description(lang),
                             "snippet": plain(h.snippet),
                             "snippet_html": str(marked(h.snippet)),
+                            "rank": position[id(h)],
                         }
                         for h in g.hits
                     ],
@@ -186,9 +223,65 @@ def search_page() -> Response:
             count=len(hits),
             words=words,
             marked=marked,
+            help=help_,
+            st=search_text(lang),
             **context,
         )
     )
+
+
+def nothing_found_help(
+    index: SearchIndex, q: str, lang: str, labels: dict[str, dict[str, str]]
+) -> dict:
+    """What to offer when a search finds nothing: what the graph covers (each kind's count,
+    with its list when it has one), the query with close words ("did you mean") and the
+    things those words name."""
+    better, close = index.suggestions(q)
+    lists = list_files()
+    return {
+        "did_you_mean": better,
+        "did_you_mean_url": f"/search?{urlencode({'q': better, 'lang': lang})}" if better else None,
+        "close": [{"id": h.iri, "name": h.name(lang), "url": href(h.iri, lang)} for h in close],
+        "covers": [
+            {
+                "kind": kind,
+                "label": kind_label(kind, lang, labels),
+                "count": count,
+                "list": f"/id/{kind}/?lang={lang}" if kind in lists else None,
+            }
+            for kind, count in index.kind_counts()
+        ],
+    }
+
+
+@search.get("/search/suggest")
+def suggest() -> Response:
+    """Type-ahead for the search box: the best few things for what has been typed so far,
+    from the same index and ranking as ``/search`` (JSON; an empty list for no word yet)."""
+    lang = current_lang()
+    q = request.args.get("q", "")
+    if len(q) > MAX_QUERY_CHARS:
+        return refuse(400, f"The query is longer than {MAX_QUERY_CHARS} characters.", JSON)
+    try:
+        index = search_index()
+    except SearchIndexMissingError as error:
+        return refuse(503, f"Search is not available: {error}.", JSON)
+    labels = index.kind_labels()
+    hits = index.search(q, limit=MAX_SUGGESTIONS, lang=lang) if terms(q) else []
+    body = {
+        "query": q,
+        "suggestions": [
+            {
+                "id": h.iri,
+                "name": h.name(lang),
+                "kind": h.kind,
+                "kind_label": kind_label(h.kind, lang, labels),
+                "url": href(h.iri, lang),
+            }
+            for h in hits
+        ],
+    }
+    return finish(Response(json.dumps(body, ensure_ascii=False), mimetype=JSON))
 
 
 def finish(response: Response) -> Response:

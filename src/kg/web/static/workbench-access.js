@@ -22,5 +22,14 @@
     });
   }
   label();
+  // The editor's field points at the page's note on how to leave it by keyboard.
+  function describe() {
+    var field = root.querySelector(".CodeMirror textarea");
+    if (field && document.getElementById("editor-keys") && !field.getAttribute("aria-describedby")) {
+      field.setAttribute("aria-describedby", "editor-keys");
+    }
+  }
+  describe();
+  new MutationObserver(describe).observe(root, { childList: true, subtree: true });
   new MutationObserver(label).observe(root, { childList: true, subtree: true });
 })();

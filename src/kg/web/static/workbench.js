@@ -3,6 +3,13 @@
 // shared as a link. No request leaves this host: YASQE's LOV-backed class and property
 // completers are replaced by ones that read this graph's own terms (/completions/*.json, with
 // their labels), and prefix completion reads /prefixes.json.
+//
+// The editor knows the server's predefined prefixes (its syntax check starts with them, so
+// "dk:" is never marked undefined), does not take the focus when the page loads, and shows
+// the endpoint's syntax errors (kg.web.query_errors: words, line, column) under the line
+// they are about. Result cells show each of our IRIs' name beside it (looked up by one
+// query to the endpoint, as the Wikidata Query Service does), and our IRIs link to this
+// server's pages while w3id.org does not redirect here (data-iri-links, KG_IRI_LINKS).
 (function () {
   "use strict";
   var root = document.getElementById("workbench");
@@ -10,6 +17,26 @@
   var prefixes = JSON.parse(root.getAttribute("data-prefixes") || "{}");
   var params = new URLSearchParams(window.location.search);
   var Yasqe = window.Yasgui.Yasqe;
+  var lang = document.documentElement.lang === "en" ? "en" : "sv";
+  var base = root.getAttribute("data-base") || "https://w3id.org/digikommun/";
+  var linkLocally = root.getAttribute("data-iri-links") !== "w3id";
+
+  // YASQE's syntax check knows only the prefixes a query declares; start every check with
+  // the server's own, which the endpoint adds to every query.
+  var sparqlMode = Yasqe.modes && Yasqe.modes.sparql11;
+  if (sparqlMode && !sparqlMode.withServerPrefixes) {
+    Yasqe.defineMode("sparql11", function (config, options) {
+      var mode = sparqlMode(config, options);
+      var start = mode.startState;
+      mode.startState = function () {
+        var state = start.apply(this, arguments);
+        Object.keys(prefixes).forEach(function (p) { state.prefixes[p] = prefixes[p]; });
+        return state;
+      };
+      return mode;
+    });
+    Yasqe.modes.sparql11.withServerPrefixes = true;
+  }
   Yasqe.defaults.autocompleters = Yasqe.defaults.autocompleters.filter(function (name) {
     return name !== "class" && name !== "property";
   });
@@ -64,8 +91,11 @@
     // YASGUI builds the request with new URL(endpoint), which needs an absolute URL.
     requestConfig: {
       endpoint: new URL(root.getAttribute("data-endpoint"), window.location.href).href,
-      method: "GET"
+      method: "GET",
+      // The endpoint explains syntax errors in the language asked for: the page's.
+      headers: { "Accept-Language": lang }
     },
+    autofocus: false,
     copyEndpointOnNewTab: true,
     endpointCatalogueOptions: { getData: function () { return []; } },
     populateFromUrl: false,
@@ -105,17 +135,93 @@
   if (params.get("query")) {
     yasqe.setValue(withPrefixes(params.get("query")));
     yasqe.query();
+  } else if (root.getAttribute("data-default-query")) {
+    yasqe.setValue(root.getAttribute("data-default-query"));
   }
+  // The page opens with the focus where the reader is, not in the editor.
+  if (yasqe.hasFocus && yasqe.hasFocus()) { yasqe.getInputField().blur(); }
 
-  // Result tables link our IRIs to w3id.org; this server answers for them itself, so a click
-  // stays here (and works offline). Other IRIs are left alone.
-  var base = "https://w3id.org/digikommun/";
-  root.addEventListener("click", function (event) {
-    var link = event.target.closest ? event.target.closest("a[href]") : null;
-    if (!link || link.href.indexOf(base) !== 0) { return; }
-    event.preventDefault();
-    window.location.href = "/" + link.href.slice(base.length);
+  // -- the endpoint's syntax errors under the line they are about --------------------------
+  var errorWidget = null;
+  var errorMark = null;
+  function clearError() {
+    if (errorWidget) { errorWidget.clear(); errorWidget = null; }
+    if (errorMark) { errorMark.clear(); errorMark = null; }
+  }
+  function showError(text) {
+    clearError();
+    var place = /\((?:line|rad) (\d+), (?:column|kolumn) (\d+)\): ([^\n]*)/.exec(text || "");
+    if (!place) { return; }
+    var line = Number(place[1]) - 1;
+    var column = Number(place[2]) - 1;
+    if (line < 0 || line >= yasqe.lineCount()) { return; }
+    var box = document.createElement("div");
+    box.className = "query-error";
+    box.setAttribute("role", "alert");
+    var caret = document.createElement("pre");
+    caret.className = "query-error-caret";
+    caret.setAttribute("aria-hidden", "true");
+    caret.textContent = " ".repeat(column) + "^";
+    var words = document.createElement("p");
+    words.textContent = place[3];
+    box.appendChild(caret);
+    box.appendChild(words);
+    errorWidget = yasqe.addLineWidget(line, box, { coverGutter: false, noHScroll: true });
+    var end = { line: line, ch: Math.min(column + 1, yasqe.getLine(line).length) };
+    errorMark = yasqe.markText({ line: line, ch: Math.max(0, end.ch - 1) }, end,
+      { className: "query-error-spot" });
+  }
+  yasqe.on("queryBefore", clearError);
+  yasqe.on("change", clearError);
+  // YASQE hands a failed request's Error (its message is the endpoint's body) to
+  // queryResponse listeners as (yasqe, response, duration).
+  yasqe.on("queryResponse", function (_yasqe, response) {
+    if (response instanceof Error) { showError(response.message); }
   });
+
+  // -- names beside our IRIs in the results, and links to this server ----------------------
+  var names = {};
+  var asked = {};
+  function local(iri) { return "/" + iri.slice(base.length) + (iri.indexOf("#") < 0 ? ".html?lang=" + lang : ""); }
+  function annotate() {
+    var links = root.querySelectorAll(".yasr a[href^='" + base + "'], .yasr a[data-iri]");
+    var missing = [];
+    links.forEach(function (link) {
+      var iri = link.getAttribute("data-iri") || link.getAttribute("href");
+      if (!link.getAttribute("data-iri")) {
+        link.setAttribute("data-iri", iri);
+        if (linkLocally) {  // this server's page, in this tab
+          link.setAttribute("href", local(iri));
+          link.removeAttribute("target");
+        }
+      }
+      if (names[iri] && !link.nextElementSibling?.classList?.contains("iri-name")) {
+        var name = document.createElement("span");
+        name.className = "iri-name";
+        name.textContent = names[iri];
+        link.after(name);
+      } else if (!(iri in names) && !asked[iri] && /^[^\s<>"{}|^`\\]+$/.test(iri)) {
+        missing.push(iri);
+      }
+    });
+    if (!missing.length) { return; }
+    missing = missing.slice(0, 200);
+    missing.forEach(function (iri) { asked[iri] = true; });
+    var query = "SELECT ?s (SAMPLE(?n) AS ?name) WHERE { VALUES ?s { " +
+      missing.map(function (iri) { return "<" + iri + ">"; }).join(" ") +
+      " } ?s skos:prefLabel|rdfs:label ?n FILTER (LANG(?n) = \"" + lang + "\" || LANG(?n) = \"\") } GROUP BY ?s";
+    var url = root.getAttribute("data-endpoint") + "?" + new URLSearchParams({ query: query });
+    fetch(url, { headers: { Accept: "application/sparql-results+json" } })
+      .then(function (r) { return r.ok ? r.json() : { results: { bindings: [] } }; })
+      .then(function (body) {
+        missing.forEach(function (iri) { names[iri] = names[iri] || ""; });
+        body.results.bindings.forEach(function (row) { names[row.s.value] = row.name.value; });
+        annotate();
+      })
+      .catch(function () { /* names are a help; the IRIs are still there */ });
+  }
+  new MutationObserver(function () { window.requestAnimationFrame(annotate); })
+    .observe(root, { childList: true, subtree: true });
 
   var picker = document.getElementById("example-picker");
   fetch(root.getAttribute("data-examples")).then(function (r) { return r.json(); }).then(function (list) {

@@ -1,0 +1,87 @@
+"""The workbench in chromium (issue 25): the predefined prefixes are no errors, the default
+query is a real question, the editor leaves the focus alone, syntax errors come back in
+words under their line, result cells carry names and link to this server, and on a phone the
+buttons do not cover the query (tests/browser/test_site.py holds the browser fixtures)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.test_site import browser, page, shot, site  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.browser
+
+
+def editor_value(tab) -> str:
+    return tab.evaluate("document.querySelector('.CodeMirror').CodeMirror.getValue()")
+
+
+def set_query(tab, text: str) -> None:
+    tab.evaluate("t => document.querySelector('.CodeMirror').CodeMirror.setValue(t)", text)
+
+
+def test_the_default_query_runs_with_names_and_local_links(page, site) -> None:  # noqa: F811
+    page.goto(site + "/sparql?lang=en")
+    page.wait_for_selector(".CodeMirror")
+    assert "dk:AwardEdition" in editor_value(page) and "dk:Winner" in editor_value(page)
+    focused = page.evaluate("document.activeElement.closest('.CodeMirror') !== null")
+    assert not focused, "the editor took the focus on load"
+    # dk: is predefined by the server: YASQE marks nothing
+    assert page.locator(".yasqe .parseErrorIcon, .yasqe .gutterErrorBar .error").count() == 0
+    page.locator(".yasqe_queryButton").click()
+    page.wait_for_selector(".yasr table tbody tr")
+    first = page.locator(".yasr table tbody tr").first
+    page.wait_for_selector(".yasr .iri-name")
+    assert "Värmdö" in first.inner_text()
+    link = first.locator("a[data-iri$='/id/municipality/varmdo']")
+    assert link.get_attribute("href") == "/id/municipality/varmdo.html?lang=en"
+    name = link.locator("xpath=following-sibling::span[@class='iri-name']").inner_text()
+    assert name == "Värmdö Municipality"  # the English page's name
+    shot(page, "workbench-default")
+    assert page.foreign == []
+
+
+def test_an_undeclared_predefined_prefix_is_not_marked(page, site) -> None:  # noqa: F811
+    page.goto(site + "/sparql?lang=en")
+    page.wait_for_selector(".CodeMirror")
+    set_query(page, "SELECT ?m WHERE { ?m a dk:Municipality ; mun:x ?y }")
+    assert page.locator(".yasqe .parseErrorIcon").count() == 0
+    set_query(page, "SELECT ?m WHERE { ?m a nosuch:Municipality }")
+    page.wait_for_selector(".yasqe .parseErrorIcon")  # a real unknown prefix still is
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("en", "Expected `.` or `}` after the triple on line 2"), ("sv", "Det saknas `.`")],
+)
+def test_a_syntax_error_comes_back_in_words_under_its_line(page, site, lang, words) -> None:  # noqa: F811
+    page.goto(f"{site}/sparql?lang={lang}")
+    page.wait_for_selector(".CodeMirror")
+    set_query(page, "SELECT ?m WHERE {\n  ?m a dk:Municipality\n  ?m rdfs:label ?n\n}")
+    page.locator(".yasqe_queryButton").click()
+    error = page.locator(".query-error")
+    error.wait_for()
+    assert words in error.inner_text()
+    assert error.locator(".query-error-caret").inner_text() == " " * 22 + "^"
+    # the widget sits under line 2 of the query
+    line2 = page.locator(".CodeMirror-code > div").nth(1)
+    assert "dk:Municipality" in line2.inner_text()
+    assert error.bounding_box()["y"] > line2.bounding_box()["y"]
+    shot(page, f"workbench-error-{lang}")
+
+
+def test_on_a_phone_the_buttons_do_not_cover_the_query(page, site) -> None:  # noqa: F811
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(site + "/sparql?lang=en")
+    page.wait_for_selector(".CodeMirror")
+    lines = page.locator(".CodeMirror").bounding_box()  # the visible editor
+    for button in page.locator(".yasqe_buttons > *:visible").all():
+        box = button.bounding_box()
+        overlaps = (
+            box["x"] < lines["x"] + lines["width"]
+            and lines["x"] < box["x"] + box["width"]
+            and box["y"] < lines["y"] + lines["height"]
+            and lines["y"] < box["y"] + box["height"]
+        )
+        assert not overlaps, (box, lines)
+    shot(page, "workbench-phone")
