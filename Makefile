@@ -53,9 +53,20 @@ $(ATLAS): frontend/node_modules/.stamp
 	   frontend/node_modules/world-atlas/package.json $(dir $@)
 	touch $@
 
-FRONTEND := $(YASGUI) $(ATLAS)
+# Source Sans 3 (SIL OFL 1.1) from npm's @fontsource: the one font the pictures are drawn in, so
+# the server measures their text with the metrics of the very file the browser gets.
+FONT := src/kg/web/static/vendor/source-sans-3/source-sans-3-latin-400-normal.woff2
+$(FONT): frontend/node_modules/.stamp
+	mkdir -p $(dir $@)
+	cp frontend/node_modules/@fontsource/source-sans-3/files/source-sans-3-latin-400-normal.woff2 \
+	   frontend/node_modules/@fontsource/source-sans-3/files/source-sans-3-latin-700-normal.woff2 \
+	   frontend/node_modules/@fontsource/source-sans-3/LICENSE \
+	   frontend/node_modules/@fontsource/source-sans-3/package.json $(dir $@)
+	touch $@
 
-frontend: $(FRONTEND) ## install YASGUI and the map outlines from npm into the served static folder
+FRONTEND := $(YASGUI) $(ATLAS) $(FONT)
+
+frontend: $(FRONTEND) ## install YASGUI, the map outlines and the pictures' font from npm into the served static folder
 
 chromium: ## install Debian's chromium for the browser tests when it is missing
 	sh scripts/ensure-chromium.sh

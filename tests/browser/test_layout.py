@@ -64,10 +64,37 @@ def document_width(page) -> int:
 @pytest.mark.parametrize(("name", "path", "ready"), ALL_PAGES, ids=[p[0] for p in ALL_PAGES])
 def test_page_fits_the_screen(tab, site, name, path, ready) -> None:  # noqa: F811
     tab.goto(site + path)
-    tab.wait_for_selector(ready, timeout=20000)
+    tab.wait_for_selector(ready, timeout=60000)
     tab.wait_for_load_state("load")
     width = document_width(tab)
     assert width <= tab.width, f"{name} is {width} px wide at {tab.width} px"
+
+
+@pytest.fixture(scope="module")
+def policed(browser):  # noqa: F811 - the fixture imported above
+    """One tab under the site's own CSP that records violations and console errors."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(LISTEN)
+    page = context.new_page()
+    page.errors = []
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    yield page
+    context.close()
+
+
+@pytest.mark.parametrize(("name", "path", "ready"), ALL_PAGES, ids=[p[0] for p in ALL_PAGES])
+def test_page_obeys_the_content_security_policy(policed, site, name, path, ready) -> None:  # noqa: F811
+    """No inline style or script is blocked anywhere: the pictures use attributes and classes,
+    the workbench's YASGUI stylesheets are allowed by hash (kg.web.workbench_policy)."""
+    policed.errors.clear()
+    policed.goto(site + path)
+    policed.wait_for_selector(ready, timeout=60000)
+    policed.wait_for_load_state("load")
+    assert policed.evaluate("() => window.__violations") == []
+    # a missing page answers 404, which chromium reports as a console error by design
+    errors = [e for e in policed.errors if not (name == "not-found" and "404" in e)]
+    assert errors == []
 
 
 def test_wide_tables_scroll_in_a_labelled_box_that_keyboards_reach(browser, site) -> None:  # noqa: F811
@@ -104,3 +131,27 @@ def test_narrow_screens_get_a_menu_button_that_opens_the_navigation(browser, sit
     assert not page.locator("header.top summary.menu").is_visible()  # no button where it fits
     assert page.locator("header.top nav.wide a[href^='/downloads']").is_visible()
     wide.close()
+
+
+def test_timeline_names_are_as_wide_as_the_served_font_draws_them(policed, site) -> None:  # noqa: F811
+    """The server measures each name in Source Sans 3 (kg.web.font_metrics); chromium, with
+    the font the page serves, must find the same width (canvas, kerning off like the SVG)."""
+    policed.goto(site + "/pictures?lang=sv")
+    policed.wait_for_selector("svg text.winner")
+    found = policed.evaluate(
+        """async () => {
+          await document.fonts.load("13px 'Source Sans 3'");
+          await document.fonts.load("700 13px 'Source Sans 3'");
+          const ctx = document.createElement('canvas').getContext('2d');
+          ctx.fontKerning = 'none';
+          return [...document.querySelectorAll('svg text.winner, svg text.nominee')].map(t => {
+            ctx.font = (t.classList.contains('winner') ? '700 ' : '') + "13px 'Source Sans 3'";
+            return [t.textContent, ctx.measureText(t.textContent).width,
+                    parseFloat(t.getAttribute('textLength'))];
+          });
+        }"""
+    )
+    assert len(found) > 30
+    assert policed.evaluate("() => document.fonts.check(\"13px 'Source Sans 3'\")")
+    off = [(name, drawn, given) for name, drawn, given in found if abs(drawn - given) > 0.25]
+    assert off == []

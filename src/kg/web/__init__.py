@@ -78,6 +78,10 @@ def create_app(
     from kg.store import bare
     from kg.web.flask_adapter import WORKBENCH_VIEW
     from kg.web.protocol import Endpoint
+    from kg.web.workbench_policy import install as install_workbench_policy
+
+    # after security's hook, so it runs before it
+    install_workbench_policy(app, WORKBENCH_VIEW, "protocol.sparql")
 
     endpoint = Endpoint(
         settings,
