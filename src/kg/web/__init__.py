@@ -36,6 +36,9 @@ def create_app(
     from kg.web.security import install as install_security
 
     install_security(app)
+    from kg.web.static_files import install as install_static_files
+
+    install_static_files(app)  # brotli/gzip for every text answer, fingerprinted static files
 
     app.register_blueprint(health)
     app.register_blueprint(protocol)
