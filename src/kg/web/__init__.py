@@ -39,6 +39,9 @@ def create_app(
     from kg.web.static_files import install as install_static_files
 
     install_static_files(app)  # brotli/gzip for every text answer, fingerprinted static files
+    from kg.web.seo import dataset_jsonld, entity_jsonld
+
+    app.jinja_env.globals.update(dataset_jsonld=dataset_jsonld, entity_jsonld=entity_jsonld)
 
     app.register_blueprint(health)
     app.register_blueprint(protocol)
