@@ -10,7 +10,7 @@ ARTIFACT := build/manifest.json
 
 .DEFAULT_GOAL := help
 .PHONY: help serve serve-public test lint lint-ontology build validate clean frontend chromium \
-	apache nginx virtuoso comunica axe bench bench-search bench-rolling
+	apache nginx virtuoso comunica axe lighthouse bench bench-search bench-rolling
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -113,7 +113,16 @@ $(AXE): tools/axe/package.json tools/axe/package-lock.json
 
 axe: $(AXE) ## install axe-core, used by the accessibility tests in chromium
 
-test: $(ARTIFACT) $(FRONTEND) $(COMUNICA) $(AXE) chromium apache nginx virtuoso lint lint-ontology ## set up, build, lint and run the whole test suite
+LIGHTHOUSE := tools/lighthouse/node_modules/.installed-stamp
+
+# Lighthouse scores every kind of page (mobile) in Debian's chromium in the browser tests.
+$(LIGHTHOUSE): tools/lighthouse/package.json tools/lighthouse/package-lock.json
+	cd tools/lighthouse && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+lighthouse: $(LIGHTHOUSE) ## install Lighthouse, used by the browser tests in chromium
+
+test: $(ARTIFACT) $(FRONTEND) $(COMUNICA) $(AXE) $(LIGHTHOUSE) chromium apache nginx virtuoso lint lint-ontology ## set up, build, lint and run the whole test suite
 	$(BIN)/pytest
 
 bench: $(ARTIFACT) ## our server vs an Oxigraph server on the same build (not part of test)
