@@ -107,3 +107,16 @@ def test_a_place_has_its_coordinates(web) -> None:
     (data,) = head(web, "/id/municipality/lidingo.html?lang=en").jsonld
     assert "Place" in data["@type"]
     assert 59 < data["geo"]["latitude"] < 60 and 18 < data["geo"]["longitude"] < 19
+
+
+@pytest.mark.parametrize(
+    ("path", "rdf"), [("/catalog", "application/rdf+xml"), ("/.well-known/void", "text/turtle")]
+)
+def test_dcat_and_void_are_pages_for_browsers_and_rdf_for_programs(web, path, rdf) -> None:
+    browser = web.get(path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert browser.mimetype == "text/html" and "Accept" in browser.headers["Vary"]
+    assert "<h1>" in browser.get_data(as_text=True)
+    assert "catalog#dataset" in browser.get_data(as_text=True)
+    for accept in (rdf, "*/*"):
+        program = web.get(path, headers={"Accept": accept})
+        assert program.mimetype == rdf and "Accept" in program.headers["Vary"]
