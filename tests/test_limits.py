@@ -216,9 +216,7 @@ def _one_slot_app(built: Settings, timeout: float):
     every query needs the one slot."""
     from kg import create_app
 
-    return create_app(
-        dataclasses.replace(built, query_timeout=timeout, query_processes=1)
-    )
+    return create_app(dataclasses.replace(built, query_timeout=timeout, query_processes=1))
 
 
 def _probe_until_busy(app, slow: threading.Thread):

@@ -36,6 +36,12 @@ def create_app(
     from kg.web.security import install as install_security
 
     install_security(app)
+    from kg.web.static_files import install as install_static_files
+
+    install_static_files(app)  # brotli/gzip for every text answer, fingerprinted static files
+    from kg.web.seo import dataset_jsonld, entity_jsonld
+
+    app.jinja_env.globals.update(dataset_jsonld=dataset_jsonld, entity_jsonld=entity_jsonld)
 
     app.register_blueprint(health)
     app.register_blueprint(protocol)
@@ -80,6 +86,10 @@ def create_app(
     from kg.store import bare
     from kg.web.flask_adapter import WORKBENCH_VIEW
     from kg.web.protocol import Endpoint
+    from kg.web.workbench_policy import install as install_workbench_policy
+
+    # after security's hook, so it runs before it
+    install_workbench_policy(app, WORKBENCH_VIEW, "protocol.sparql")
 
     endpoint = Endpoint(
         settings,

@@ -9,7 +9,6 @@ that states it); a municipality without them is listed, never guessed onto the m
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from xml.sax.saxutils import escape, quoteattr
@@ -18,7 +17,7 @@ from flask import Blueprint, Response, abort, request
 from markupsafe import Markup
 
 from kg.web.outline import NEIGHBOURS, SWEDEN, Frame, country_rings
-from kg.web.pictures import svg_response
+from kg.web.pictures import FONT, star_path, svg_response
 from kg.web.rendering import current_lang, href, page, select
 
 geo_map = Blueprint("map", __name__)
@@ -138,7 +137,8 @@ def map_svg(found: list[Place], lang: str, edition: str | None) -> str:
         }[state]
         tip = f"{place.name}: {what}" + (f" ({years})" if state != "none" else "")
         if state == "won":
-            mark = f'<path d="{_star(x, y, 7.5)}" fill="{STAR}" stroke="#ffffff" stroke-width="1"/>'
+            star = star_path(x, y, 7.5)
+            mark = f'<path d="{star}" fill="{STAR}" stroke="#ffffff" stroke-width="1"/>'
         elif state == "nominated":
             mark = (
                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.5" fill="#ffffff" stroke="{RING}"'
@@ -155,20 +155,11 @@ def map_svg(found: list[Place], lang: str, edition: str | None) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {frame.width} {frame.height}"'
         f' width="{frame.width}" height="{frame.height}" role="group" aria-labelledby="map-title'
-        f' map-desc" style="font-family:system-ui,sans-serif">'
+        f' map-desc" class="drawing" {FONT}>'
         f'<title id="map-title">{escape(title)}</title><desc id="map-desc">{escape(desc)}</desc>'
         + "".join(body)
         + "</svg>"
     )
-
-
-def _star(cx: float, cy: float, r: float) -> str:
-    points = []
-    for i in range(10):
-        radius = r if i % 2 == 0 else r * 0.45
-        angle = math.pi / 2 + i * math.pi / 5
-        points.append(f"{cx + radius * math.cos(angle):.1f} {cy - radius * math.sin(angle):.1f}")
-    return "M" + "L".join(points) + "Z"
 
 
 @geo_map.get("/map.svg")

@@ -13,7 +13,7 @@ nodes and a harvester does not dereference them (``tests/test_metadata.py``).
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, current_app, request
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
 
@@ -21,7 +21,7 @@ from kg.linksets import Linkset, linksets
 from kg.namespaces import BASE, INFERRED_GRAPH, ONTOLOGY_IRI, VOID
 from kg.web.downloads import download_url, dumps
 from kg.web.rdf_documents import RDF_FORMATS, rdf_response
-from kg.web.rendering import HTML, engine, preferred, select
+from kg.web.rendering import HTML, current_lang, engine, preferred, select
 
 metadata = Blueprint("metadata", __name__)
 
@@ -399,7 +399,39 @@ def graph_store_url(graph: str) -> str:
     return f"{GRAPH_STORE}?{urlencode({'graph': graph})}"
 
 
-def _negotiated(graph: Graph, default: str) -> Response:
+def _html_view(graph: Graph, path: str, title: dict[str, str]) -> Response:
+    """The document as a page for a browser that follows the footer's link."""
+    from rdflib import BNode
+
+    from kg.web.rendering import curie, page
+
+    subjects = []
+    for subject in sorted({s for s in graph.subjects() if not isinstance(s, BNode)}):
+        rows = sorted(
+            (str(p), str(o), isinstance(o, URIRef)) for p, o in graph.predicate_objects(subject)
+        )
+        subjects.append((str(subject), rows))
+    lang = current_lang()
+    response = page(
+        "rdf_view.html",
+        title=title[lang],
+        path=path,
+        subjects=subjects,
+        curie=curie,
+        # /catalog.<suffix> exists for every format; the VoID document is negotiated only
+        formats=[(s, m) for s, (m, _) in RDF_FORMATS.items()] if path == "/catalog" else [],
+    )
+    response.vary.add("Accept")
+    return response
+
+
+def _negotiated(graph: Graph, default: str, path: str = "", title: dict | None = None) -> Response:
+    if (
+        title
+        and preferred([RDF_FORMATS[default][0], HTML]) == HTML
+        and "html" in (request.headers.get("Accept") or "")
+    ):
+        return _html_view(graph, path, title)
     offers = [RDF_FORMATS[default][0]] + [m for s, (m, _) in RDF_FORMATS.items() if s != default]
     wanted = preferred(offers) if preferred([*offers, HTML]) != HTML else offers[0]
     suffix = next((s for s, (m, _) in RDF_FORMATS.items() if m == wanted), default)
@@ -408,7 +440,12 @@ def _negotiated(graph: Graph, default: str) -> Response:
 
 @metadata.get("/catalog")
 def catalog() -> Response:
-    return _negotiated(catalog_graph(), "rdf")
+    return _negotiated(
+        catalog_graph(),
+        "rdf",
+        "/catalog",
+        {"sv": "Datakatalog (DCAT-AP-SE)", "en": "Data catalogue (DCAT-AP-SE)"},
+    )
 
 
 @metadata.get("/catalog.<suffix>")
@@ -423,4 +460,9 @@ def catalog_file(suffix: str) -> Response:
 
 @metadata.get("/.well-known/void")
 def void() -> Response:
-    return _negotiated(void_graph(), "ttl")
+    return _negotiated(
+        void_graph(),
+        "ttl",
+        "/.well-known/void",
+        {"sv": "Beskrivning av datamängden (VoID)", "en": "Description of the dataset (VoID)"},
+    )
