@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -213,3 +214,25 @@ def test_user_input_is_escaped(client) -> None:
     response = client.get("/id/municipality/<script>x</script>", headers={"Accept": "text/html"})
     assert response.status_code == 404
     assert b"<script>x" not in response.data
+
+
+@pytest.mark.parametrize(
+    ("lang", "names"),
+    [
+        ("sv", ("Om grafen", "Citera", "Kvalitetsrapport")),
+        ("en", ("About", "Cite", "Quality report")),
+    ],
+)
+def test_every_page_footer_leads_to_about_cite_and_the_quality_report(client, lang, names) -> None:
+    """Issues 24 and 26: About, Cite and the quality report are one click from any page, in
+    the page's language, and each link answers."""
+    html = client.get(f"/id/municipality/lidingo.html?lang={lang}").get_data(as_text=True)
+    footer = html[html.index("<footer>") :]
+    links = dict(
+        (name, href) for href, name in re.findall(r'<a href="([^"]+)">([^<]+)</a>', footer)
+    )
+    for name in names:
+        assert name in links, (name, links)
+        response = client.get(links[name])
+        assert response.status_code == 200, (links[name], response.status_code)
+        assert f'lang="{lang}"' in response.get_data(as_text=True)
