@@ -3,6 +3,7 @@ seconds and every test only reads it."""
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -15,9 +16,17 @@ ROOT = PROJECT_ROOT
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The real project built once into a private directory (never the developer's build/)."""
+    """The real project built once into a private directory (never the developer's build/).
+
+    ``KG_TEST_BUILD_DIR`` names a build to reuse instead: ``make mutation`` runs the tests once
+    per mutant, and a build each time would cost more than the tests (the mutated modules play
+    no part in building). It is brought up to date here, never trusted as it is."""
     from kg.pipeline.build import build
 
+    reuse = os.environ.get("KG_TEST_BUILD_DIR")
+    if reuse:
+        build(ROOT, Path(reuse))
+        return Settings(root=ROOT, build_dir=Path(reuse))
     build_dir = tmp_path_factory.mktemp("build")
     build(ROOT, build_dir, force=True)
     return Settings(root=ROOT, build_dir=build_dir)

@@ -83,6 +83,10 @@ def _error_pages(settings: Settings) -> str:
     return "\n".join(blocks)
 
 
+def _milliseconds(seconds: float) -> str:
+    return f"{round(seconds * 1000)}ms"
+
+
 def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
@@ -101,12 +105,13 @@ def render(
         "user": "user nobody nogroup;" if os.geteuid() == 0 else "",
         "prefix": str(prefix),
         "access_log": access_log,
-        "client_timeout": f"{settings.proxy_client_timeout:g}",
+        # In milliseconds: nginx reads "7.5s" as an invalid value, and the settings are floats.
+        "client_timeout": _milliseconds(settings.proxy_client_timeout),
         "max_body_bytes": str(settings.max_body_bytes),
         "rate": str(settings.proxy_rate),
         "burst": str(2 * settings.proxy_rate),
         "connections": str(settings.proxy_connections),
-        "upstream_timeout": f"{settings.query_timeout + 20:g}",
+        "upstream_timeout": _milliseconds(settings.query_timeout + 20),
         "listen": _listen(settings.host, settings.port),
         "upstreams": "\n".join(
             f"        server 127.0.0.1:{port} max_fails=1 fail_timeout={FAIL_TIMEOUT}s;"
