@@ -181,14 +181,22 @@ def test_every_placeholder_is_filled_from_the_template_in_the_root(tmp_path: Pat
 def test_a_missing_nginx_is_named_with_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(nginx.shutil, "which", lambda name: None)
     monkeypatch.setattr(nginx.os, "access", lambda path, mode: False)
-    with pytest.raises(FileNotFoundError, match="make nginx"):
+    with pytest.raises(FileNotFoundError) as caught:
         nginx_binary()
+    assert str(caught.value) == "nginx is not installed (make nginx, or apt-get install nginx)"
 
 
 def test_nginx_is_found_in_sbin_when_not_on_the_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(nginx.shutil, "which", lambda name: None)
-    monkeypatch.setattr(nginx.os, "access", lambda path, mode: path == "/usr/sbin/nginx")
+    executable = {("/usr/sbin/nginx", nginx.os.X_OK)}
+    monkeypatch.setattr(nginx.os, "access", lambda path, mode: (path, mode) in executable)
     assert nginx_binary() == "/usr/sbin/nginx"
+
+
+def test_nginx_on_the_path_comes_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(nginx.shutil, "which", {"nginx": "/opt/bin/nginx"}.get)
+    monkeypatch.setattr(nginx.os, "access", lambda path, mode: True)
+    assert nginx_binary() == "/opt/bin/nginx"
 
 
 needs_nginx = pytest.mark.skipif(
@@ -242,3 +250,47 @@ def _first_http_answer(url: str, proxy: Nginx, seconds: float = 60) -> urllib.er
             time.sleep(0.05)
         else:
             raise AssertionError("a dead replica answered 200")
+
+
+def test_a_proxy_logs_to_standard_output_unless_told_otherwise(tmp_path: Path) -> None:
+    """serve-public shows the access lines in its own output; a test may send them elsewhere."""
+    default = Nginx(SETTINGS, [9001])
+    chosen = Nginx(SETTINGS, [9001], access_log=str(tmp_path / "access.log"))
+    try:
+        for proxy, log in ((default, "/dev/stdout"), (chosen, str(tmp_path / "access.log"))):
+            http = block(parse(proxy.config.read_text(), tmp_path), "http")
+            assert values(http, "access_log") == [[log, "kg"]]
+    finally:
+        default.stop()
+        chosen.stop()
+
+
+def test_the_private_prefix_is_recognisable_and_open_to_the_workers() -> None:
+    """nginx's workers run as nobody when started as root: they must reach the prefix; an
+    operator finds a leftover one in the temporary directory by its name."""
+    proxy = Nginx(SETTINGS, [9001])
+    try:
+        assert proxy.prefix.name.startswith("kg-nginx-")
+        assert proxy.prefix.stat().st_mode & 0o777 == 0o755
+        assert proxy.config == proxy.prefix / "nginx.conf"
+        assert proxy.process is None
+    finally:
+        proxy.stop()  # never started: only the prefix goes
+    assert not proxy.prefix.exists()
+    proxy.stop()  # a second stop finds nothing to remove and is no error
+
+
+@needs_nginx
+def test_a_configuration_nginx_refuses_is_reported_with_nginx_s_own_words() -> None:
+    proxy = Nginx(SETTINGS, [9001])
+    try:
+        proxy.config.write_text("no_such_directive on;\n")
+        with pytest.raises(RuntimeError) as caught:
+            proxy.start()
+        message = str(caught.value)
+        assert message.startswith("nginx refused its configuration: ")
+        assert 'unknown directive "no_such_directive"' in message
+        assert "b'" not in message and "\\n" not in message  # text, stripped
+        assert proxy.process is None  # nothing was started
+    finally:
+        proxy.stop()
