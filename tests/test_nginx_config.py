@@ -125,7 +125,9 @@ def test_workers_run_as_nobody_only_when_started_as_root(
     euid: int, user: list, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(nginx.os, "geteuid", lambda: euid)
-    assert values(parse(render(SETTINGS, [9001], tmp_path), tmp_path), "user") == user
+    main = parse(render(SETTINGS, [9001], tmp_path), tmp_path)
+    assert values(main, "user") == user
+    assert [d["directive"] for d in main][len(user)] == "worker_processes"  # nothing else added
 
 
 @pytest.mark.parametrize("status", sorted(ERRORS))
@@ -168,8 +170,11 @@ def test_quoting_escapes_what_would_end_or_break_an_nginx_string() -> None:
 def test_a_placeholder_left_unfilled_is_an_error_not_a_config(tmp_path: Path) -> None:
     (tmp_path / "deploy").mkdir()
     (tmp_path / "deploy" / "nginx.conf.template").write_text("pid {{prefix}}/x; {{unknown}}")
-    with pytest.raises(ValueError, match="placeholder"):
+    with pytest.raises(ValueError) as caught:
         render(dataclasses.replace(SETTINGS, root=tmp_path), [9001], tmp_path)
+    assert str(caught.value) == (
+        "deploy/nginx.conf.template has a placeholder render() does not fill"
+    )
 
 
 def test_every_placeholder_is_filled_from_the_template_in_the_root(tmp_path: Path) -> None:
