@@ -352,3 +352,66 @@ def test_texts_up_to_the_remembered_length_are_remembered_and_longer_ones_are_no
     assert lexer._remembered.cache_info().currsize == 1
     shape(at + "y")
     assert lexer._remembered.cache_info().currsize == 1
+
+
+# --- the terminals themselves ---------------------------------------------------------------
+# The two token patterns are compiled when kg.lexer is imported; these tests compile them
+# again through lexer._token_pattern, so that a change to any terminal's expression shows here.
+
+SPEC = lexer._token_pattern(lexer._ECHAR, "")
+ENGINE = lexer._token_pattern(f"(?:{lexer._ECHAR}|{lexer._UCHAR})", lexer._UCHAR)
+
+
+def tokens(pattern, text: str) -> list[tuple[str, str]]:
+    return [(m.lastgroup, m.group()) for m in pattern.finditer(text) if m.lastgroup != "ws"]
+
+
+TERMINALS = [
+    ("# a comment <x>\n", [("comment", "# a comment <x>")]),
+    ("'''a ' '' b'''", [("string", "'''a ' '' b'''")]),
+    ('"""a " "" b"""', [("string", '"""a " "" b"""')]),
+    ("'a\\'b'", [("string", "'a\\'b'")]),
+    ('"a\\"b\\n"', [("string", '"a\\"b\\n"')]),
+    ("<http://x/a#b>", [("iri", "<http://x/a#b>")]),
+    ("<>", [("iri", "<>")]),
+    ("ex:a.b", [("pname", "ex:a.b")]),
+    (":a", [("pname", ":a")]),
+    ("ex:", [("pname", "ex:")]),
+    ("ex:a%20b\\,c", [("pname", "ex:a%20b\\,c")]),
+    ("_:b1.x", [("bnode", "_:b1.x")]),
+    ("?x1 $y", [("var", "?x1"), ("var", "$y")]),
+    ("@en-GB", [("langtag", "@en-GB")]),
+    (
+        "12 1.5 .5 1e3 1.e-3 .5E+2",
+        [("number", n) for n in ("12", "1.5", ".5", "1e3", "1.e-3", ".5E+2")],
+    ),
+    ("SELECT a", [("word", "SELECT"), ("word", "a")]),
+    (
+        "^^ && || != <= >= { } ( ) [ ] ; , . = < > ! + - * / ^ | ?",
+        [("punct", p) for p in "^^ && || != <= >= { } ( ) [ ] ; , . = < > ! + - * / ^ | ?".split()],
+    ),
+    ("~", [("error", "~")]),
+    ("'open\n'", [("error", "'"), ("word", "open"), ("error", "'")]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), TERMINALS)
+def test_each_terminal_is_read_whole_in_both_readings(text: str, expected: list) -> None:
+    assert tokens(SPEC, text) == expected
+    assert tokens(ENGINE, text) == expected
+
+
+def test_white_space_is_its_own_terminal() -> None:
+    assert [m.lastgroup for m in SPEC.finditer(" \t\r\n")] == ["ws"]
+
+
+def test_only_the_engine_reading_takes_code_point_escapes_in_strings_and_iris() -> None:
+    assert tokens(ENGINE, '"\\u0041"') == [("string", '"\\u0041"')]
+    assert tokens(SPEC, '"\\u0041"')[0] == ("error", '"')
+    assert tokens(ENGINE, "<urn:\\u0041>") == [("iri", "<urn:\\u0041>")]
+    assert tokens(SPEC, "<urn:\\u0041>")[0] == ("punct", "<")
+
+
+@pytest.mark.parametrize("char", ["<", '"', "{", "}", "|", "^", "`", "\\", " ", "\x00"])
+def test_an_iri_cannot_hold_what_the_grammar_excludes(char: str) -> None:
+    assert tokens(ENGINE, f"<urn:a{char}b>")[0] != ("iri", f"<urn:a{char}b>")
