@@ -445,3 +445,17 @@ def test_only_the_engine_reading_takes_code_point_escapes_in_strings_and_iris() 
 @pytest.mark.parametrize("char", ["<", '"', "{", "}", "|", "^", "`", "\\", " ", "\x00"])
 def test_an_iri_cannot_hold_what_the_grammar_excludes(char: str) -> None:
     assert tokens(ENGINE, f"<urn:a{char}b>")[0] != ("iri", f"<urn:a{char}b>")
+
+
+def test_the_line_of_an_error_counts_only_the_lines_before_it() -> None:
+    assert shape("ASK ~\n{\n}\n").error == "~ at line 1, column 5 starts no SPARQL 1.1 term"
+
+
+def test_a_word_one_longer_than_shown_is_cut() -> None:
+    assert shape("ASK " + "x" * 41).error == (
+        "x" * 40 + "… at line 1, column 5 is not a SPARQL 1.1 keyword"
+    )
+
+
+def test_a_word_with_digits_is_still_called_a_word() -> None:
+    assert shape("ASK x1").error == "x1 at line 1, column 5 is not a SPARQL 1.1 keyword"
