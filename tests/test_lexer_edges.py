@@ -459,3 +459,7 @@ def test_a_word_one_longer_than_shown_is_cut() -> None:
 
 def test_a_word_with_digits_is_still_called_a_word() -> None:
     assert shape("ASK x1").error == "x1 at line 1, column 5 is not a SPARQL 1.1 keyword"
+
+
+def test_a_text_that_starts_with_a_line_break_puts_the_error_on_line_two() -> None:
+    assert shape("\n~").error == "~ at line 2, column 1 starts no SPARQL 1.1 term"
