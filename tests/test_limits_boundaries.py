@@ -161,3 +161,22 @@ def test_the_parser_gets_the_recursion_it_needs_and_gives_it_back() -> None:
 
 def test_warming_up_parses_a_query_once_without_error() -> None:
     limits.warm_up()
+
+
+def test_an_unknown_prefix_is_named_in_the_refusal_without_a_doubled_full_stop() -> None:
+    over = refusal(
+        "SELECT * FROM <urn:g> WHERE { ?s nope:x ?o }", SETTINGS, ["urn:g"], call=check_query
+    )
+    assert over.reason == (
+        "The query does not parse as SPARQL 1.1 (Unknown namespace prefix : nope) and holds "
+        "FROM at line 1, column 10: that cannot be checked, so the query is refused."
+    )
+
+
+def test_a_service_deep_inside_subqueries_optionals_and_unions_is_found() -> None:
+    text = (
+        "SELECT * { { SELECT * { OPTIONAL { ?a ?b ?c } "
+        "{ SERVICE <http://other/> { ?s ?p ?o } } UNION { ?x ?y ?z } } } }"
+    )
+    over = refusal(text, SETTINGS, [], call=check_query)
+    assert over.reason.startswith("SERVICE <http://other/> is refused: ")
