@@ -463,3 +463,22 @@ def test_a_word_with_digits_is_still_called_a_word() -> None:
 
 def test_a_text_that_starts_with_a_line_break_puts_the_error_on_line_two() -> None:
     assert shape("\n~").error == "~ at line 2, column 1 starts no SPARQL 1.1 term"
+
+
+def test_the_escaped_reading_uses_the_grammar_without_escapes_in_strings() -> None:
+    # \u005C is a backslash: applied first, it leaves \u0041 in the string, which SPARQL's
+    # string grammar (ECHAR only) does not allow; Oxigraph's reading sees one valid escape.
+    found = shape('ASK { ?s ?p "\\u005Cu0041" }')
+    assert found.error == (
+        '" at line 1, column 13 opens a string that does not close on its terms'
+        " (with its \\u escapes applied)"
+    )
+
+
+def test_readings_that_agree_on_a_risky_keyword_do_not_differ() -> None:
+    found = shape('SELECT * { SERVICE <http://x/> { ?s ?p "\\u00e9" } }')
+    assert found.risky == ("SERVICE at line 1, column 12",)
+
+
+def test_a_text_with_escapes_keeps_its_declared_prefixes() -> None:
+    assert declared_prefixes('PREFIX a: <urn:a> ASK { ?s ?p "\\u00e9" }') == frozenset({"a"})
