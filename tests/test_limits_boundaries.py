@@ -180,3 +180,9 @@ def test_a_service_deep_inside_subqueries_optionals_and_unions_is_found() -> Non
     )
     over = refusal(text, SETTINGS, [], call=check_query)
     assert over.reason.startswith("SERVICE <http://other/> is refused: ")
+
+
+def test_the_endpoint_s_own_prefixes_are_known_when_a_risky_query_is_parsed() -> None:
+    """Queries may use the prefixes the endpoint declares (dk:, rdfs:, ...) without PREFIX;
+    the parse that judges FROM and SERVICE must know them too, or it refuses good queries."""
+    check_query(f"SELECT * FROM <{GRAPH}> WHERE {{ ?s dk:validFrom ?o }}", SETTINGS, [GRAPH])
