@@ -186,3 +186,14 @@ def test_the_endpoint_s_own_prefixes_are_known_when_a_risky_query_is_parsed() ->
     """Queries may use the prefixes the endpoint declares (dk:, rdfs:, ...) without PREFIX;
     the parse that judges FROM and SERVICE must know them too, or it refuses good queries."""
     check_query(f"SELECT * FROM <{GRAPH}> WHERE {{ ?s dk:validFrom ?o }}", SETTINGS, [GRAPH])
+
+
+def test_a_nesting_the_parser_cannot_follow_is_refused_in_words() -> None:
+    """Past the depth cap's default, with a cap raised high, rdflib's parser runs out of
+    recursion: the text is refused as too deep, not answered with a 500."""
+    settings = dataclasses.replace(Settings(), max_query_depth=10_000)
+    deep = f"ASK FROM <{GRAPH}> {{ FILTER(" + "(" * 400 + "1" + ")" * 400 + ") }"
+    before = sys.getrecursionlimit()
+    over = refusal(deep, settings, [GRAPH], call=check_query)
+    assert (over.status, over.reason) == (400, "The query nests too deeply to be parsed.")
+    assert sys.getrecursionlimit() == before
