@@ -10,8 +10,8 @@ survivors and the survival rate, and exits 1 when a module's rate is 10 % or mor
 Usage: ``python scripts/mutation.py [MODULE ...]`` with module names from :data:`MODULES`
 (all of them by default); ``MUTATION_JOBS`` sets the mutants tested at once (default 2, for a
 two-core machine). ``--report`` only prints the verdicts of earlier runs. Results are kept in
-``mutants/`` between runs: a mutant is tested again only when its function or the tests
-changed, so a second run after adding a test is quick. ``.venv/bin/mutmut show NAME`` prints
+``mutants/`` between runs: a second run tests again only the survivors and the mutants of
+changed functions, so a run after adding a test is quick. ``.venv/bin/mutmut show NAME`` prints
 the change a surviving mutant made.
 """
 
@@ -88,9 +88,20 @@ TEST_BUILD = ROOT / "build" / "mutation-tests"
 
 
 def run(dotted: str, jobs: int) -> int:
-    """Test every mutant of one module; mutmut keeps its verdicts in ``mutants/``."""
-    command = [str(MUTMUT), "run", "--max-children", str(jobs), f"{dotted}.*"]
-    print("$", " ".join(command), flush=True)
+    """Test the mutants of one module that have no verdict yet or survived (tests may have
+    been added since); mutmut keeps its verdicts in ``mutants/``, and drops a verdict itself
+    when the mutated function changes. Named mutants are always tested again, so the names
+    are only those: a glob would test every mutant again."""
+    codes = verdicts(dotted)
+    if codes:
+        names = [key for key, code in codes.items() if code is None or code in SURVIVED]
+        if not names:
+            print(f"{dotted}: every mutant has a verdict and none survived", flush=True)
+            return 0
+    else:
+        names = [f"{dotted}.*"]  # the first run: mutmut makes the mutants
+    command = [str(MUTMUT), "run", "--max-children", str(jobs), *names]
+    print("$", " ".join(command[:5]), f"... ({len(names)} mutants)", flush=True)
     env = {**os.environ, "KG_TEST_BUILD_DIR": str(TEST_BUILD)}
     return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
 
