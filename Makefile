@@ -10,7 +10,7 @@ ARTIFACT := build/manifest.json
 
 .DEFAULT_GOAL := help
 .PHONY: help serve serve-public test lint lint-ontology build validate clean frontend chromium \
-	apache nginx virtuoso comunica axe lighthouse lighthouse-performance bench bench-search bench-rolling test-stress
+	apache nginx virtuoso comunica axe lighthouse lighthouse-performance bench bench-search bench-rolling test-stress mutation
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -87,6 +87,11 @@ serve: $(ARTIFACT) $(FRONTEND) ## set up, build when needed, and serve on KG_HOS
 # gunicorn replicas; `kill -HUP $$(cat build/serve-public-$$KG_PORT.pid)` rolls a new build.
 serve-public: $(ARTIFACT) $(FRONTEND) nginx ## serve beyond localhost: nginx in front of gunicorn replicas
 	$(BIN)/kg serve-public
+
+# Not part of `make test`: minutes per module on two cores. MODULES="lexer limits" picks some
+# (names in scripts/mutation.py); MUTATION_JOBS sets the mutants tested at once (default 2).
+mutation: $(STAMP) ## mutation-test the safety-critical modules; fails at 10 % survivors or more
+	nice $(BIN)/python scripts/mutation.py $(MODULES)
 
 lint: $(STAMP) ## ruff over the code
 	$(BIN)/ruff check src tests bench server.py

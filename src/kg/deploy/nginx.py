@@ -86,6 +86,10 @@ def _error_pages(settings: Settings) -> str:
     return "\n".join(blocks)
 
 
+def _milliseconds(seconds: float) -> str:
+    return f"{round(seconds * 1000)}ms"
+
+
 def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
@@ -97,19 +101,22 @@ def render(
     access_log: str = "/dev/stdout",
 ) -> str:
     """The nginx configuration for the replicas on ``upstreams`` (local ports)."""
-    template = (settings.root / "deploy" / "nginx.conf.template").read_text(encoding="utf-8")
+    source = settings.root / "deploy" / "nginx.conf.template"
+    # An ASCII file: another spelling of the encoding, or none, reads it alike (no mutants).
+    template = source.read_text(encoding="utf-8")  # pragma: no mutate
     values = {
         # As root, nginx would run its workers as a user of its choice; name one that exists
         # and can reach the prefix (made world-traversable below).
         "user": "user nobody nogroup;" if os.geteuid() == 0 else "",
         "prefix": str(prefix),
         "access_log": access_log,
-        "client_timeout": f"{settings.proxy_client_timeout:g}",
+        # In milliseconds: nginx reads "7.5s" as an invalid value, and the settings are floats.
+        "client_timeout": _milliseconds(settings.proxy_client_timeout),
         "max_body_bytes": str(settings.max_body_bytes),
         "rate": str(settings.proxy_rate),
         "burst": str(2 * settings.proxy_rate),
         "connections": str(settings.proxy_connections),
-        "upstream_timeout": f"{settings.query_timeout + 20:g}",
+        "upstream_timeout": _milliseconds(settings.query_timeout + 20),
         "replica_keepalive": str(REPLICA_KEEPALIVE),
         "upstream_keepalive": str(REPLICA_KEEPALIVE - 1),
         "listen": _listen(settings.host, settings.port),
