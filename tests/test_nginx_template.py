@@ -29,7 +29,7 @@ def test_every_client_timeout_is_the_configured_one(tmp_path: Path) -> None:
     settings = replace(Settings(), proxy_client_timeout=7.0)
     found = directives(render(settings, [8001, 8002], tmp_path))
     for name in ("client_header_timeout", "client_body_timeout", "send_timeout"):
-        assert found.get(name) == ["7s"], (name, found.get(name))
+        assert found.get(name) == ["7000ms"], (name, found.get(name))
 
 
 def test_the_body_limit_is_the_apps_own(tmp_path: Path) -> None:
