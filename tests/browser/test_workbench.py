@@ -128,3 +128,16 @@ def test_the_editors_marker_names_an_unknown_prefix(page, site) -> None:  # noqa
     said = marker_words(page)
     assert "(line 2, column 8): The prefix `nosuch:` is not declared" in said, said
     assert "dk:" in said  # the predefined ones are offered
+
+
+def test_a_gate_error_comes_back_in_words_under_its_line(page, site) -> None:  # noqa: F811
+    """What the query gate refuses before parsing (kg.lexer) is worded and placed like a
+    parser's error: the workbench puts it, with its caret, under its line."""
+    page.goto(f"{site}/sparql?lang=sv")
+    page.wait_for_selector(".CodeMirror")
+    set_query(page, "SELECT ?x\nWHERE { ?x ?y SELET }")
+    page.locator(".yasqe_queryButton").click()
+    error = page.locator(".query-error")
+    error.wait_for()
+    assert "`SELET` är inget nyckelord i SPARQL 1.1. Menade du `SELECT`?" in error.inner_text()
+    assert error.locator(".query-error-caret").inner_text() == " " * 14 + "^"
