@@ -152,6 +152,20 @@ def test_editions_open_sorted_by_year(client) -> None:
     assert page.index("Sveriges IT-kommun 2001") < page.index("Sveriges DigitaliseringsKommun 2017")
 
 
+def test_nominations_open_sorted_by_edition_year(client) -> None:
+    """Issue 25: a spreadsheet of nominations runs 2001 → 2023, not by the editions' names
+    (which put "Sveriges DigitaliseringsKommun 2017" before "Sveriges IT-kommun 2001")."""
+    text = client.get("/id/nomination.csv?lang=en").get_data().decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    years = [row["Year"] for row in rows]
+    assert all(years) and years == sorted(years), years
+    assert years[0] == "2001" and years[-1] == "2023", years
+    assert all(row["Year"] in row["Edition"] for row in rows), rows[:3]
+    page = client.get("/id/nomination/?lang=en").get_data(as_text=True)
+    assert page.index("Sveriges IT-kommun 2001") < page.index("Sveriges DigitaliseringsKommun 2017")
+    assert client.get("/id/nomination/?sort=-year&lang=en").status_code == 200
+
+
 def test_the_downloads_page_offers_csv_tables_with_readable_sizes(client) -> None:
     from kg.web.downloads import human_size
 

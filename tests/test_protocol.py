@@ -398,9 +398,34 @@ def test_malformed_query_names_the_position(client) -> None:
     text = response.get_data(as_text=True)
     assert text.startswith("Malformed query (line 1, column 17): The `{` on line 1 is never"), text
     assert text.endswith("   1 | SELECT ?x WHERE {\n     |                 ^\n"), text
-    lexical = client.get("/sparql", query_string={"query": "SELECT ?x\nWHERE { ?x ?y SELET }"})
-    assert lexical.get_data(as_text=True) == (
-        "Malformed query: SELET at line 2, column 15 is not a SPARQL 1.1 keyword.\n"
+
+
+@pytest.mark.parametrize(
+    ("lang", "first"),
+    [
+        (
+            "en",
+            "Malformed query (line 2, column 15): `SELET` is not a SPARQL 1.1 keyword. "
+            "Did you mean `SELECT`?",
+        ),
+        (
+            "sv",
+            "Felaktig fråga (rad 2, kolumn 15): `SELET` är inget nyckelord i SPARQL 1.1. "
+            "Menade du `SELECT`?",
+        ),
+    ],
+)
+def test_the_gates_lexical_error_is_worded_with_a_caret(client, lang, first) -> None:
+    """Issue 25: what the query gate (kg.lexer) refuses before any parser runs is told like
+    the parser's errors: in words, in the client's language, with the line and a caret."""
+    response = client.get(
+        "/sparql",
+        query_string={"query": "SELECT ?x\nWHERE { ?x ?y SELET }"},
+        headers={"Accept-Language": lang},
+    )
+    assert response.status_code == 400
+    assert response.get_data(as_text=True) == (
+        f"{first}\n\n   2 | WHERE {{ ?x ?y SELET }}\n     |               ^\n"
     )
 
 

@@ -9,7 +9,8 @@ import urllib.request
 
 import pytest
 
-from kg.web.query_errors import explain, language
+from kg.lexer import shape
+from kg.web.query_errors import explain, explain_lexical, language
 
 MISSING_DOT = "SELECT ?name WHERE {\n  ?m a dk:Municipality\n  ?m rdfs:label ?name\n}"
 
@@ -49,6 +50,31 @@ def test_errors_in_words(query, lang, words, line, column) -> None:
         caret = said.text.rstrip("\n").split("\n")[-1]
         assert caret.index("^") - caret.index("|") - 2 == column - 1, said.text
     assert "\\u{" not in said.text and "..=" not in said.text and "expected one of" not in said.text
+
+
+@pytest.mark.parametrize(
+    ("query", "lang", "words", "line", "column"),
+    [
+        ("SELECT ?x\nWHERE { ?x ?y SELET }", "en", "`SELET` is not a SPARQL 1.1 keyword", 2, 15),
+        ("SELECT ?x WHERE { ?x ?y SELET }", "sv", "Menade du `SELECT`?", 1, 25),
+        ("ASK { ?s ?p ?o } xyzzy", "en", "`xyzzy` is not a SPARQL 1.1 keyword.", 1, 18),
+        ('ASK {\n ?s ?p "abc\n }', "sv", "inleder en text som aldrig avslutas", 2, 8),
+        ("ASK { ?s ?p ~ }", "en", "`~` starts no SPARQL 1.1 term", 1, 13),
+    ],
+)
+def test_the_gates_errors_in_words(query, lang, words, line, column) -> None:
+    """What kg.lexer refuses before any parser runs, worded like the parser's errors."""
+    said = explain_lexical(query, shape(query).error, lang)
+    assert said is not None and words in said.sentence, said and said.text
+    assert (said.line, said.column) == (line, column), said.text
+    caret = said.text.rstrip("\n").split("\n")[-1]
+    assert caret.index("^") - caret.index("|") - 2 == column - 1, said.text
+    if "xyzzy" in query:
+        assert "Did you mean" not in said.sentence  # no keyword is close
+
+
+def test_a_gate_error_without_a_place_is_left_alone() -> None:
+    assert explain_lexical("ASK {}", "the text has more than 250000 terms", "en") is None
 
 
 def test_a_grammar_dump_is_never_repeated() -> None:

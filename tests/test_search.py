@@ -291,6 +291,28 @@ def test_a_hyphenated_word_is_one_term(client, q: str) -> None:
     assert all(m.startswith("e-tjänst") or m.startswith("e‑tjänst") for m in marks), marks
 
 
+@pytest.mark.parametrize(
+    ("joined", "hyphenated"),
+    [("etjänst", "e-tjänst"), ("ETJÄNSTER", "e-tjänster"), ("itkommun", "it-kommun")],
+)
+def test_a_compound_written_without_its_hyphen_finds_the_same(client, joined, hyphenated) -> None:
+    """ "etjänst" finds what says "e-tjänst" (the index holds joined forms, kg.compounds),
+    among its first results, and not what merely holds "tjänst" ("sms-tjänst" is no e-tjänst)."""
+    without, written = found(client, joined, lang="sv"), found(client, hyphenated, lang="sv")
+    assert written["count"] > 0
+    assert set(ids(written)[:5]) <= set(ids(without)[:8]), (ids(without), ids(written)[:5])
+    names = [r["name"].lower() for g in without["groups"] for r in g["results"]]
+    assert not any("sms-tjänst" in n for n in names), names
+
+
+def test_things_named_by_the_joined_compound_rank_first(client) -> None:
+    """The reader compares "etjänster" with the joined forms of names too, so the things
+    named "… e-tjänster …" come before those that only mention it in a description."""
+    body = found(client, "etjänster", lang="sv")
+    names = [r["name"].lower() for g in body["groups"] for r in g["results"]][:3]
+    assert len(names) == 3 and all("e-tjänster" in n for n in names), names
+
+
 def test_a_lone_letter_matches_nothing_on_its_own(client) -> None:
     """ "e tjänst" is the word tjänst: the lone e is dropped, never matched as a prefix."""
     body = found(client, "e tjänst", lang="sv")

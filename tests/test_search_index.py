@@ -13,6 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from kg.compounds import joined_forms
 from kg.pipeline.build import is_up_to_date
 from kg.pipeline.search_index import SEARCH_INDEX_NAME, write_search_index
 from kg.settings import Settings
@@ -97,6 +98,23 @@ def test_vocabulary_holds_folded_name_words_with_their_trigrams(index) -> None:
     assert index.execute("SELECT 1 FROM terms WHERE term = 'lidingo'").fetchone()
     grams = {g for (g,) in index.execute("SELECT gram FROM grams WHERE term = 'lidingo'")}
     assert grams == padded_grams("lidingo")
+
+
+def test_hyphenated_words_are_also_held_joined(index) -> None:
+    """kg.compounds: "e-tjänst" is also "etjanst", and the reader's vocabulary knows it."""
+    found = fts(index, "joined : etjanst")
+    assert found and found <= fts(index, '"e tjanst"'), found
+    assert index.execute("SELECT 1 FROM terms WHERE term = 'etjanst'").fetchone()
+    assert not fts(index, "joined : tjanst")  # only joined compounds, not their parts
+
+
+def test_joined_forms() -> None:
+    assert joined_forms("Sveriges IT-kommun och e‑tjänst-portalen, e-tjänst") == (
+        "ITkommun",
+        "etjänstportalen",
+        "etjänst",
+    )
+    assert joined_forms("inget bindestreck - här") == ()
 
 
 def test_control_characters_and_markup_are_kept_as_text(tmp_path: Path) -> None:

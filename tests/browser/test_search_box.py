@@ -54,3 +54,31 @@ def test_type_ahead_is_a_combobox_driven_by_keyboard(page, site) -> None:  # noq
     box.press("Enter")
     page.wait_for_url("**/id/municipality/lidingo.html?lang=en")
     assert page.foreign == []
+
+
+@pytest.mark.parametrize(
+    ("path", "box_id"),
+    [("/?lang=en", "home-search-q"), ("/search?q=kommun&lang=en", "search-q")],
+)
+def test_the_big_search_boxes_have_type_ahead_too(page, site, path, box_id) -> None:  # noqa: F811
+    """The home page's and the search page's own boxes are the same combobox as the
+    header's (static/search-suggest.js), with their own listbox, hint and status."""
+    page.goto(site + path)
+    box = page.locator(f"#{box_id}")
+    assert box.get_attribute("role") == "combobox"
+    listbox = page.locator("#" + box.get_attribute("aria-controls"))
+    assert listbox.get_attribute("role") == "listbox"
+    assert page.locator("#" + box.get_attribute("aria-describedby")).count() == 1
+    box.fill("")
+    box.press_sequentially("lidi")
+    options = listbox.get_by_role("option")
+    options.first.wait_for()
+    assert box.get_attribute("aria-expanded") == "true"
+    assert "Lidingö Municipality" in options.first.inner_text()
+    assert page.locator("#site-search-list").is_hidden()  # the header's list stays shut
+    box.press("ArrowDown")
+    assert box.get_attribute("aria-activedescendant") == options.first.get_attribute("id")
+    assert page.evaluate("document.activeElement.id") == box_id
+    box.press("Enter")
+    page.wait_for_url("**/id/municipality/lidingo.html?lang=en")
+    assert page.foreign == []

@@ -85,3 +85,59 @@ def test_on_a_phone_the_buttons_do_not_cover_the_query(page, site) -> None:  # n
         )
         assert not overlaps, (box, lines)
     shot(page, "workbench-phone")
+
+
+def marker_words(tab) -> str:
+    """The text the editor's own red marker shows when hovered."""
+    icon = tab.locator(".yasqe .parseErrorIcon")
+    icon.wait_for()
+    icon.hover()
+    tip = icon.locator(".yasqe_tooltip")
+    tip.wait_for()
+    return tip.inner_text()
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        (
+            "en",
+            "Malformed query (line 3, column 3): Expected `.` or `}` after the triple on line 2",
+        ),
+        (
+            "sv",
+            "Felaktig fråga (rad 3, kolumn 3): Det saknas `.` eller `}` efter trippeln på rad 2",
+        ),
+    ],
+)
+def test_the_editors_marker_speaks_in_words(page, site, lang, words) -> None:  # noqa: F811
+    page.goto(f"{site}/sparql?lang={lang}")
+    page.wait_for_selector(".CodeMirror")
+    set_query(page, "SELECT ?m WHERE {\n  ?m a dk:Municipality\n  ?m rdfs:label ?n\n}")
+    said = marker_words(page)
+    assert words in said
+    assert "This line is invalid" not in said and "Expected:" not in said
+    icon = page.locator(".yasqe .parseErrorIcon")
+    assert icon.get_attribute("aria-label") == said
+
+
+def test_the_editors_marker_names_an_unknown_prefix(page, site) -> None:  # noqa: F811
+    page.goto(f"{site}/sparql?lang=en")
+    page.wait_for_selector(".CodeMirror")
+    set_query(page, "SELECT ?m WHERE {\n  ?m a nosuch:Municipality\n}")
+    said = marker_words(page)
+    assert "(line 2, column 8): The prefix `nosuch:` is not declared" in said, said
+    assert "dk:" in said  # the predefined ones are offered
+
+
+def test_a_gate_error_comes_back_in_words_under_its_line(page, site) -> None:  # noqa: F811
+    """What the query gate refuses before parsing (kg.lexer) is worded and placed like a
+    parser's error: the workbench puts it, with its caret, under its line."""
+    page.goto(f"{site}/sparql?lang=sv")
+    page.wait_for_selector(".CodeMirror")
+    set_query(page, "SELECT ?x\nWHERE { ?x ?y SELET }")
+    page.locator(".yasqe_queryButton").click()
+    error = page.locator(".query-error")
+    error.wait_for()
+    assert "`SELET` är inget nyckelord i SPARQL 1.1. Menade du `SELECT`?" in error.inner_text()
+    assert error.locator(".query-error-caret").inner_text() == " " * 14 + "^"

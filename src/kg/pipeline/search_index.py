@@ -18,6 +18,9 @@ the words come from ``ontology.ttl``. Each such phrase is also a row of the ``ro
 so the reader can tell a thing that won in 2019 from one that won in 2017 and was nominated in
 2019 (the query's words must meet in one role).
 
+A hyphenated word is also held joined, in the ``joined`` column ("e-tjänst" as "etjänst",
+``kg.compounds``), so a reader who writes the compound without the hyphen finds it too.
+
 Small misspellings ("Lidngö") are caught by the reader with the ``terms`` and ``grams``
 tables: every word of a name, and its padded character trigrams, so a word the index does not
 hold can be replaced by the names' words within a small edit distance.
@@ -39,12 +42,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.compounds import joined_forms
 from kg.namespaces import BASE, DK, ONTOLOGY_IRI
 from kg.trigrams import padded_grams
 
 SEARCH_INDEX_NAME = "search.sqlite"
 #: Raised when the tables change, so that a reader can refuse an index it does not understand.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -98,7 +102,7 @@ CREATE INDEX facts_value ON facts (property, value);
 CREATE TABLE roles (thing INTEGER NOT NULL, role TEXT NOT NULL,
                     PRIMARY KEY (thing, role)) WITHOUT ROWID;
 CREATE VIRTUAL TABLE text USING fts5 (
-    names, quotes_sv, quotes_en, descriptions_sv, descriptions_en, context, roles,
+    names, quotes_sv, quotes_en, descriptions_sv, descriptions_en, context, roles, joined,
     tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
 );
 CREATE TABLE terms (term TEXT PRIMARY KEY) WITHOUT ROWID;
@@ -334,7 +338,7 @@ def _insert(
         )
         connection.execute(
             "INSERT INTO text (rowid, names, quotes_sv, quotes_en, descriptions_sv, "
-            "descriptions_en, context, roles) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "descriptions_en, context, roles, joined) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 number,
                 JOIN.join(dict.fromkeys(n for n, _ in names)),
@@ -342,9 +346,17 @@ def _insert(
                 *_by_language(t.descriptions),
                 JOIN.join(sorted(t.context)),
                 JOIN.join(sorted(t.roles)),
+                _joined(t),
             ),
         )
     _insert_classes(connection, class_labels)
+
+
+def _joined(t: Thing) -> str:
+    """The hyphenated words of a thing's names, quotes and descriptions written without the
+    hyphen (kg.compounds), so that "etjänst" finds what says "e-tjänst"."""
+    texts = [n for n, _ in sorted(t.names)] + [q for q, _ in sorted(t.quotes | t.descriptions)]
+    return " ".join(dict.fromkeys(word for text in texts for word in joined_forms(text)))
 
 
 def _by_language(texts: set[tuple[str, str]]) -> tuple[str, str]:
@@ -391,7 +403,8 @@ def _insert_vocabulary(connection: sqlite3.Connection) -> None:
     words = [
         row[0]
         for row in connection.execute(
-            "SELECT DISTINCT term FROM temp.vocabulary WHERE col = 'names' ORDER BY term"
+            "SELECT DISTINCT term FROM temp.vocabulary WHERE col IN ('names', 'joined') "
+            "ORDER BY term"
         )
         if len(row[0]) >= 3 and not row[0].isdigit()
     ]

@@ -17,6 +17,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 from kg.namespaces import BASE, INFERRED_GRAPH, PREFIXES
 from kg.web.citation import TITLE, cite, release
 from kg.web.lists import list_for_class
+from kg.web.query_errors import WORDS as ERROR_WORDS
 from kg.web.rendering import (
     DK,
     HTML,
@@ -258,6 +259,8 @@ def workbench() -> Response:
         "workbench.html",
         examples=examples(),
         prefixes=json.dumps(PREFIXES),
+        # The editor's own marker speaks with the endpoint's sentences (kg.web.query_errors).
+        error_words=json.dumps(ERROR_WORDS[current_lang()], ensure_ascii=False),
         endpoint=url_for("protocol.sparql_get")
         if "protocol.sparql_get" in current_app.view_functions
         else "/sparql",

@@ -25,7 +25,17 @@ from dataclasses import dataclass, field
 from kg.lexer import READINGS_DIFFER, Shape, for_line_feed_parsers, shape, unescape_codepoints
 from kg.settings import Settings
 
-__all__ = ["QueryRejected", "check_query", "check_reach", "check_text", "unescape_codepoints"]
+__all__ = [
+    "MALFORMED",
+    "QueryRejected",
+    "check_query",
+    "check_reach",
+    "check_text",
+    "unescape_codepoints",
+]
+
+#: How the gate's refusal of a text it cannot read begins (kg.web.protocol words it anew).
+MALFORMED = "Malformed query: "
 
 #: Recursion needed by rdflib's parser: about 100 frames per bracket level.
 PARSER_RECURSION_LIMIT = 12000
@@ -61,7 +71,7 @@ def check_text(text: str, settings: Settings, *, via_url: bool = False) -> Shape
         raise QueryRejected(400, "The query contains a NUL character.")
     found = shape(text)
     if found.error:
-        raise QueryRejected(400, f"Malformed query: {found.error}.")
+        raise QueryRejected(400, f"{MALFORMED}{found.error}.")
     if found.depth > settings.max_query_depth:
         raise QueryRejected(
             400,
@@ -110,7 +120,7 @@ def check_reach(
             raise QueryRejected(400, f"<{name}> names no graph in this dataset.")
     found = shape(text)
     if found.error:
-        raise QueryRejected(400, f"Malformed query: {found.error}.")
+        raise QueryRejected(400, f"{MALFORMED}{found.error}.")
     if not found.needs_parse:
         return  # the tokens prove no SERVICE, FROM or update can be code: skip the slow parse
     parsed = _parse(for_line_feed_parsers(text))

@@ -39,9 +39,9 @@ from kg.store.cache import ResultCache
 from kg.web import http
 from kg.web.answer_cache import AnswerCache, StoredAnswer, answer_key
 from kg.web.execution import QueryPool
-from kg.web.limits import QueryRejected, check_text
+from kg.web.limits import MALFORMED, QueryRejected, check_text
 from kg.web.negotiate import accepts_encoding, negotiate, parse_accept, quality
-from kg.web.query_errors import explain, language
+from kg.web.query_errors import explain, explain_lexical, language
 from kg.web.querystring import parse_qsl
 from kg.web.results import GRAPH_FORMATS, Format, formats_for, graph_to_text, serialise
 from kg.web.security import SECURITY_HEADERS
@@ -334,7 +334,7 @@ class Endpoint:
         try:
             found = check_text(text, self.settings, via_url=req.method in ("GET", "HEAD"))
         except QueryRejected as err:
-            raise ProtocolError(err.status, err.reason, err.headers) from None
+            raise _rejected(err, text, req) from None
         if found.operation == "update":
             raise _refuse_update()
         return found
@@ -397,7 +397,7 @@ class Endpoint:
                 shape=found,
             )
         except QueryRejected as err:
-            raise ProtocolError(err.status, err.reason, err.headers) from None
+            raise _rejected(err, text, req) from None
         except QuerySyntaxError as err:  # in words, with a caret (kg.web.query_errors)
             said = explain(text, str(err), language(req.header("accept-language")))
             raise ProtocolError(400, said.text, keep_lines=True) from None
@@ -583,6 +583,18 @@ def _charset(params: str) -> str:
         if name.strip().lower() == "charset":
             return value.strip().strip('"').lower()
     return "utf-8"
+
+
+def _rejected(err: QueryRejected, text: str, req: ProtocolRequest) -> ProtocolError:
+    """The query gate's refusal as an answer; a text that the gate could not read is told in
+    words with a caret, in the client's language, as the parser's errors are (issue 25)."""
+    if err.status == 400 and err.reason.startswith(MALFORMED):
+        said = explain_lexical(
+            text, err.reason[len(MALFORMED) :], language(req.header("accept-language"))
+        )
+        if said is not None:
+            return ProtocolError(400, said.text, err.headers, keep_lines=True)
+    return ProtocolError(err.status, err.reason, err.headers)
 
 
 def _refuse_update() -> ProtocolError:

@@ -13,15 +13,20 @@ what is most likely wrong, in Swedish or English:
 - a misspelt query form (``SELEC``);
 
 and otherwise the few tokens the grammar expected, when they are few, never a grammar dump.
+:func:`explain_lexical` does the same for what the query gate (:mod:`kg.lexer`) refuses before
+any parser runs: a word that is no keyword (with the nearest keyword), a string that never
+closes, a character that starts no term.
 The answer is a sentence, a blank line, and the query's line with a caret under the spot, so
 that a terminal, the workbench and a log all show it the same way.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 
+from kg.lexer import KEYWORDS
 from kg.namespaces import PREFIXES
 
 _POSITION = re.compile(r"error at (\d+):(\d+)")
@@ -48,6 +53,10 @@ WORDS = {
         "expression": "Här saknas ett uttryck: en variabel, ett värde eller en funktion "
         "som STR(…).",
         "unreadable": "Frågan kan inte läsas här (vid `{near}`).",
+        "keyword": "`{word}` är inget nyckelord i SPARQL 1.1.",
+        "open_string": "`{word}` inleder en text som aldrig avslutas.",
+        "no_term": "`{word}` inleder ingen term i SPARQL 1.1.",
+        "meant": " Menade du `{word}`?",
         "or": "eller",
         "where": "rad {line}, kolumn {column}",
         "title": "Felaktig fråga",
@@ -67,6 +76,10 @@ WORDS = {
         "expression": "An expression is missing here: a variable, a value or a function "
         "such as STR(…).",
         "unreadable": "The query cannot be read here (at `{near}`).",
+        "keyword": "`{word}` is not a SPARQL 1.1 keyword.",
+        "open_string": "`{word}` opens a string that is never closed.",
+        "no_term": "`{word}` starts no SPARQL 1.1 term.",
+        "meant": " Did you mean `{word}`?",
         "or": "or",
         "where": "line {line}, column {column}",
         "title": "Malformed query",
@@ -281,3 +294,33 @@ def explain(query: str, message: str, lang: str = "en", predefined: dict | None 
         return answer(words["expected"].format(tokens=listed))
     near = query[stop : stop + 20].split("\n")[0].strip() or query[max(0, stop - 20) : stop].strip()
     return answer(words["unreadable"].format(near=near or "…"))
+
+
+#: The gate's error (kg.lexer._where): the text, its place, and what is wrong with it.
+_LEXICAL = re.compile(
+    r"^(?P<word>.*?) at line (?P<line>\d+), column (?P<column>\d+) (?P<what>is not a SPARQL 1\.1 "
+    r"keyword|opens a string that does not close on its terms|starts no SPARQL 1\.1 term)",
+    re.S,
+)
+_LEXICAL_KEYS = {"is": "keyword", "opens": "open_string", "starts": "no_term"}
+
+
+def explain_lexical(query: str, error: str, lang: str = "en") -> Explained | None:
+    """The query gate's lexical ``error`` about ``query`` (kg.lexer's "SELET at line 2,
+    column 15 is not a SPARQL 1.1 keyword") in words, with the closest keyword when a word is
+    misspelt; None for a gate error that names no place in the text (too many terms)."""
+    found = _LEXICAL.match(error)
+    if found is None:
+        return None
+    words = WORDS.get(lang, WORDS["en"])
+    lines = query.split("\n")
+    line = min(max(int(found.group("line")), 1), len(lines))
+    column = max(1, min(int(found.group("column")), len(lines[line - 1]) + 1))
+    word = found.group("word")
+    key = _LEXICAL_KEYS[found.group("what").split()[0]]
+    sentence = words[key].format(word=word)
+    if key == "keyword":
+        close = difflib.get_close_matches(word.upper(), sorted(KEYWORDS), n=1, cutoff=0.75)
+        if close:
+            sentence += words["meant"].format(word=close[0])
+    return Explained(line, column, sentence, _excerpt(lines, line, column), lang)

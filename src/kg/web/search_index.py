@@ -7,7 +7,8 @@ which keeps only words: FTS5's syntax (quotes, ``*``, ``NEAR``, ``AND``, parenth
 filters) never reaches the engine, so no input can make a query fail.
 
 A query's *terms* are its words, except that a hyphenated word is one term ("e-tjänst" is the
-phrase "e tjänst", its last part a prefix, so it also finds "e-tjänster"), and a lone letter
+phrase "e tjänst", its last part a prefix, so it also finds "e-tjänster"; written without the
+hyphen, "etjänst" meets the index's joined forms, kg.compounds), and a lone letter
 is no term at all (it would match every word starting so). Ranking puts first what the query
 describes as a whole: the most terms met in one of the thing's names or in one of its roles
 ("winner 2019" meets both words in Lidingö's role "vinnare winner … 2019"), then things before
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from kg.compounds import joined_forms
 from kg.trigrams import padded_grams
 
 #: Longest query text accepted, in characters (a name, or a few words of a quote).
@@ -41,9 +43,10 @@ COLUMNS = (
     "descriptions_en",
     "context",
     "roles",
+    "joined",
 )
 #: FTS5 ranking weights of those columns: a name counts most.
-WEIGHTS = (10.0, 3.0, 3.0, 2.0, 2.0, 4.0, 6.0)
+WEIGHTS = (10.0, 3.0, 3.0, 2.0, 2.0, 4.0, 6.0, 4.0)
 #: Weights that rank by names alone (reconciliation compares names only).
 NAME_WEIGHTS = (1.0,) + (0.0,) * (len(COLUMNS) - 1)
 #: Kinds that record something about a thing (a post held, a nomination, a quote) rather than
@@ -52,7 +55,7 @@ RECORD_KINDS = frozenset(
     {"post", "nomination", "statement", "quantity", "source", "document", "award-name", "question"}
 )
 #: The schema this reader understands (``kg.pipeline.search_index.SCHEMA_VERSION``).
-SCHEMA = "2"
+SCHEMA = "3"
 #: Markers FTS5 puts around matches in a snippet; the index holds no control characters, so
 #: the reader can escape the snippet and only then turn these into ``<mark>``.
 OPEN, CLOSE = "\x02", "\x03"
@@ -181,7 +184,7 @@ def _met(texts: list[str], variants: list[list[Term]]) -> tuple[int, int]:
     of "kommun municipality", only the beginning of "Kommunförbundet")."""
     best = (0, 0)
     for text in texts:
-        words = name_words(text)
+        words = name_words(text) + tuple(fold(w) for w in joined_forms(text))
         met = [options for options in variants if _meets(words, options)]
         best = max(best, (len(met), sum(_meets(words, o, whole=True) for o in met)))
     return best

@@ -7,7 +7,8 @@
 // The editor knows the server's predefined prefixes (its syntax check starts with them, so
 // "dk:" is never marked undefined), does not take the focus when the page loads, and shows
 // the endpoint's syntax errors (kg.web.query_errors: words, line, column) under the line
-// they are about. Result cells show each of our IRIs' name beside it (looked up by one
+// they are about; its own gutter marker says what is wrong in the same words (never YASQE's
+// "This line is invalid. Expected: …" grammar list). Result cells show each of our IRIs' name beside it (looked up by one
 // query to the endpoint, as the Wikidata Query Service does), and our IRIs link to this
 // server's pages while w3id.org does not redirect here (data-iri-links, KG_IRI_LINKS).
 (function () {
@@ -105,6 +106,85 @@
   var tab = yasgui.getTab();
   var yasqe = tab.getYasqe();
   var yasr = tab.getYasr();
+
+  // -- the editor's own marker in words ----------------------------------------------------
+  // YASQE's check puts a warning in the gutter of the first wrong line, with a tooltip that
+  // dumps its grammar ("This line is invalid. Expected: …"). After each check, the marker's
+  // tooltip is replaced by a sentence in the page's language, made from the same sentences
+  // the endpoint uses (kg.web.query_errors.WORDS, handed over in data-error-words).
+  var words = JSON.parse(root.getAttribute("data-error-words") || "{}");
+  function say(key, values) {
+    return (words[key] || "").replace(/\{\{|\}\}|\{(\w+)\}/g, function (all, name) {
+      if (all === "{{") { return "{"; }
+      if (all === "}}") { return "}"; }
+      return name in values ? String(values[name]) : all;
+    });
+  }
+  function wrongLine() {
+    for (var l = 0; l < yasqe.lineCount(); l++) {
+      var info = yasqe.lineInfo(l);
+      if (info && info.gutterMarkers && info.gutterMarkers.gutterErrorBar) { return l; }
+    }
+    return -1;
+  }
+  function previousTerm(line, ch) {  // where the last token before (line, ch) is
+    for (var l = line; l >= 0; l--) {
+      var tokens = yasqe.getLineTokens(l, true).filter(function (t) {
+        return t.string.trim() && t.type !== "comment" && (l < line || t.start < ch);
+      });
+      if (tokens.length) { return { line: l, token: tokens[tokens.length - 1] }; }
+    }
+    return null;
+  }
+  function explainLine(line) {
+    var tokens = yasqe.getLineTokens(line, true);
+    var bad = tokens.filter(function (t) { return /error/.test(t.type || ""); })[0] ||
+      tokens.filter(function (t) { return t.string.trim(); })[0] || { start: 0, string: "" };
+    var state = yasqe.getTokenAt({ line: line, ch: yasqe.getLine(line).length }, true).state;
+    var expected = (state.possibleCurrent || []).filter(function (t) { return t !== "$"; });
+    var sentence;
+    var prefix = /'([^']*)'/.exec(state.errorMsg || "");
+    var column = bad.start + 1;
+    if (state.errorMsg && prefix) {
+      var known = Object.keys(prefixes).sort().slice(0, 12).map(function (p) { return p + ":"; });
+      sentence = say("prefix", { p: prefix[1], known: known.join(", ") });
+      var at = yasqe.getLine(line).indexOf(prefix[1] + ":");
+      if (at >= 0) { column = at + 1; }
+    } else if (expected.indexOf(".") >= 0 && /^(\?|\$|<|_:|\[|[A-Za-z][\w.-]*:|:)/.test(bad.string)) {
+      var before = previousTerm(line, bad.start);
+      sentence = say("dot", { line: (before ? before.line : line) + 1 });
+    } else if (expected.length && expected.length <= 3) {
+      var or = " " + (words.or || "or") + " ";
+      sentence = say("expected", { tokens: expected.map(function (t) { return "`" + t + "`"; }).join(or) });
+    } else {
+      sentence = say("unreadable", { near: bad.string.trim() || "\u2026" });
+    }
+    var where = say("where", { line: line + 1, column: column });
+    return (words.title || "") + " (" + where + "): " + sentence;
+  }
+  function reword() {
+    var line = wrongLine();
+    if (line < 0) { return; }
+    var icon = yasqe.lineInfo(line).gutterMarkers.gutterErrorBar;
+    var text = explainLine(line);
+    var tip = null;
+    icon.setAttribute("role", "img");
+    icon.setAttribute("aria-label", text);
+    icon.setAttribute("data-message", text);
+    icon.onmouseover = function () {
+      if (!tip) { tip = document.createElement("div"); tip.className = "yasqe_tooltip"; }
+      tip.textContent = text;  // text, never the grammar's HTML
+      tip.style.display = "block";
+      icon.appendChild(tip);
+    };
+    icon.onmouseout = function () { if (tip) { tip.style.display = "none"; } };
+  }
+  var checkSyntax = yasqe.checkSyntax;
+  yasqe.checkSyntax = function () {
+    var result = checkSyntax.apply(yasqe, arguments);
+    reword();
+    return result;
+  };
 
   // YASQE flags prefixes that a query uses but does not declare; the server predefines ours,
   // so declare the ones a query uses before it reaches the editor.
