@@ -19,6 +19,8 @@ from pathlib import Path
 from flask import Flask, Response, request
 from flask_compress import Compress
 
+from kg.web.protocol import PATH as ENDPOINT_PATH
+
 STATIC = Path(__file__).parent / "static"
 IMMUTABLE = "public, max-age=31536000, immutable"
 #: compressed when the client accepts it; brotli first (smaller), gzip for everyone else
@@ -83,4 +85,16 @@ def install(app: Flask) -> None:
     )
     app.jinja_env.globals["static_url"] = static_url
     app.after_request(_cache_static)  # registered first, so it runs after compression
-    Compress(app)
+    app.config["COMPRESS_REGISTER"] = False
+    compress = Compress(app)
+
+    def compress_unless_the_endpoint(response: Response) -> Response:
+        """The SPARQL protocol core negotiates its own coding and ``Vary``; an answer it gave
+        through Flask's view must read exactly as through the lean adapter (flask-compress
+        would add ``Vary: Accept-Encoding`` to every answer, a preflight's too). The core never
+        answers in HTML: the workbench page at the same path is the site's, and compressed."""
+        if request.path == ENDPOINT_PATH and response.mimetype != "text/html":
+            return response
+        return compress.after_request(response)
+
+    app.after_request(compress_unless_the_endpoint)
