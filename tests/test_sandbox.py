@@ -470,7 +470,7 @@ def test_a_query_process_dies_with_its_worker(built: Settings) -> None:
     worker = os.fork()
     if worker == 0:  # the web worker: starts an endless query, then dies
         child = _QueryProcess(engine, settings, frozenset(), SEALED)
-        child.conn.send(execution._Job(ENDLESS, None, None, None, None, JSON))
+        child.submit(execution._Job(ENDLESS, None, None, None, None, JSON))
         os.write(write_end, str(child.pid).encode())
         os._exit(0)
     os.close(write_end)

@@ -25,7 +25,14 @@ from dataclasses import dataclass, field
 from kg.lexer import READINGS_DIFFER, Shape, for_line_feed_parsers, shape, unescape_codepoints
 from kg.settings import Settings
 
-__all__ = ["QueryRejected", "check_query", "check_reach", "check_text", "unescape_codepoints"]
+__all__ = [
+    "QueryRejected",
+    "check_graphs",
+    "check_query",
+    "check_reach",
+    "check_text",
+    "unescape_codepoints",
+]
 
 #: Recursion needed by rdflib's parser: about 100 frames per bracket level.
 PARSER_RECURSION_LIMIT = 12000
@@ -104,10 +111,7 @@ def check_reach(
 ) -> None:
     """The part of :func:`check_query` that may need the parser: which graphs the query
     selects and which endpoints it calls. For a text that :func:`check_text` has passed."""
-    known = set(graph_names)
-    for name in (*default_graphs, *named_graphs):
-        if name not in known:
-            raise QueryRejected(400, f"<{name}> names no graph in this dataset.")
+    known = check_graphs(graph_names, default_graphs, named_graphs)
     found = shape(text)
     if found.error:
         raise QueryRejected(400, f"Malformed query: {found.error}.")
@@ -154,6 +158,21 @@ def check_reach(
                 f"FROM <{name}> names no graph in this dataset; FROM only selects existing "
                 "graphs and never loads anything.",
             )
+
+
+def check_graphs(
+    graph_names: Iterable[str],
+    default_graphs: Iterable[str] = (),
+    named_graphs: Iterable[str] = (),
+) -> set[str]:
+    """The protocol's ``default-graph-uri``/``named-graph-uri`` may only select among the
+    dataset's graphs: the whole of :func:`check_reach` for a text whose tokens prove that it
+    names no SERVICE, FROM or update. Returns the known graph names."""
+    known = set(graph_names)
+    for name in (*default_graphs, *named_graphs):
+        if name not in known:
+            raise QueryRejected(400, f"<{name}> names no graph in this dataset.")
+    return known
 
 
 def warm_up() -> None:
