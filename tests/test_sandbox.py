@@ -490,3 +490,17 @@ def test_a_query_process_dies_with_its_worker(built: Settings) -> None:
     finally:
         if not gone():
             os.kill(orphan, 9)
+
+
+def test_a_query_process_gzips_the_answer_it_is_asked_to(pool_for_settings) -> None:
+    """The worker's threads share one interpreter lock, so the query process compresses the
+    answer itself when the client accepts gzip: the same answer, compressed, marked so."""
+    import gzip
+
+    pool = pool_for_settings()
+    text = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 200"
+    plain = pool.query(text, media_type=JSON)
+    packed = pool.query(text, media_type=JSON, gzip=True)
+    assert not plain.gzipped and packed.gzipped
+    assert gzip.decompress(packed.body) == plain.body
+    assert (packed.rows, packed.truncated) == (plain.rows, plain.truncated) == (200, False)
