@@ -477,7 +477,7 @@ def test_a_query_process_dies_with_its_worker(built: Settings) -> None:
     worker = os.fork()
     if worker == 0:  # the web worker: starts an endless query, then dies
         child = _QueryProcess(engine, settings, frozenset(), SEALED)
-        child.conn.send(execution._Job(ENDLESS, None, None, None, None, JSON))
+        child.submit(execution._Job(ENDLESS, None, None, None, None, JSON))
         os.write(write_end, str(child.pid).encode())
         os._exit(0)
     os.close(write_end)
@@ -497,3 +497,17 @@ def test_a_query_process_dies_with_its_worker(built: Settings) -> None:
     finally:
         if not gone():
             os.kill(orphan, 9)
+
+
+def test_a_query_process_gzips_the_answer_it_is_asked_to(pool_for_settings) -> None:
+    """The worker's threads share one interpreter lock, so the query process compresses the
+    answer itself when the client accepts gzip: the same answer, compressed, marked so."""
+    import gzip
+
+    pool = pool_for_settings()
+    text = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 200"
+    plain = pool.query(text, media_type=JSON)
+    packed = pool.query(text, media_type=JSON, gzip=True)
+    assert not plain.gzipped and packed.gzipped
+    assert gzip.decompress(packed.body) == plain.body
+    assert (packed.rows, packed.truncated) == (plain.rows, plain.truncated) == (200, False)

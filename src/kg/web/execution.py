@@ -27,8 +27,11 @@ trip over a pipe, not a fork.
   ``Retry-After`` at once instead of waiting in a queue of unknown length.
 
 The checks of :mod:`kg.web.limits` that need the parser run inside the query process too, so a
-parse that explodes is stopped by the same timeout. The query process also serialises the
-answer in the format the client asked for, so that only bytes cross the pipe.
+parse that explodes is stopped by the same timeout; a text whose tokens (read once, in the web
+worker) prove that it holds no ``SERVICE``, ``FROM`` or update is not read again there. The
+query process also serialises the answer in the format the client asked for, so that only
+bytes cross the pipe: one write each way, a job and an answer in :mod:`marshal`'s compact form
+(pickle only for the rare refusal or engine-neutral result).
 """
 
 from __future__ import annotations
@@ -36,9 +39,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import marshal
 import math
 import multiprocessing
 import os
+import pickle
+import select
 import signal
 import threading
 import time
@@ -57,7 +63,8 @@ from kg.store import (
     Triples,
     query_as,
 )
-from kg.web.limits import QueryRejected, check_reach, check_text, warm_up
+from kg.web.http import gzipped
+from kg.web.limits import QueryRejected, check_graphs, check_reach, check_text, warm_up
 from kg.web.results import formats_for, result_kind, serialise
 from kg.web.sandbox import (
     SandboxUnavailable,
@@ -93,6 +100,38 @@ class _Job:
     max_rows: int | None
     base_iri: str | None
     media_type: str | None
+    #: Whether :func:`~kg.web.limits.check_reach` must read the text again (with the parser);
+    #: False only when the web worker's lexing proved no SERVICE, FROM or update can be code.
+    needs_parse: bool = True
+    #: Whether the client accepts gzip: the query process then compresses the body itself, so
+    #: that the web worker (whose threads share one interpreter lock) only copies bytes.
+    gzip: bool = False
+
+
+def _encode_job(job: _Job) -> bytes:
+    """A job as it crosses the pipe: strings, numbers and lists only, so :mod:`marshal`
+    writes it (several times faster than pickling the dataclass)."""
+    # Field by field: dataclasses.astuple deep-copies every list, a tenth of the worker's time.
+    return marshal.dumps(
+        (
+            job.text,
+            job.default_graphs,
+            job.named_graphs,
+            job.max_rows,
+            job.base_iri,
+            job.media_type,
+            job.needs_parse,
+            job.gzip,
+        )
+    )
+
+
+def _decode_job(data: bytes) -> _Job:
+    return _Job(*marshal.loads(data))  # noqa: S302 - written by the worker that forked us
+
+
+#: First byte of a query process's reply: an answer's bytes, or a pickled outcome.
+_BYTES, _PICKLED = b"B", b"P"
 
 
 @dataclass(frozen=True)
@@ -106,6 +145,33 @@ class Answer:
     body: bytes | None = None
     result: QueryResult | None = None
     seconds: float = 0.0  # checking, evaluating and serialising, in the query process
+    gzipped: bool = False  # ``body`` is gzip-compressed (asked for, and worth it)
+
+
+def _encode_outcome(outcome: tuple[str, object]) -> bytes:
+    """A query process's reply. An answer already serialised (nearly every one) goes as
+    :mod:`marshal` of its fields and body; refusals, syntax errors and an engine-neutral result
+    are pickled."""
+    tag, payload = outcome
+    if tag == "ok" and isinstance(payload, Answer) and payload.result is None:
+        fields = (
+            payload.kind,
+            payload.rows,
+            payload.truncated,
+            payload.seconds,
+            payload.gzipped,
+            payload.body,
+        )
+        return _BYTES + marshal.dumps(fields)
+    return _PICKLED + pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _decode_outcome(data: bytes) -> tuple[str, object]:
+    if data[:1] == _BYTES:
+        # Written by our own query process, as the pickles were before (same trust).
+        kind, rows, truncated, seconds, packed, body = marshal.loads(memoryview(data)[1:])  # noqa: S302
+        return "ok", Answer(kind, rows, truncated, body=body, seconds=seconds, gzipped=packed)
+    return pickle.loads(memoryview(data)[1:])  # noqa: S301 - written by our own query process
 
 
 class _QueryProcess:
@@ -136,9 +202,24 @@ class _QueryProcess:
             finally:
                 os._exit(code)
         child_end.close()
+        # One poll object for the life of the pipe: Connection.poll builds a selector per call.
+        self._poller = select.poll()
+        self._poller.register(self.conn.fileno(), select.POLLIN)
         self.pid = pid
         self.demoted = False
         self.started = 0.0
+
+    def submit(self, job: _Job) -> None:
+        """Hand ``job`` to the process: one write on the pipe."""
+        self.conn.send_bytes(_encode_job(job))
+
+    def ready(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for the reply (or the end of the pipe, if the process died)."""
+        return bool(self._poller.poll(max(0, math.ceil(seconds * 1000))))
+
+    def reply(self) -> tuple[str, object]:
+        """The reply, once :meth:`ready`: one read on the pipe (EOFError if the process died)."""
+        return _decode_outcome(self.conn.recv_bytes())
 
     def is_alive(self) -> bool:
         try:
@@ -247,11 +328,13 @@ class QueryPool:
         base_iri: str | None = None,
         media_type: str | None = None,
         shape: Shape | None = None,
+        gzip: bool = False,
     ) -> Answer:
         """Check and run one query in a query process; raise :class:`QueryRejected` (4xx for
         the query, 503 for busy, time-out or a crashed process) or ``QuerySyntaxError``.
 
-        ``media_type`` asks the query process to serialise the result; ``shape`` is what
+        ``media_type`` asks the query process to serialise the result, ``gzip`` to compress it
+        too where that is worth it (:attr:`Answer.gzipped`); ``shape`` is what
         :func:`~kg.web.limits.check_text` returned if the caller already ran it.
         """
         settings = self._settings
@@ -265,6 +348,8 @@ class QueryPool:
             max_rows,
             base_iri,
             media_type,
+            shape.needs_parse,
+            gzip,
         )
         kind = SEALED
         timeout = settings.query_timeout
@@ -329,18 +414,18 @@ class QueryPool:
         slot: int,
     ) -> tuple[str, object]:
         try:
-            child.conn.send(job)
-            if not child.conn.poll(max(0.0, min(GRACE_SECONDS, deadline - time.monotonic()))):
+            child.submit(job)
+            if not child.ready(min(GRACE_SECONDS, deadline - time.monotonic())):
                 child.demote()
                 self._slots.mark_demoted(slot, child.pid, child.started)
-                if not child.conn.poll(max(0.0, deadline - time.monotonic())):
+                if not child.ready(deadline - time.monotonic()):
                     self._replace(child)
                     return "rejected", QueryRejected(
                         503,
                         f"The query ran longer than {timeout:g} s and was stopped.",
                         retry,
                     )
-            outcome = child.conn.recv()
+            outcome = child.reply()
         except (EOFError, OSError):
             self._replace(child)
             if self._slots.was_shed(slot):
@@ -404,10 +489,11 @@ def _serve(
     refusal = _seal(engine, settings, kind)
     while True:
         try:
-            job: _Job = conn.recv()
+            job = _decode_job(conn.recv_bytes())
         except (EOFError, OSError):
             return  # the web worker is gone
-        conn.send(("rejected", refusal) if refusal else _answer(job, engine, settings, graph_names))
+        outcome = ("rejected", refusal) if refusal else _answer(job, engine, settings, graph_names)
+        conn.send_bytes(_encode_outcome(outcome))
 
 
 def _seal(engine: Engine, settings: Settings, kind: str) -> QueryRejected | None:
@@ -445,13 +531,16 @@ def _answer(
 ) -> tuple[str, object]:
     started = time.perf_counter()
     try:
-        check_reach(
-            job.text,
-            settings,
-            graph_names,
-            default_graphs=job.default_graphs or (),
-            named_graphs=job.named_graphs or (),
-        )
+        if job.needs_parse:
+            check_reach(
+                job.text,
+                settings,
+                graph_names,
+                default_graphs=job.default_graphs or (),
+                named_graphs=job.named_graphs or (),
+            )
+        else:  # the worker's tokens proved there is nothing for the parser to judge
+            check_graphs(graph_names, job.default_graphs or (), job.named_graphs or ())
         result = query_as(
             engine,
             job.text,
@@ -462,6 +551,9 @@ def _answer(
             base_iri=job.base_iri,
         )
         answer = _package(result, job.media_type)
+        packed = gzipped(answer.body) if job.gzip and answer.body is not None else None
+        if packed is not None:
+            answer = dataclasses.replace(answer, body=packed, gzipped=True)
         return "ok", dataclasses.replace(answer, seconds=time.perf_counter() - started)
     except QueryRejected as err:
         return "rejected", err

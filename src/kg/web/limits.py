@@ -28,6 +28,7 @@ from kg.settings import Settings
 __all__ = [
     "MALFORMED",
     "QueryRejected",
+    "check_graphs",
     "check_query",
     "check_reach",
     "check_text",
@@ -114,10 +115,7 @@ def check_reach(
 ) -> None:
     """The part of :func:`check_query` that may need the parser: which graphs the query
     selects and which endpoints it calls. For a text that :func:`check_text` has passed."""
-    known = set(graph_names)
-    for name in (*default_graphs, *named_graphs):
-        if name not in known:
-            raise QueryRejected(400, f"<{name}> names no graph in this dataset.")
+    known = check_graphs(graph_names, default_graphs, named_graphs)
     found = shape(text)
     if found.error:
         raise QueryRejected(400, f"{MALFORMED}{found.error}.")
@@ -164,6 +162,21 @@ def check_reach(
                 f"FROM <{name}> names no graph in this dataset; FROM only selects existing "
                 "graphs and never loads anything.",
             )
+
+
+def check_graphs(
+    graph_names: Iterable[str],
+    default_graphs: Iterable[str] = (),
+    named_graphs: Iterable[str] = (),
+) -> set[str]:
+    """The protocol's ``default-graph-uri``/``named-graph-uri`` may only select among the
+    dataset's graphs: the whole of :func:`check_reach` for a text whose tokens prove that it
+    names no SERVICE, FROM or update. Returns the known graph names."""
+    known = set(graph_names)
+    for name in (*default_graphs, *named_graphs):
+        if name not in known:
+            raise QueryRejected(400, f"<{name}> names no graph in this dataset.")
+    return known
 
 
 def warm_up() -> None:

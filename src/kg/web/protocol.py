@@ -395,6 +395,7 @@ class Endpoint:
                 base_iri=endpoint,  # relative IRIs resolve against the endpoint (2.1.4)
                 media_type=fmt.media_type,
                 shape=found,
+                gzip=gzip,
             )
         except QueryRejected as err:
             raise _rejected(err, text, req) from None
@@ -404,6 +405,15 @@ class Endpoint:
         except Exception as err:  # an engine's own failure: a short answer, never a traceback
             log.exception("query %s failed", http.query_hash(text))
             raise ProtocolError(500, f"The query could not be evaluated: {err}") from None
+        if answer.gzipped:  # compressed in the query process, as asked
+            return StoredAnswer(
+                answer.body,  # type: ignore[arg-type]
+                content_type(fmt),
+                etag,
+                answer.rows,
+                answer.truncated,
+                True,
+            )
         body = answer.body
         if body is None:  # the lexer guessed the form wrong (cannot happen for valid text)
             fmt = choose_format(answer.kind, wanted.formats, req.header("accept"))
