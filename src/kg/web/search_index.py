@@ -398,29 +398,26 @@ class SearchIndex:
 
     def roles_of(self, ids: list[int]) -> dict[int, list[str]]:
         """Each thing's roles: its classes' labels, its nominations' stages (see the writer)."""
-        roles: dict[int, list[str]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for thing, role in self.rows(
-                f"SELECT thing, role FROM roles WHERE thing IN ({marks}) ORDER BY thing, role",  # noqa: S608
-                chunk,
-            ):
-                roles.setdefault(thing, []).append(role)
-        return roles
+        return self._grouped("roles", "role", ids)
 
     def names_of(self, ids: list[int]) -> dict[int, list[str]]:
         """Every name (labels, alternative and hidden labels) of each of ``ids``."""
-        names: dict[int, list[str]] = {}
+        return self._grouped("names", "name", ids)
+
+    def _grouped(self, table: str, column: str, ids: list[int]) -> dict[int, list[str]]:
+        """``column`` of ``table`` per thing, in order, asked 500 ids at a time (SQLite's
+        limit on parameters); ``table`` and ``column`` are this module's own names."""
+        found: dict[int, list[str]] = {}
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for thing, name in self.rows(
-                f"SELECT thing, name FROM names WHERE thing IN ({marks}) ORDER BY thing, name",  # noqa: S608
+            for thing, value in self.rows(
+                f"SELECT thing, {column} FROM {table} WHERE thing IN ({marks}) "  # noqa: S608
+                f"ORDER BY thing, {column}",
                 chunk,
             ):
-                names.setdefault(thing, []).append(name)
-        return names
+                found.setdefault(thing, []).append(value)
+        return found
 
     def name_coverage(self, ids: list[int], variants: list[list[str]]) -> dict[int, float]:
         """For each thing, the largest share of one name's words that the query covers."""
