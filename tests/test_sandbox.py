@@ -96,17 +96,22 @@ def test_the_kernel_stops_a_sealed_process_reaching_the_canary(canary: Canary) -
     assert len(canary.hits) == 1, canary.hits
 
 
+def _families_opened() -> str:
+    """Whether this process may open an IPv4, IPv6, Unix and netlink socket, in that order."""
+    outcomes = []
+    for family in (socket.AF_INET, socket.AF_INET6, socket.AF_UNIX, socket.AF_NETLINK):
+        try:
+            socket.socket(family, socket.SOCK_DGRAM).close()
+            outcomes.append("opened")
+        except PermissionError:
+            outcomes.append("refused")
+    return " ".join(outcomes)
+
+
 def test_a_sealed_process_opens_no_socket_of_any_family() -> None:
     def sealed() -> str:
         sandbox.forbid_network()
-        outcomes = []
-        for family in (socket.AF_INET, socket.AF_INET6, socket.AF_UNIX, socket.AF_NETLINK):
-            try:
-                socket.socket(family, socket.SOCK_DGRAM).close()
-                outcomes.append("opened")
-            except PermissionError:
-                outcomes.append("refused")
-        return " ".join(outcomes)
+        return _families_opened()
 
     # A DNS look-up needs a UDP (or TCP) socket, or a Unix one to a name service daemon.
     assert _in_child(lambda: "opened") == "opened"
@@ -456,14 +461,7 @@ def test_a_federating_process_reaches_only_the_allow_listed_ports(canary: Canary
 def test_a_federating_process_opens_no_unix_or_netlink_socket() -> None:
     def federating() -> str:
         sandbox.limit_network({443})
-        outcomes = []
-        for family in (socket.AF_INET, socket.AF_INET6, socket.AF_UNIX, socket.AF_NETLINK):
-            try:
-                socket.socket(family, socket.SOCK_DGRAM).close()
-                outcomes.append("opened")
-            except PermissionError:
-                outcomes.append("refused")
-        return " ".join(outcomes)
+        return _families_opened()
 
     assert _in_child(federating) == "opened opened refused refused"
 
