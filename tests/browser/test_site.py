@@ -175,5 +175,7 @@ def test_ontology_diagram_in_the_pages_language_leads_to_the_term(
     page.wait_for_selector(":target")
     assert page.locator(":target").get_attribute("id") == "AwardEdition"
     top = page.locator(":target").evaluate("e => e.getBoundingClientRect().top")
-    assert 0 <= top < 900  # scrolled to the entry
+    # Scrolled to the entry: its top at the viewport's top, give or take the sub-pixel rounding
+    # of a scroll position (seen: -0.078 px with the served web font).
+    assert -1 < top < 900
     assert page.foreign == []
