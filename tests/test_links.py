@@ -69,7 +69,7 @@ AT_LEAST = {
     ("municipality", "wikipedia-sv"): 10,
     ("municipality", "dbpedia"): 25,
     ("municipality", "geonames"): 10,
-    ("municipality", "coordinates"): 27,
+    ("municipality", "coordinates"): 28,
     ("organisation", "wikipedia-sv"): 2,
     ("organisation", "wikipedia-en"): 1,
     ("organisation", "dbpedia"): 1,
