@@ -118,6 +118,27 @@ def test_a_sealed_process_opens_no_socket_of_any_family() -> None:
     assert _in_child(sealed) == "refused refused refused refused"
 
 
+def test_the_filter_covers_threads_started_before_it() -> None:
+    """A query process starts a watchdog thread before it seals itself; the rule must hold
+    in every thread of the process, not only in the one that installed it."""
+
+    def sealed_after_a_thread_started() -> str:
+        go, outcome = threading.Event(), []
+
+        def other() -> None:
+            go.wait(60)
+            outcome.append(_families_opened())
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        sandbox.forbid_network()
+        go.set()
+        thread.join(60)
+        return outcome[0] if outcome else "no answer"
+
+    assert _in_child(sealed_after_a_thread_started) == "refused refused refused refused"
+
+
 def test_the_probe_says_the_sandbox_works_here() -> None:
     assert sandbox.unavailable() is None
 

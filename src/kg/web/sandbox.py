@@ -51,6 +51,9 @@ def forbid_network() -> None:
         import pyseccomp as seccomp
 
         rules = seccomp.SyscallFilter(seccomp.ALLOW)
+        # Every thread of the process, not only the calling one (the watchdog thread that
+        # ends a query process with its worker starts before the filter).
+        rules.set_attr(seccomp.Attr.CTL_TSYNC, 1)
         for name in FORBIDDEN:
             rules.add_rule(seccomp.ERRNO(errno.EPERM), name)
         rules.load()
@@ -151,6 +154,7 @@ def limit_network(ports: set[int]) -> None:
         import pyseccomp as seccomp
 
         rules = seccomp.SyscallFilter(seccomp.ALLOW)
+        rules.set_attr(seccomp.Attr.CTL_TSYNC, 1)  # every thread, as in forbid_network
         refuse = seccomp.ERRNO(errno.EPERM)
         low, high = min(_INTERNET), max(_INTERNET)
         rules.add_rule(refuse, "socket", seccomp.Arg(0, seccomp.LT, low))
