@@ -305,16 +305,10 @@ class SearchIndex:
         typos = allowed_typos(word)
         if typos == 0:
             return []
-        grams = sorted(padded_grams(word))
-        marks = ",".join("?" * len(grams))
-        candidates = self.rows(
-            f"SELECT term FROM grams WHERE gram IN ({marks}) GROUP BY term "  # noqa: S608 - only ?s
-            "HAVING COUNT(*) >= ? ORDER BY COUNT(*) DESC, term LIMIT 200",
-            [*grams, max(1, len(grams) // 3)],
-        )
+        candidates = self._sharing_grams(sorted(padded_grams(word)), share=3, limit=200)
         scored = sorted(
             (distance, term)
-            for (term,) in candidates
+            for term in candidates
             if (distance := edit_distance(word, term, typos)) <= typos
         )
         return [term for _, term in scored[:5]]
@@ -432,16 +426,24 @@ class SearchIndex:
         grams = sorted(padded_grams(word))
         if len(word) < 3 or not grams:
             return []
-        marks = ",".join("?" * len(grams))
-        candidates = self.rows(
-            f"SELECT term FROM grams WHERE gram IN ({marks}) GROUP BY term "  # noqa: S608 - only ?s
-            "HAVING COUNT(*) >= ? ORDER BY COUNT(*) DESC, term LIMIT 50",
-            [*grams, max(1, len(grams) // 4)],
-        )
+        candidates = self._sharing_grams(grams, share=4, limit=50)
         scored = sorted(
-            (edit_distance(word, term, 99), term) for (term,) in candidates if term != word
+            (edit_distance(word, term, 99), term) for term in candidates if term != word
         )
         return [term for distance, term in scored if distance <= max(2, len(word) // 3)][:limit]
+
+    def _sharing_grams(self, grams: list[str], share: int, limit: int) -> list[str]:
+        """Words of names holding at least 1/``share`` of ``grams`` (an index lookup), those
+        sharing most first: the candidates that an edit distance then ranks."""
+        marks = ",".join("?" * len(grams))
+        return [
+            term
+            for (term,) in self.rows(
+                f"SELECT term FROM grams WHERE gram IN ({marks}) GROUP BY term "  # noqa: S608
+                f"HAVING COUNT(*) >= ? ORDER BY COUNT(*) DESC, term LIMIT {int(limit)}",
+                [*grams, max(1, len(grams) // share)],
+            )
+        ]
 
     def suggestions(self, text: str) -> tuple[str | None, list[Hit]]:
         """For a query that found nothing: the query with each unknown word replaced by the
