@@ -33,7 +33,7 @@ validate: $(STAMP) ## report every SHACL problem with file and line
 
 # The workbench's YASGUI comes from npm and is served from our own host (no CDN). npm runs only
 # when frontend/package.json or its lock changed; the dist files are copied, never committed.
-YASGUI := src/kg/web/static/vendor/yasgui/yasgui.min.js
+YASGUI := src/kg/web/site/static/vendor/yasgui/yasgui.min.js
 frontend/node_modules/.stamp: frontend/package.json frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -46,7 +46,7 @@ $(YASGUI): frontend/node_modules/.stamp
 	touch $@
 
 # Natural Earth country outlines (public domain) from npm's world-atlas, for the map on /map.
-ATLAS := src/kg/web/static/vendor/world-atlas/countries-10m.json
+ATLAS := src/kg/web/site/static/vendor/world-atlas/countries-10m.json
 $(ATLAS): frontend/node_modules/.stamp
 	mkdir -p $(dir $@)
 	cp frontend/node_modules/world-atlas/countries-10m.json frontend/node_modules/world-atlas/LICENSE \
@@ -55,7 +55,7 @@ $(ATLAS): frontend/node_modules/.stamp
 
 # Source Sans 3 (SIL OFL 1.1) from npm's @fontsource: the one font the pictures are drawn in, so
 # the server measures their text with the metrics of the very file the browser gets.
-FONT := src/kg/web/static/vendor/source-sans-3/source-sans-3-latin-400-normal.woff2
+FONT := src/kg/web/site/static/vendor/source-sans-3/source-sans-3-latin-400-normal.woff2
 $(FONT): frontend/node_modules/.stamp
 	mkdir -p $(dir $@)
 	cp frontend/node_modules/@fontsource/source-sans-3/files/source-sans-3-latin-400-normal.woff2 \
@@ -93,9 +93,10 @@ serve-public: $(ARTIFACT) $(FRONTEND) nginx ## serve beyond localhost: nginx in 
 mutation: $(STAMP) ## mutation-test the safety-critical modules; fails at 10 % survivors or more
 	nice $(BIN)/python scripts/mutation.py $(MODULES)
 
-lint: $(STAMP) ## ruff over the code
+lint: $(STAMP) ## ruff over the code, and the architecture's import contracts (pyproject.toml)
 	$(BIN)/ruff check src tests bench server.py
 	$(BIN)/ruff format --check src tests bench server.py
+	$(BIN)/lint-imports --no-cache
 
 lint-ontology: $(STAMP) ## check the ontology, shapes and data against the house rules (kg lint)
 	$(BIN)/kg lint

@@ -100,7 +100,7 @@ def start_ours(
     started = time.monotonic()
     # Exactly as `kg serve` runs it, every limit on: threads, killable query processes.
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--config", "python:kg.web.gunicorn_conf", "server:app"],
+        [str(BIN / "gunicorn"), "--config", "python:kg.web.endpoint.gunicorn_conf", "server:app"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -176,7 +176,7 @@ def gunicorn_url(built: Settings):
     gunicorn = Path(sys.executable).with_name("gunicorn")
     # The same configuration as `kg serve` (threads, killable query processes, limits).
     process = subprocess.Popen(
-        [str(gunicorn), "--config", "python:kg.web.gunicorn_conf", "server:app"],
+        [str(gunicorn), "--config", "python:kg.web.endpoint.gunicorn_conf", "server:app"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -1,6 +1,6 @@
 """The security headers every answer must carry, written out here on purpose (issue 22): a test
-that compared answers against ``kg.web.security.SECURITY_HEADERS`` itself would lose a header
-from its check the moment someone removed it from the code."""
+that compared answers against ``kg.web.endpoint.security.SECURITY_HEADERS`` itself would lose a
+header from its check the moment someone removed it from the code."""
 
 from __future__ import annotations
 

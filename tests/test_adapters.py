@@ -1,7 +1,7 @@
 """The protocol core answers alike through both adapters, and each adapter does its part.
 
 The lean WSGI adapter (what the server runs) and Flask's view translate a request for the same
-core (:mod:`kg.web.protocol`); every answer must be the same bytes with the same headers.
+core (:mod:`kg.web.endpoint.protocol`); every answer must be the same bytes with the same headers.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import gzip
 import pytest
 
 from kg.settings import Settings
-from kg.web.protocol import Endpoint, ProtocolRequest
-from kg.web.wsgi_adapter import LeanEndpoint
+from kg.web.endpoint.protocol import Endpoint, ProtocolRequest
+from kg.web.endpoint.wsgi_adapter import LeanEndpoint
 
 QUERY = "SELECT ?e WHERE { ?e a dk:AwardEdition } ORDER BY ?e"
 JSON = "application/sparql-results+json"

@@ -1,4 +1,5 @@
-"""The endpoint's one answer cache (:mod:`kg.web.answer_cache`), tested through both adapters."""
+"""The endpoint's one answer cache (:mod:`kg.web.endpoint.answer_cache`), tested through both
+adapters."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import logging
 import pytest
 
 from kg.settings import Settings
-from kg.web.answer_cache import AnswerCache, StoredAnswer, answer_key
+from kg.web.endpoint.answer_cache import AnswerCache, StoredAnswer, answer_key
 
 QUERY = "SELECT ?e WHERE { ?e a dk:AwardEdition } ORDER BY ?e"
 CSV = {"Accept": "text/csv", "User-Agent": "curl/8.5.0"}
@@ -17,7 +18,7 @@ CSV = {"Accept": "text/csv", "User-Agent": "curl/8.5.0"}
 def _counting_app(built: Settings, entries: int, *, lean: bool = True):
     """An app whose query pool counts the queries it is really asked to run."""
     from kg import create_app
-    from kg.web import execution
+    from kg.web.endpoint import execution
 
     app = create_app(dataclasses.replace(built, cache_entries=entries), lean=lean)
     pool = execution.pool_for(app)
@@ -90,7 +91,7 @@ def test_refusals_errors_and_revalidation_are_not_cached(built: Settings) -> Non
 
 
 def test_a_cache_hit_is_logged_as_the_first_answer(built: Settings) -> None:
-    from kg.web.http import access_log
+    from kg.web.endpoint.http import access_log
 
     app, _ = _counting_app(built, entries=16)
     client = app.test_client()
@@ -142,7 +143,7 @@ def test_the_cache_is_bounded_in_entries_and_body_size() -> None:
 
 def test_a_repeated_get_skips_reading_the_request_again(built: Settings, monkeypatch) -> None:
     """How a GET was read is remembered by its raw parts; the answer stays in the one cache."""
-    from kg.web import protocol
+    from kg.web.endpoint import protocol
 
     app, runs = _counting_app(built, entries=16)
     client = app.test_client()

@@ -1,4 +1,4 @@
-"""The answer cache's key and bounds (kg.web.answer_cache), without an app around them.
+"""The answer cache's key and bounds (kg.web.endpoint.answer_cache), without an app around them.
 
 Issue 22: with the dataset flattened in the key, a ``named-graph-uri=G`` request got the cached
 answer of an earlier ``default-graph-uri=G`` one. Every part of the key is checked here to
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from kg.web.answer_cache import MAX_BODY_BYTES, AnswerCache, StoredAnswer, answer_key
+from kg.web.endpoint.answer_cache import MAX_BODY_BYTES, AnswerCache, StoredAnswer, answer_key
 
 BASE = dict(
     version="v1",

@@ -31,7 +31,7 @@ NEEDED = TIMEOUT + 1.0
 
 
 def start_gunicorn(build_dir: Path, port: int, **env: str) -> subprocess.Popen:
-    """gunicorn exactly as ``kg serve`` starts it: with ``kg.web.gunicorn_conf``."""
+    """gunicorn exactly as ``kg serve`` starts it: with ``kg.web.endpoint.gunicorn_conf``."""
     variables = {
         **os.environ,
         "KG_BUILD_DIR": str(build_dir),
@@ -43,7 +43,7 @@ def start_gunicorn(build_dir: Path, port: int, **env: str) -> subprocess.Popen:
         [
             str(Path(sys.executable).with_name("gunicorn")),
             "--config",
-            "python:kg.web.gunicorn_conf",
+            "python:kg.web.endpoint.gunicorn_conf",
             "server:app",
         ],
         cwd=ROOT,

@@ -122,7 +122,8 @@ def test_past_the_body_cap_a_post_is_413_for_its_body(gunicorn_url) -> None:
 
 @pytest.mark.integration
 def test_a_get_past_the_url_limit_is_a_plain_text_414(gunicorn_url, municipalities) -> None:
-    """gunicorn refuses it before the app; its HTML page is replaced (kg.web.raw_errors)."""
+    """gunicorn refuses it before the app; its HTML page is replaced
+    (kg.web.endpoint.raw_errors)."""
     query = values_query(municipalities * 20, 9000)
     target = (
         urllib.parse.urlsplit(gunicorn_url).path + "?" + urllib.parse.urlencode({"query": query})

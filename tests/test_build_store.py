@@ -105,7 +105,7 @@ def test_a_build_without_a_store_is_loaded_into_memory(built: Settings, tmp_path
 
 
 def test_query_processes_reopen_the_store_after_the_fork(built: Settings) -> None:
-    from kg.web.execution import QueryPool
+    from kg.web.endpoint.execution import QueryPool
 
     engine = EmbeddedEngine.from_artifact(built.artifact, built.manifest, memory_max_quads=0)
     pool = QueryPool(engine, dataclasses.replace(built, query_processes=2))

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from kg.settings import Settings
-from kg.web.execution import DEMOTED_NICE
-from kg.web.slots import ServerSlots
+from kg.web.endpoint.execution import DEMOTED_NICE
+from kg.web.endpoint.slots import ServerSlots
 from tests.conftest import free_port
 from tests.test_attack import start_gunicorn, stop
 

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from kg.lexer import shape
 from kg.settings import Settings
-from kg.web.limits import QueryRejected, _parse, check_query
+from kg.web.endpoint.limits import QueryRejected, _parse, check_query
 from tests.canary import Canary, singing
 from tests.conftest import free_port
 from tests.test_attack import start_gunicorn, stop
@@ -286,8 +286,8 @@ ISSUE_23 = [
 
 
 def _gate_off(monkeypatch) -> None:
-    """No check of kg.web.limits runs: every text goes to a query process as it came."""
-    from kg.web import execution
+    """No check of kg.web.endpoint.limits runs: every text goes to a query process as it came."""
+    from kg.web.endpoint import execution
 
     monkeypatch.setattr(execution, "check_text", lambda text, settings, via_url=False: shape(text))
     monkeypatch.setattr(execution, "check_reach", lambda *args, **kwargs: None)
@@ -310,8 +310,8 @@ def test_with_the_gate_off_no_query_process_reaches_the_canary(
 ) -> None:
     """Issue 23, item 6: every layout, the gate switched off, through real query processes."""
     from kg.store import bare, open_engine
-    from kg.web import execution
-    from kg.web.execution import QueryPool
+    from kg.web.endpoint import execution
+    from kg.web.endpoint.execution import QueryPool
 
     _gate_off(monkeypatch)
     settings = dataclasses.replace(built, cache_entries=0, query_processes=2)

@@ -435,7 +435,7 @@ def test_a_typed_passage_is_found_across_an_invisible_character(invisible: str) 
 
 def test_each_hole_is_reported_by_its_whole_name() -> None:
     """``?FILL_IN_LABEL_SV`` is its own hole (a Swedish label), not ``?FILL_IN_LABEL``."""
-    from kg.editing.holes import WHAT, find_holes
+    from kg.pipeline.holes import WHAT, find_holes
 
     text = "# ?FILL_IN_SPEAKER in a comment\nx rdfs:label ?FILL_IN_LABEL_SV , ?FILL_IN_LABEL_EN .\n"
     holes = find_holes(text, "a.ttl")

@@ -1,7 +1,7 @@
 """The engine is the oracle for the gate (issue 23, item 6, first test).
 
-The gate (:func:`kg.web.limits.check_query`) predicts how Oxigraph reads a text; every place
-where the two readings differ is a hole (two rounds found them: issues 14 and 23). So queries
+The gate (:func:`kg.web.endpoint.limits.check_query`) predicts how Oxigraph reads a text; every
+place where the two readings differ is a hole (two rounds found them: issues 14 and 23). So queries
 are generated from the tricky parts of SPARQL's grammar (strings with escapes and ``\\u``
 escapes, comments ended by LF, CR or CRLF, IRIs against the less-than operator after every kind
 of operand, ``EXISTS{}``, triple terms, prefixed names glued to keywords, ``SERVICE`` in many
@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from kg.settings import Settings
-from kg.web.limits import QueryRejected, check_query
+from kg.web.endpoint.limits import QueryRejected, check_query
 from tests.canary import Canary, singing
 from tests.test_canary import _calls_out, tiny_store
 

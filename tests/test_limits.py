@@ -15,7 +15,7 @@ import pytest
 
 from kg.lexer import shape
 from kg.settings import Settings
-from kg.web.limits import QueryRejected, check_query, unescape_codepoints
+from kg.web.endpoint.limits import QueryRejected, check_query, unescape_codepoints
 from tests.canary import Canary, singing
 
 GRAPH = "https://w3id.org/digikommun/graph/ontology"
@@ -151,7 +151,7 @@ def _nested(depth: int) -> str:
 @pytest.mark.parametrize("cap", [Settings.max_query_length, 1000])
 def test_the_length_cap_accepts_a_query_exactly_at_it_and_refuses_one_more(cap: int) -> None:
     """Both sides of the boundary, so an off-by-one either way shows."""
-    from kg.web.limits import check_text
+    from kg.web.endpoint.limits import check_text
 
     settings = dataclasses.replace(Settings(), max_query_length=cap)
     at_cap = "ASK { }" + " " * (cap - len("ASK { }"))
@@ -167,7 +167,7 @@ def test_the_length_cap_accepts_a_query_exactly_at_it_and_refuses_one_more(cap: 
 
 @pytest.mark.parametrize("cap", [Settings.max_query_depth, 5])
 def test_the_depth_cap_accepts_a_query_exactly_at_it_and_refuses_one_more(cap: int) -> None:
-    from kg.web.limits import check_text
+    from kg.web.endpoint.limits import check_text
 
     settings = dataclasses.replace(Settings(), max_query_depth=cap)
     assert shape(_nested(cap)).depth == cap
@@ -239,7 +239,7 @@ def test_busy_workers_answer_503_at_once(built: Settings, monkeypatch) -> None:
     """While the one slot is taken by a query not yet past its grace period (made longer than
     the timeout here, so no machine is too slow to land inside it), a new query gets 503 with
     Retry-After at once: while the slow one still runs, not after it ended."""
-    from kg.web import execution
+    from kg.web.endpoint import execution
 
     monkeypatch.setattr(execution, "GRACE_SECONDS", 1000.0)
     app = _one_slot_app(built, timeout=10.0)
@@ -346,7 +346,7 @@ def test_user_input_is_never_echoed_as_html(client) -> None:
 
 
 def test_under_overload_the_long_query_is_shed_for_a_new_one(built: Settings) -> None:
-    from kg.web.execution import GRACE_SECONDS
+    from kg.web.endpoint.execution import GRACE_SECONDS
 
     # The timeout is long (30 s) so that the slow query is still running, demoted, when the
     # new one arrives, however slow the machine: it has had ten grace periods by then.
@@ -374,7 +374,7 @@ def test_comment_lines_do_not_cost_a_parse_but_code_still_does(client, monkeypat
     """Regression (performance): header comments of example queries mention 'from' and 'with';
     only keyword tokens send a query through rdflib's slow parser. Issue 14: a long string that
     ends on a line starting with '#' is no comment, and the code after it is read."""
-    from kg.web import limits
+    from kg.web.endpoint import limits
 
     parsed: list[str] = []
     real = limits._parse
@@ -405,7 +405,7 @@ def test_comment_lines_do_not_cost_a_parse_but_code_still_does(client, monkeypat
 )
 def test_only_keyword_tokens_cost_a_parse(text: str, parsed: bool, monkeypatch) -> None:
     """The parse is skipped only when the tokens prove no risky keyword can be code."""
-    from kg.web import limits
+    from kg.web.endpoint import limits
 
     seen: list[str] = []
     real = limits._parse
@@ -428,7 +428,7 @@ def test_only_keyword_tokens_cost_a_parse(text: str, parsed: bool, monkeypatch) 
     ],
 )
 def test_what_is_not_sparql_terminals_is_refused_before_any_parse(text: str, monkeypatch) -> None:
-    from kg.web import limits
+    from kg.web.endpoint import limits
 
     monkeypatch.setattr(limits, "_parse", lambda t: pytest.fail("parsed"))
     with pytest.raises(limits.QueryRejected) as caught:

@@ -1,4 +1,5 @@
-"""The cheap checks and the reach check of kg.web.limits on their boundaries and in their words.
+"""The cheap checks and the reach check of kg.web.endpoint.limits on their boundaries and in their
+words.
 
 Issue 22: the depth and length caps could be off by one and no test noticed (none sat on a
 boundary), and several refusals were asserted by status only. Here each cap is tried at its
@@ -13,8 +14,8 @@ import sys
 import pytest
 
 from kg.settings import Settings
-from kg.web import limits
-from kg.web.limits import QueryRejected, check_query, check_reach, check_text
+from kg.web.endpoint import limits
+from kg.web.endpoint.limits import QueryRejected, check_query, check_reach, check_text
 
 SETTINGS = dataclasses.replace(Settings(), max_query_length=200, max_query_depth=5)
 GRAPH = "http://example.org/graph/a"

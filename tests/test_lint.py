@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from kg.cli import main
-from kg.lint import lint, load_rules
+from kg.pipeline.lint import lint, load_rules
 from tests.conftest import ROOT
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "lint").glob("*.ttl"))

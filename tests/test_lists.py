@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from kg.web.lists import list_files
+from kg.web.site.lists import list_files
 from tests.test_pages import get_page
 
 
@@ -113,7 +113,7 @@ def test_the_sorted_columns_link_flips_and_the_others_sort_ascending(client, col
 def test_tied_rows_keep_their_name_order_both_ways() -> None:
     """Rows that tie on the sorted column are in name order (case folded), ascending or
     descending, however the query returned them; empty cells come last."""
-    from kg.web.lists import Cell, sorted_rows
+    from kg.web.site.lists import Cell, sorted_rows
 
     def row(name: str, wins: int | None) -> dict:
         return {
@@ -167,7 +167,7 @@ def test_nominations_open_sorted_by_edition_year(client) -> None:
 
 
 def test_the_downloads_page_offers_csv_tables_with_readable_sizes(client) -> None:
-    from kg.web.downloads import human_size
+    from kg.web.services.downloads import human_size
 
     page = client.get("/downloads?lang=en").get_data(as_text=True)
     for kind in ("municipality", "edition", "nomination", "person", "post", "statement"):

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from kg.web.outline import SWEDEN, Frame, country_rings, project
+from kg.web.site.drawings.outline import SWEDEN, Frame, country_rings, project
 
 SVG = "{http://www.w3.org/2000/svg}"
 GEO = "PREFIX geo: <http://www.w3.org/2003/01/geo/wgs84_pos#>\n"

@@ -205,7 +205,7 @@ def test_dumps_parse_and_hold_every_named_graph(client) -> None:
 
 def test_dumps_are_deterministic(app) -> None:
     """Every worker makes the same bytes, so the published checksums hold."""
-    from kg.web import downloads
+    from kg.web.services import downloads
 
     with app.app_context():
         first = [d.sha256 for d in downloads.dumps()]

@@ -13,7 +13,7 @@ from rdflib.compare import isomorphic
 from kg.settings import Settings
 from kg.store import Bindings, Serialised, Triples, bare, open_engine
 from kg.store import embedded as embedded_module
-from kg.web.results import SPARQL_JSON, serialise
+from kg.web.endpoint.results import SPARQL_JSON, serialise
 from tests.conftest import ROOT
 
 QUERIES = sorted(ROOT.glob("queries/*.rq")) + sorted(ROOT.glob("bench/queries/*.rq"))

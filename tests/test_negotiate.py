@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kg.web.negotiate import accepts_encoding, negotiate, parse_accept
+from kg.web.endpoint.negotiate import accepts_encoding, negotiate, parse_accept
 
 TABLES = [
     "application/sparql-results+json",

@@ -35,8 +35,8 @@ SETTINGS = dataclasses.replace(
     proxy_connections=5,
     query_timeout=4.5,
 )
-#: The security headers every answer carries (kg.web.security), written out here rather than
-#: read from SECURITY_HEADERS: a header dropped there must fail this test, not vanish from it.
+#: The security headers every answer carries (kg.web.endpoint.security), written out here rather
+#: than read from SECURITY_HEADERS: a header dropped there must fail this test, not vanish from it.
 SECURITY_HEADER_NAMES = (
     "Content-Security-Policy",
     "X-Content-Type-Options",

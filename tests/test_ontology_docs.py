@@ -8,7 +8,7 @@ from rdflib import OWL, RDF, RDFS, Graph
 from rdflib.compare import isomorphic
 
 from kg.namespaces import DK
-from kg.web.ontology_docs import load_ontology
+from kg.web.site.ontology_docs import load_ontology
 from tests.conftest import ROOT
 
 

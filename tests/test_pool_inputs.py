@@ -9,7 +9,7 @@ from rdflib import Graph, URIRef
 
 from kg.deploy.replicas import settings_env
 from kg.settings import Settings
-from kg.web.wsgi_adapter import request_from_environ
+from kg.web.endpoint.wsgi_adapter import request_from_environ
 
 SD_FEATURE = URIRef("http://www.w3.org/ns/sparql-service-description#feature")
 FEDERATED = URIRef("http://www.w3.org/ns/sparql-service-description#BasicFederatedQuery")

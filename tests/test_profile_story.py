@@ -10,8 +10,8 @@ from typing import ClassVar
 
 import pytest
 
-from kg.web.interface_text import UI
-from kg.web.values import format_literal, language_code, language_name
+from kg.web.site.entities.values import format_literal, language_code, language_name
+from kg.web.site.interface_text import UI
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from kg.store import Term
-from kg.web.fact_table import Fact, PropertyFamily, merge_twins
-from kg.web.profiles import FOLDER, kinds, sections_for
+from kg.web.site.entities.fact_table import Fact, PropertyFamily, merge_twins
+from kg.web.site.entities.profiles import FOLDER, kinds, sections_for
 from tests.test_pages import get_page
 
 PROFILED = [

@@ -392,7 +392,7 @@ def test_update_words_inside_strings_iris_comments_and_names_are_not_updates(
 
 def test_malformed_query_names_the_position(client) -> None:
     """Issue 14: the exact line and column; issue 25: in words, with a caret under the spot
-    (kg.web.query_errors), whichever engine's parser stopped where."""
+    (kg.web.endpoint.query_errors), whichever engine's parser stopped where."""
     response = client.get("/sparql", query_string={"query": "SELECT ?x WHERE {\n  ?x ?y"})
     assert response.status_code == 400
     text = response.get_data(as_text=True)

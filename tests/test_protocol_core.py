@@ -1,4 +1,5 @@
-"""The framework-free protocol core (kg.web.protocol.Endpoint) driven directly, request by request.
+"""The framework-free protocol core (kg.web.endpoint.protocol.Endpoint) driven directly, request by
+request.
 
 The Flask-level tests (test_protocol.py) check the answers; these check the core's own rules,
 each in the words a client reads: how a request is read and refused, which headers an answer
@@ -17,8 +18,8 @@ import pytest
 
 from kg.settings import Settings
 from kg.store import bare, open_engine
-from kg.web import http
-from kg.web.protocol import (
+from kg.web.endpoint import http
+from kg.web.endpoint.protocol import (
     ALLOWED_METHODS,
     Endpoint,
     ProtocolError,
@@ -32,8 +33,8 @@ from kg.web.protocol import (
 
 ASK = "ASK { ?s ?p ?o }"
 GRAPH = "https://w3id.org/digikommun/graph/ontology"
-#: The security headers every answer carries (kg.web.security), written out here rather than
-#: read from SECURITY_HEADERS: a header dropped there must fail this test, not vanish from it.
+#: The security headers every answer carries (kg.web.endpoint.security), written out here rather
+#: than read from SECURITY_HEADERS: a header dropped there must fail this test, not vanish from it.
 SECURITY = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",

@@ -30,7 +30,7 @@ def test_nginx_drops_idle_replica_connections_before_gunicorn_does(tmp_path: Pat
     config = render(Settings(), [8001, 8002], tmp_path)
     (upstream_keepalive,) = _directives(config, "keepalive_timeout")[1:]
     assert int(upstream_keepalive[0].rstrip("s")) < REPLICA_KEEPALIVE
-    tree = ast.parse((PROJECT_ROOT / "src/kg/web/gunicorn_conf.py").read_text())
+    tree = ast.parse((PROJECT_ROOT / "src/kg/web/endpoint/gunicorn_conf.py").read_text())
     gunicorn = next(
         node.value.value
         for node in tree.body

@@ -28,7 +28,7 @@ from kg.deploy.nginx import nginx_binary
 from kg.deploy.replicas import free_port
 from kg.deploy.stack import PublicStack, public_stack
 from kg.settings import Settings
-from kg.web.security import SECURITY_HEADERS
+from kg.web.endpoint.security import SECURITY_HEADERS
 from tests import expected_headers
 
 pytestmark = pytest.mark.integration

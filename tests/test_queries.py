@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from kg.web.home import load_examples
+from kg.web.site.home import load_examples
 from tests.conftest import ROOT
 
 #: The competency questions (cq-*) have their own, stricter tests in tests/test_competency.py.

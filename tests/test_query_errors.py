@@ -1,4 +1,4 @@
-"""Syntax errors in words (kg.web.query_errors): the cases people meet, in both languages,
+"""Syntax errors in words (kg.web.endpoint.query_errors): the cases people meet, in both languages,
 with the line, the column and a caret; and the endpoint's 400 under gunicorn."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 
 from kg.lexer import shape
-from kg.web.query_errors import explain, explain_lexical, language
+from kg.web.endpoint.query_errors import explain, explain_lexical, language
 
 MISSING_DOT = "SELECT ?name WHERE {\n  ?m a dk:Municipality\n  ?m rdfs:label ?name\n}"
 

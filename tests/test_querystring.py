@@ -7,7 +7,7 @@ import urllib.parse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kg.web.querystring import ERRORS, parse_qsl, unquote
+from kg.web.endpoint.querystring import ERRORS, parse_qsl, unquote
 
 # Text rich in what decoding must get right: escapes (valid, broken, of non-UTF-8 bytes),
 # backslashes that must not become escapes, plus signs, separators and non-ASCII.

@@ -85,7 +85,7 @@ def test_malformed_numbers_and_deep_nesting_get_400_with_the_reason(client, raw,
 
 
 def test_the_documented_batch_maximum_is_the_code_s(client) -> None:
-    from kg.web.reconcile_match import MAX_QUERIES
+    from kg.web.services.reconcile_match import MAX_QUERIES
     from tests.conftest import ROOT
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -95,7 +95,7 @@ def test_the_documented_batch_maximum_is_the_code_s(client) -> None:
 
 def test_a_batch_waits_for_no_one_when_the_server_is_busy(app, client) -> None:
     """A batch takes one of the server's query slots: with all of them taken, 503."""
-    from kg.web.reconcile_cost import server_slots
+    from kg.web.services.reconcile_cost import server_slots
 
     with app.app_context():
         slots = server_slots()

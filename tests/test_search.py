@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from kg.settings import Settings
-from kg.web.search import marked
-from kg.web.search_index import CLOSE, OPEN, edit_distance, terms
+from kg.web.services.search import marked
+from kg.web.services.search_lookup import CLOSE, OPEN, edit_distance, terms
 
 ID = "https://w3id.org/digikommun/id/"
 

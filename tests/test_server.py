@@ -38,7 +38,9 @@ def test_malformed_query_is_a_400_with_the_position(client) -> None:
     response = client.get("/sparql", query_string={"query": "SELECT ?x WHERE { ?x"})
     assert response.status_code == 400
     text = response.get_data(as_text=True)
-    assert "(line 1, column 17)" in text and "never closed" in text, text  # kg.web.query_errors
+    assert "(line 1, column 17)" in text and "never closed" in text, (
+        text
+    )  # kg.web.endpoint.query_errors
 
 
 def test_healthz(client) -> None:

@@ -84,7 +84,7 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_lint(args: argparse.Namespace, settings: Settings) -> int:
-    from kg.lint import lint
+    from kg.pipeline.lint import lint
 
     if not (settings.root / "ontology" / "ontology.ttl").is_file():
         print(f"kg lint: no ontology/ontology.ttl under {settings.root}", file=sys.stderr)
@@ -113,7 +113,7 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     from kg.store import Bindings, Boolean, open_engine
-    from kg.web.results import to_json
+    from kg.web.endpoint.results import to_json
 
     text = sys.stdin.read() if args.query == "-" else args.query
     result = open_engine(settings).query(text)
@@ -165,8 +165,8 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 def _unsandboxed(command: str, settings: Settings) -> bool:
     """Whether to refuse to serve: the kernel cannot keep query processes off the network
-    (kg.web.sandbox) and the operator did not opt out with KG_ALLOW_UNSANDBOXED=1."""
-    from kg.web.sandbox import unavailable
+    (kg.web.endpoint.sandbox) and the operator did not opt out with KG_ALLOW_UNSANDBOXED=1."""
+    from kg.web.endpoint.sandbox import unavailable
 
     reason = unavailable()
     if reason is None:
@@ -189,7 +189,7 @@ def _unsandboxed(command: str, settings: Settings) -> bool:
 
 def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
     """Say whether query processes run sealed off the network here (exit 0) or not (1)."""
-    from kg.web.sandbox import unavailable
+    from kg.web.endpoint.sandbox import unavailable
 
     reason = unavailable()
     if reason is None:
@@ -208,11 +208,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
         create_app(settings).run(host=settings.host, port=settings.port, debug=True)
         return 0
-    # Bind, workers, threads, timeouts and request limits: src/kg/web/gunicorn_conf.py.
+    # Bind, workers, threads, timeouts and request limits: src/kg/web/endpoint/gunicorn_conf.py.
     # gunicorn is installed next to this Python; `make serve` does not put the venv on PATH.
     beside = Path(sys.executable).with_name("gunicorn")
     program = str(beside) if beside.is_file() else "gunicorn"
-    argv = [program, "--config", "python:kg.web.gunicorn_conf", "server:app"]
+    argv = [program, "--config", "python:kg.web.endpoint.gunicorn_conf", "server:app"]
     os.execvp(argv[0], argv)  # noqa: S606 - a fixed command, no shell, no user input
     return 2
 
@@ -309,7 +309,10 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, Settings], int], str]] = {
     "build": (cmd_build, "load, validate, reason and write build/kg.nq + build/manifest.json"),
     "validate": (cmd_validate, "check the data against the SHACL shapes and the source texts"),
-    "lint": (cmd_lint, "check the ontology and shapes against the house rules (src/kg/lint/rules)"),
+    "lint": (
+        cmd_lint,
+        "check the ontology and shapes against the house rules (src/kg/pipeline/lint/rules)",
+    ),
     "diff": (
         cmd_diff,
         "list triples and terms added, changed, deprecated or removed between builds",

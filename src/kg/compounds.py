@@ -4,7 +4,7 @@ Swedish writes many compounds both ways: "e-tjänst" and "etjänst", "IT-kommun"
 "itkommun". The search index's tokenizer splits at the hyphen, so a reader who leaves the
 hyphen out would meet no word. The index therefore also holds each hyphenated word joined
 (kg.pipeline.search_index), and the reader compares query words with the joined forms of a
-thing's names too (kg.web.search_index). One definition serves both, so they agree.
+thing's names too (kg.web.services.search_lookup). One definition serves both, so they agree.
 """
 
 from __future__ import annotations

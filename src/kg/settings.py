@@ -48,7 +48,7 @@ class Settings:
     #: Seconds a query that calls an allow-listed SERVICE may run (shorter than query_timeout).
     service_timeout: float = 5.0
     #: Queries in killable query processes at once, in the whole server (all gunicorn workers
-    #: share one limit, kg.web.slots); more concurrent queries get 503.
+    #: share one limit, kg.web.endpoint.slots); more concurrent queries get 503.
     query_processes: int = 8
     #: Megabytes of memory a query process may add before it is stopped (0: no cap).
     query_memory_mb: int = 512
@@ -61,8 +61,8 @@ class Settings:
     #: Where the workbench's result cells link our IRIs: ``local`` (this server's ``/id/…``
     #: pages, while w3id.org does not redirect here yet) or ``w3id`` (the IRIs themselves).
     iri_links: str = "local"
-    #: Finished query answers kept per worker (kg.web.answer_cache), keyed by dataset version
-    #: (0: no cache).
+    #: Finished query answers kept per worker (kg.web.endpoint.answer_cache), keyed by dataset
+    #: version (0: no cache).
     cache_entries: int = 1024
     #: OWL 2 RL reasoner of ``kg build``: ``owlrl`` (the reference) or ``fast`` (materialise.py).
     reasoner: str = "owlrl"

@@ -1,5 +1,5 @@
 """Character trigrams of a word, shared by the index writer (``kg.pipeline.search_index``) and
-its reader (``kg.web.search_index``), which must cut words the same way and may not import
+its reader (``kg.web.services.search_lookup``), which must cut words the same way and may not import
 each other's layer."""
 
 from __future__ import annotations

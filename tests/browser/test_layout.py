@@ -86,7 +86,7 @@ def policed(browser):  # noqa: F811 - the fixture imported above
 @pytest.mark.parametrize(("name", "path", "ready"), ALL_PAGES, ids=[p[0] for p in ALL_PAGES])
 def test_page_obeys_the_content_security_policy(policed, site, name, path, ready) -> None:  # noqa: F811
     """No inline style or script is blocked anywhere: the pictures use attributes and classes,
-    the workbench's YASGUI stylesheets are allowed by hash (kg.web.workbench_policy)."""
+    the workbench's YASGUI stylesheets are allowed by hash (kg.web.site.workbench_policy)."""
     policed.errors.clear()
     policed.goto(site + path)
     policed.wait_for_selector(ready, timeout=60000)
@@ -134,8 +134,8 @@ def test_narrow_screens_get_a_menu_button_that_opens_the_navigation(browser, sit
 
 
 def test_timeline_names_are_as_wide_as_the_served_font_draws_them(policed, site) -> None:  # noqa: F811
-    """The server measures each name in Source Sans 3 (kg.web.font_metrics); chromium, with
-    the font the page serves, must find the same width (canvas, kerning off like the SVG)."""
+    """The server measures each name in Source Sans 3 (kg.web.site.drawings.font_metrics); chromium,
+    with the font the page serves, must find the same width (canvas, kerning off like the SVG)."""
     policed.goto(site + "/pictures?lang=sv")
     policed.wait_for_selector("svg text.winner")
     found = policed.evaluate(

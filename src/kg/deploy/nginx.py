@@ -19,9 +19,9 @@ from pathlib import Path
 
 from kg.deploy.replicas import FAIL_TIMEOUT
 from kg.settings import Settings
-from kg.web.security import SECURITY_HEADERS
+from kg.web.endpoint.security import SECURITY_HEADERS
 
-#: What nginx itself may answer, in the app's words (``kg.web.security``): one plain line.
+#: What nginx itself may answer, in the app's words (``kg.web.endpoint.security``): one plain line.
 ERRORS: dict[int, tuple[str, dict[str, str]]] = {
     400: ("The request is malformed.", {}),
     404: ("Nothing is published at this address.", {}),
@@ -38,7 +38,7 @@ ERRORS: dict[int, tuple[str, dict[str, str]]] = {
 #: Where the error answers live inside nginx (internal: a client asking gets nginx's 404,
 #: which is itself one of these plain answers).
 ERROR_PATH = "/.kg-proxy-error/"
-#: Seconds gunicorn keeps an idle connection (``keepalive`` in kg.web.gunicorn_conf; a test
+#: Seconds gunicorn keeps an idle connection (``keepalive`` in kg.web.endpoint.gunicorn_conf; a test
 #: keeps the two equal). nginx drops its idle connections to a replica a second sooner.
 REPLICA_KEEPALIVE = 5
 #: Answered as this status instead of nginx's own code.

@@ -1,6 +1,6 @@
 """gunicorn replicas behind the proxy, and the rolling restart that gives them a new build.
 
-A replica is ``kg serve`` (gunicorn with ``kg.web.gunicorn_conf``) on a local port, over a
+A replica is ``kg serve`` (gunicorn with ``kg.web.endpoint.gunicorn_conf``) on a local port, over a
 build directory, with no state of its own. A new build reaches the replicas one at a time: a
 replica is stopped gracefully (it finishes the requests it has, while nginx sends new ones to
 the other replica), started again over the new build, and the next one waits until it answers
@@ -69,7 +69,7 @@ class Replica:
         }
         gunicorn = Path(sys.executable).with_name("gunicorn")
         self.process = subprocess.Popen(
-            [str(gunicorn), "--config", "python:kg.web.gunicorn_conf", "server:app"],
+            [str(gunicorn), "--config", "python:kg.web.endpoint.gunicorn_conf", "server:app"],
             cwd=self.settings.root,
             env=env,
             start_new_session=True,  # its own process group: stop() can reach every child

@@ -5,7 +5,7 @@ no-break spaces, typographic quotes and dashes) and, with ``oa:prefix`` and ``oa
 occur exactly once. :func:`quote` finds the passage however it was typed (``kg.editing.find``),
 takes the characters from the text, and leaves what only the editor can know (labels,
 speaker, translation, subject) as holes that stop every build until filled
-(``kg.editing.holes``).
+(``kg.pipeline.holes``).
 
 The position is printed as a comment, not modelled: the data model locates a quote by its
 selector alone (one ``oa:TextQuoteSelector`` per statement, checked by ``kg build``), the

@@ -214,7 +214,9 @@ def build(
 
 def _lint(root: Path) -> list:
     """The house rules' findings, for the quality report (advice: they never stop a build)."""
-    from kg.lint import lint  # lint reads the inputs itself; imported here, where it is used
+    from kg.pipeline.lint import (
+        lint,  # lint reads the inputs itself; imported here, where it is used
+    )
 
     return lint(root)
 

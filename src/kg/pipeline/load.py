@@ -10,9 +10,9 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.term import Node
 
-from kg.editing.holes import find_holes
 from kg.namespaces import graph_iri
 from kg.pipeline.errors import InputSyntaxError, PipelineError, SyntaxProblem, UnfilledHoleError
+from kg.pipeline.holes import find_holes
 
 #: Where inputs live, relative to the project root. Shapes are loaded apart: they check the
 #: data and are not part of the published dataset.

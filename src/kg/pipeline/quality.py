@@ -283,7 +283,8 @@ def report_data(
     """Everything the report says, as plain data (the JSON file and the RDF come from it).
 
     ``store`` holds the build's named graphs and their union as its default graph;
-    ``shacl`` are ``kg.pipeline.validate.Problem``s and ``lint_problems`` ``kg.lint.LintProblem``s.
+    ``shacl`` are ``kg.pipeline.validate.Problem``s and ``lint_problems``
+    ``kg.pipeline.lint.LintProblem``s.
     """
     results = [_shacl_dict(p) for p in shacl]
     facts = facts_by_graph(store)

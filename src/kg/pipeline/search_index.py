@@ -27,7 +27,7 @@ hold can be replaced by the names' words within a small edit distance.
 
 The file is written from the build's own store, rows in sorted order, then optimised and
 vacuumed: the same inputs give the same bytes (``tests/test_search_index.py``). The pipeline
-writes it; only ``kg.web`` reads it (read-only).
+writes it; only ``kg.web.services.search_lookup`` reads it (read-only).
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ import pyoxigraph as ox
 from pyshacl import validate as shacl_validate
 from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, Namespace, URIRef
 
-from kg.pipeline.hints import hint
 from kg.pipeline.locate import Locator
+from kg.pipeline.shacl_hints import hint
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 SKOS_PREF = URIRef("http://www.w3.org/2004/02/skos/core#prefLabel")
@@ -26,7 +26,7 @@ class Problem:
     shape: str
     file: str
     line: int
-    #: The likely fix (``kg.pipeline.hints``): the term meant, or the values allowed.
+    #: The likely fix (``kg.pipeline.shacl_hints``): the term meant, or the values allowed.
     hint: str = ""
 
     def __str__(self) -> str:

@@ -7,7 +7,7 @@ The cache is an LRU bounded by entry count (``KG_CACHE_ENTRIES``), and answers l
 ``max_cached_rows`` are not kept, so its memory stays bounded by entries × rows.
 
 :class:`ResultCache` is the plain LRU; the endpoint's one answer cache
-(:mod:`kg.web.answer_cache`) is built on it.
+(:mod:`kg.web.endpoint.answer_cache`) is built on it.
 :class:`CachingEngine` caches engine-neutral results for the Flask pages' own queries (entity
 pages, VoID, the home page): measured, it makes a page about a third cheaper (9.5 against 14.1
 ms in-process, ``bench/RESULTS.md``). The SPARQL endpoint never goes through it: its query pool

@@ -23,23 +23,26 @@ def create_app(
     the pages and the core both see it, because the core is built over it here.
     """
     settings = settings or Settings.from_env()
-    from kg.web.querystring import FastArgsRequest
+    from kg.web.endpoint.querystring import FastArgsRequest
 
-    app = Flask(__name__)
+    # The site's templates and static files serve every part: the workbench at /sparql and the
+    # services' HTML views render with the same look.
+    app = Flask(__name__, template_folder="site/templates", static_folder="site/static")
     app.request_class = FastArgsRequest
     app.config["KG_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["kg_engine"] = engine if engine is not None else open_engine(settings)
 
-    from kg.web.flask_adapter import install_access_log, protocol
-    from kg.web.health import health
-    from kg.web.security import install as install_security
+    from kg.web.endpoint.flask_adapter import install_access_log, protocol
+    from kg.web.endpoint.health import health
+    from kg.web.endpoint.security import install as install_security
 
     install_security(app)
-    from kg.web.static_files import install as install_static_files
+    from kg.web.site.static_files import install as install_static_files
 
     install_static_files(app)  # brotli/gzip for every text answer, fingerprinted static files
-    from kg.web.seo import dataset_jsonld, entity_jsonld
+    from kg.web.services.dataset_jsonld import dataset_jsonld
+    from kg.web.site.seo import entity_jsonld
 
     app.jinja_env.globals.update(dataset_jsonld=dataset_jsonld, entity_jsonld=entity_jsonld)
 
@@ -47,16 +50,16 @@ def create_app(
     app.register_blueprint(protocol)
 
     # The linked-data website: pages and dereferencing, pictures, downloads, metadata.
-    from kg.web.completions import completions
-    from kg.web.downloads import downloads
-    from kg.web.entity_pages import entities
-    from kg.web.home import pages
-    from kg.web.lists import lists
-    from kg.web.map import geo_map
-    from kg.web.metadata import metadata
-    from kg.web.ontology_docs import ontology_routes
-    from kg.web.pictures import pictures
-    from kg.web.quality import quality
+    from kg.web.services.completions import completions
+    from kg.web.services.downloads import downloads
+    from kg.web.services.metadata import metadata
+    from kg.web.site.drawings.map import geo_map
+    from kg.web.site.drawings.pictures import pictures
+    from kg.web.site.entities.pages import entities
+    from kg.web.site.home import pages
+    from kg.web.site.lists import lists
+    from kg.web.site.ontology_docs import ontology_routes
+    from kg.web.site.quality_page import quality
 
     app.register_blueprint(pages)
     app.register_blueprint(lists)
@@ -68,15 +71,15 @@ def create_app(
     app.register_blueprint(downloads)
     app.register_blueprint(metadata)
     app.register_blueprint(quality)  # the build's quality report at /quality
-    from kg.web.graph_store import graph_store
-    from kg.web.graphs import graphs
+    from kg.web.services.graph_store import graph_store
+    from kg.web.site.graphs import graphs
 
     app.register_blueprint(graphs)
     app.register_blueprint(graph_store)
 
     # Search and reconciliation, both answered from the build's full-text index.
-    from kg.web.reconcile import reconcile
-    from kg.web.search import search
+    from kg.web.services.reconcile import reconcile
+    from kg.web.services.search import search
 
     app.register_blueprint(search)
     app.register_blueprint(reconcile)
@@ -84,9 +87,9 @@ def create_app(
 
     # One request path for SPARQL: the framework-free core, behind two thin adapters.
     from kg.store import bare
-    from kg.web.flask_adapter import WORKBENCH_VIEW
-    from kg.web.protocol import Endpoint
-    from kg.web.workbench_policy import install as install_workbench_policy
+    from kg.web.endpoint.flask_adapter import WORKBENCH_VIEW
+    from kg.web.endpoint.protocol import Endpoint
+    from kg.web.site.workbench_policy import install as install_workbench_policy
 
     # after security's hook, so it runs before it
     install_workbench_policy(app, WORKBENCH_VIEW, "protocol.sparql")
@@ -98,7 +101,7 @@ def create_app(
     )
     app.extensions["kg_endpoint"] = endpoint
     if lean:
-        from kg.web.wsgi_adapter import LeanEndpoint
+        from kg.web.endpoint.wsgi_adapter import LeanEndpoint
 
         app.wsgi_app = LeanEndpoint(endpoint, app.wsgi_app)  # type: ignore[method-assign]
     return app

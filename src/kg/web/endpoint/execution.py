@@ -1,0 +1,621 @@
+"""Run every query in a killable, sandboxed query process, behind a gate that never queues.
+
+A Python thread cannot be stopped, and neither engine can be interrupted from outside, so a
+catastrophic regex or a cartesian product would hold a web worker for good. No query is ever
+evaluated in a web worker's thread (not even one that was cheap before: the cost of a text can
+change with the clock, through ``NOW()``, ``RAND()`` or ``BNODE()``, issue 23). Each web worker
+owns long-lived query processes instead, forked from it after the store is loaded (so they
+share its memory, copy-on-write), started ahead of time and reused: a query costs one round
+trip over a pipe, not a fork.
+
+- Every query process closes the sockets it inherited from the worker (the listening socket,
+  client connections) and, before it evaluates anything, installs the kernel's rule of
+  :mod:`kg.web.endpoint.sandbox`: it cannot open a socket, so no ``SERVICE`` (and no DNS look-up)
+  reaches the network, whatever the gate of :mod:`kg.web.endpoint.limits` let through. Queries that
+  name an allow-listed ``SERVICE`` run in a separate class of processes without that rule.
+- A query that runs past its time (``KG_QUERY_TIMEOUT``, or ``KG_SERVICE_TIMEOUT`` for one
+  that calls an allow-listed ``SERVICE``; the time spent waiting for a slot counts) is killed
+  with SIGKILL and its process replaced: 503 with ``Retry-After``.
+- A query still running after a short grace period is moved to the lowest CPU priority, so that
+  ordinary queries arriving meanwhile get the cores first; an unprivileged process cannot raise
+  its priority again, so a demoted process is never reused: it is replaced.
+- Each query process has an address-space cap (``KG_QUERY_MEMORY_MB``), so a huge sort or
+  product dies alone (and is replaced) instead of dragging the machine into swap.
+- At most ``KG_QUERY_PROCESSES`` queries run at once in the whole server, all workers together
+  (:mod:`kg.web.endpoint.slots`); when every slot is taken, the query that has run longest past the
+  grace period is shed (503) to make room; if none has, a new query gets 503 with
+  ``Retry-After`` at once instead of waiting in a queue of unknown length.
+
+The checks of :mod:`kg.web.endpoint.limits` that need the parser run inside the query process too,
+so a parse that explodes is stopped by the same timeout; a text whose tokens (read once, in the web
+worker) prove that it holds no ``SERVICE``, ``FROM`` or update is not read again there. The
+query process also serialises the answer in the format the client asked for, so that only
+bytes cross the pipe: one write each way, a job and an answer in :mod:`marshal`'s compact form
+(pickle only for the rare refusal or engine-neutral result).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import marshal
+import math
+import multiprocessing
+import os
+import pickle
+import select
+import signal
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+
+from kg.lexer import Shape
+from kg.settings import Settings
+from kg.store import (
+    Bindings,
+    Engine,
+    QueryResult,
+    QuerySyntaxError,
+    Serialised,
+    Triples,
+    query_as,
+)
+from kg.web.endpoint.http import gzipped
+from kg.web.endpoint.limits import QueryRejected, check_graphs, check_reach, check_text, warm_up
+from kg.web.endpoint.results import formats_for, result_kind, serialise
+from kg.web.endpoint.sandbox import (
+    SandboxUnavailable,
+    close_inherited_sockets,
+    endpoint_ports,
+    forbid_network,
+    limit_network,
+)
+from kg.web.endpoint.slots import slots_for
+
+log = logging.getLogger(__name__)
+
+#: Seconds a query runs at normal priority before it yields the CPU to newer queries.
+GRACE_SECONDS = 0.25
+#: ``nice`` value for queries past the grace period (19 is the lowest priority).
+DEMOTED_NICE = 19
+#: Seconds a new query waits for the slot of a query shed to make room for it.
+PREEMPT_WAIT_SECONDS = 1.0
+#: Query processes a new pool starts at once; gunicorn's workers start one per slot
+#: (:mod:`kg.web.endpoint.gunicorn_conf`), other users of a pool (tests, ``--debug``) fork more on
+#: demand.
+PRESTARTED = 2
+#: Seconds between two looks of a query process for its web worker (orphans exit).
+WATCH_SECONDS = 1.0
+#: The two classes of query process: sealed off the network, or allowed to call SERVICE.
+SEALED, FEDERATING = "sealed", "federating"
+
+
+@dataclass(frozen=True)
+class _Job:
+    text: str
+    default_graphs: list[str] | None
+    named_graphs: list[str] | None
+    max_rows: int | None
+    base_iri: str | None
+    media_type: str | None
+    #: Whether :func:`~kg.web.endpoint.limits.check_reach` must read the text again (with the
+    #: parser); False only when the web worker's lexing proved no SERVICE, FROM or update can be
+    #: code.
+    needs_parse: bool = True
+    #: Whether the client accepts gzip: the query process then compresses the body itself, so
+    #: that the web worker (whose threads share one interpreter lock) only copies bytes.
+    gzip: bool = False
+
+
+def _encode_job(job: _Job) -> bytes:
+    """A job as it crosses the pipe: strings, numbers and lists only, so :mod:`marshal`
+    writes it (several times faster than pickling the dataclass)."""
+    # Field by field: dataclasses.astuple deep-copies every list, a tenth of the worker's time.
+    return marshal.dumps(
+        (
+            job.text,
+            job.default_graphs,
+            job.named_graphs,
+            job.max_rows,
+            job.base_iri,
+            job.media_type,
+            job.needs_parse,
+            job.gzip,
+        )
+    )
+
+
+def _decode_job(data: bytes) -> _Job:
+    return _Job(*marshal.loads(data))  # noqa: S302 - written by the worker that forked us
+
+
+#: First byte of a query process's reply: an answer's bytes, or a pickled outcome.
+_BYTES, _PICKLED = b"B", b"P"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a query process sends back: the serialised ``body`` when the result could be written
+    in the media type asked for, else the ``result`` itself for the caller to serialise."""
+
+    kind: str  # select, ask or graph
+    rows: int
+    truncated: bool
+    body: bytes | None = None
+    result: QueryResult | None = None
+    seconds: float = 0.0  # checking, evaluating and serialising, in the query process
+    gzipped: bool = False  # ``body`` is gzip-compressed (asked for, and worth it)
+
+
+def _encode_outcome(outcome: tuple[str, object]) -> bytes:
+    """A query process's reply. An answer already serialised (nearly every one) goes as
+    :mod:`marshal` of its fields and body; refusals, syntax errors and an engine-neutral result
+    are pickled."""
+    tag, payload = outcome
+    if tag == "ok" and isinstance(payload, Answer) and payload.result is None:
+        fields = (
+            payload.kind,
+            payload.rows,
+            payload.truncated,
+            payload.seconds,
+            payload.gzipped,
+            payload.body,
+        )
+        return _BYTES + marshal.dumps(fields)
+    return _PICKLED + pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _decode_outcome(data: bytes) -> tuple[str, object]:
+    if data[:1] == _BYTES:
+        # Written by our own query process, as the pickles were before (same trust).
+        kind, rows, truncated, seconds, packed, body = marshal.loads(memoryview(data)[1:])  # noqa: S302
+        return "ok", Answer(kind, rows, truncated, body=body, seconds=seconds, gzipped=packed)
+    return pickle.loads(memoryview(data)[1:])  # noqa: S301 - written by our own query process
+
+
+class _QueryProcess:
+    """One forked child answering jobs over a pipe, one at a time.
+
+    Forked with ``os.fork`` rather than ``multiprocessing.Process``: its exit sentinel is a
+    pipe that every later sibling inherits, so ``join`` after a kill would wait for them all.
+    """
+
+    def __init__(
+        self, engine: Engine, settings: Settings, graph_names: frozenset[str], kind: str
+    ) -> None:
+        self.conn, child_end = multiprocessing.Pipe()
+        self.kind = kind
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # the query process
+            code = 0
+            try:
+                # Every socket of the worker goes: its clients' connections, the listening
+                # socket, and the pipes of sibling query processes (so that each sibling sees
+                # EOF when the worker exits). Only this process's own pipe stays.
+                close_inherited_sockets(keep=child_end.fileno())
+                _die_with(parent)
+                _serve(child_end, engine, settings, graph_names, kind=kind)
+            except BaseException:  # never return into the web server's code
+                code = 1
+            finally:
+                os._exit(code)
+        child_end.close()
+        # One poll object for the life of the pipe: Connection.poll builds a selector per call.
+        self._poller = select.poll()
+        self._poller.register(self.conn.fileno(), select.POLLIN)
+        self.pid = pid
+        self.demoted = False
+        self.started = 0.0
+
+    def submit(self, job: _Job) -> None:
+        """Hand ``job`` to the process: one write on the pipe."""
+        self.conn.send_bytes(_encode_job(job))
+
+    def ready(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for the reply (or the end of the pipe, if the process died)."""
+        return bool(self._poller.poll(max(0, math.ceil(seconds * 1000))))
+
+    def reply(self) -> tuple[str, object]:
+        """The reply, once :meth:`ready`: one read on the pipe (EOFError if the process died)."""
+        return _decode_outcome(self.conn.recv_bytes())
+
+    def is_alive(self) -> bool:
+        try:
+            return os.waitpid(self.pid, os.WNOHANG) == (0, 0)
+        except ChildProcessError:
+            return False
+
+    def demote(self) -> None:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, self.pid, DEMOTED_NICE)
+            self.demoted = True
+
+    def signal_kill(self) -> None:
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+
+    def kill(self) -> None:
+        """SIGKILL and reap at once: a killed process dies without running any code."""
+        self.signal_kill()
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+        self.conn.close()
+
+
+class QueryPool:
+    """The query processes of one web worker and the gate in front of them."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self._engine = engine
+        self._settings = settings
+        self._size = max(1, settings.query_processes)
+        self._slots = slots_for(self._size)  # the server's, shared by every worker
+        self._lock = threading.Lock()
+        self._idle: dict[str, list[_QueryProcess]] = {SEALED: [], FEDERATING: []}
+        self._running: set[_QueryProcess] = set()
+        self._owner = os.getpid()
+        # Counted once, before forking, so every child inherits the answer and the parser.
+        self._graph_names = frozenset(engine.graph_counts())
+        #: Queries answered by a query process (every query is: for tests and logs).
+        self.process_runs = 0
+        warm_up()
+        _forbid_rdflib_loading()
+        self.start(min(self._size, PRESTARTED))
+
+    @property
+    def graph_names(self) -> frozenset[str]:
+        return self._graph_names
+
+    def start(self, count: int | None = None) -> None:
+        """Start sealed query processes ahead of time, up to ``count`` (default: one per slot,
+        as this worker may hold every slot of the server), so that no query waits for a fork.
+        More are forked on demand, and stay for reuse."""
+        wanted = self._size if count is None else count
+        with self._lock:
+            missing = wanted - len(self._idle[SEALED]) - len(self._running)
+        for _ in range(missing):
+            child = self._fork(SEALED)
+            with self._lock:
+                self._idle[SEALED].append(child)
+
+    def processes(self) -> list[int]:
+        """The pids of this worker's query processes (for tests and operators)."""
+        with self._lock:
+            idle = [child.pid for kind in self._idle.values() for child in kind]
+            return idle + [child.pid for child in self._running]
+
+    def _fork(self, kind: str) -> _QueryProcess:
+        return _QueryProcess(self._engine, self._settings, self._graph_names, kind)
+
+    def _take(self, kind: str) -> _QueryProcess:
+        with self._lock:
+            if self._owner != os.getpid():  # forked (gunicorn --preload): the pipes are not ours
+                self._idle, self._owner = {SEALED: [], FEDERATING: []}, os.getpid()
+            idle = self._idle[kind]
+            while idle:
+                child = idle.pop()
+                if child.is_alive():
+                    return child
+                child.kill()
+        return self._fork(kind)
+
+    def _give_back(self, child: _QueryProcess) -> None:
+        if child.demoted:
+            # Never reused at the lowest priority (only root could raise it again): replaced.
+            self._replace(child)
+            return
+        with self._lock:
+            self._idle[child.kind].append(child)
+
+    def _replace(self, child: _QueryProcess) -> None:
+        """Kill ``child`` and start its successor at once, so the next query finds it ready."""
+        child.kill()
+        if child.kind == SEALED:
+            successor = self._fork(SEALED)
+            with self._lock:
+                self._idle[SEALED].append(successor)
+
+    def query(
+        self,
+        text: str,
+        *,
+        via_url: bool = False,
+        default_graphs: Iterable[str] | None = None,
+        named_graphs: Iterable[str] | None = None,
+        max_rows: int | None = None,
+        base_iri: str | None = None,
+        media_type: str | None = None,
+        shape: Shape | None = None,
+        gzip: bool = False,
+    ) -> Answer:
+        """Check and run one query in a query process; raise :class:`QueryRejected` (4xx for
+        the query, 503 for busy, time-out or a crashed process) or ``QuerySyntaxError``.
+
+        ``media_type`` asks the query process to serialise the result, ``gzip`` to compress it
+        too where that is worth it (:attr:`Answer.gzipped`); ``shape`` is what
+        :func:`~kg.web.endpoint.limits.check_text` returned if the caller already ran it.
+        """
+        settings = self._settings
+        arrived = time.monotonic()
+        if shape is None:
+            shape = check_text(text, settings, via_url=via_url)
+        job = _Job(
+            text,
+            None if default_graphs is None else list(default_graphs),
+            None if named_graphs is None else list(named_graphs),
+            max_rows,
+            base_iri,
+            media_type,
+            shape.needs_parse,
+            gzip,
+        )
+        kind = SEALED
+        timeout = settings.query_timeout
+        if settings.service_allowlist and shape.mentions_service:
+            kind = FEDERATING
+            timeout = min(timeout, settings.service_timeout)
+        slot = self._slots.try_take()
+        if slot is None:
+            slot = self._make_room()
+        if slot is None:
+            raise QueryRejected(
+                503,
+                "Every query process is busy; please try again shortly.",
+                {"Retry-After": "1"},
+            )
+        try:
+            # The time spent waiting for room counts against the query's own time.
+            left = timeout - (time.monotonic() - arrived)
+            if left <= 0:
+                raise QueryRejected(
+                    503,
+                    f"The query waited {timeout:g} s for a query process and was abandoned.",
+                    {"Retry-After": "1"},
+                )
+            outcome = self._run(self._take(kind), job, left, timeout, slot)
+        finally:
+            self._slots.give_back(slot)
+        self.process_runs += 1
+        return _unwrap(outcome)
+
+    def _make_room(self) -> int | None:
+        """Under overload, shed the server's query that has run longest past the grace period
+        (in any worker). Hostile queries are exactly the ones that run long; shedding them
+        first keeps ordinary queries answering while several attacks run at once. Returns the
+        slot won, if any."""
+        slot = self._slots.shed_oldest(DEMOTED_NICE)
+        if slot is None:
+            return None
+        return self._slots.take_reserved(slot, PREEMPT_WAIT_SECONDS)
+
+    def _run(
+        self, child: _QueryProcess, job: _Job, left: float, timeout: float, slot: int
+    ) -> tuple[str, object]:
+        retry = {"Retry-After": str(max(1, math.ceil(self._settings.query_timeout)))}
+        deadline = time.monotonic() + left
+        child.started = time.monotonic()
+        with self._lock:
+            self._running.add(child)
+        try:
+            return self._wait(child, job, timeout, deadline, retry, slot)
+        finally:
+            with self._lock:
+                self._running.discard(child)
+
+    def _wait(
+        self,
+        child: _QueryProcess,
+        job: _Job,
+        timeout: float,
+        deadline: float,
+        retry: dict,
+        slot: int,
+    ) -> tuple[str, object]:
+        try:
+            child.submit(job)
+            if not child.ready(min(GRACE_SECONDS, deadline - time.monotonic())):
+                child.demote()
+                self._slots.mark_demoted(slot, child.pid, child.started)
+                if not child.ready(deadline - time.monotonic()):
+                    self._replace(child)
+                    return "rejected", QueryRejected(
+                        503,
+                        f"The query ran longer than {timeout:g} s and was stopped.",
+                        retry,
+                    )
+            outcome = child.reply()
+        except (EOFError, OSError):
+            self._replace(child)
+            if self._slots.was_shed(slot):
+                reason = "The server is overloaded; this long query was stopped to let others run."
+            else:
+                reason = "The query stopped its process (too much memory?) and was abandoned."
+            return "rejected", QueryRejected(503, reason, retry)
+        self._give_back(child)
+        return outcome
+
+    def close(self) -> None:
+        """Stop every query process, the running ones too (their queries get 503)."""
+        with self._lock:
+            children = [child for kind in self._idle.values() for child in kind]
+            children += list(self._running)
+            self._idle = {SEALED: [], FEDERATING: []}
+        for child in children:
+            child.signal_kill()
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(child.pid, 0)
+
+
+def _die_with(parent: int) -> None:
+    """Exit when the web worker that forked this process is gone: a query that never reads its
+    pipe again (an endless product) would otherwise run on, orphaned. A thread watches, since
+    Oxigraph releases the GIL while it evaluates (the kernel's parent-death signal would fire
+    when the forking *thread* ends, and request threads may end before the worker does)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="kg-parent-watch", daemon=True).start()
+
+
+def _unwrap(outcome: tuple[str, object]) -> Answer:
+    kind, payload = outcome
+    if kind == "ok":
+        return payload  # type: ignore[return-value]
+    if kind == "syntax":
+        raise QuerySyntaxError(payload)
+    raise payload  # type: ignore[misc]
+
+
+def _serve(
+    conn: Connection,
+    engine: Engine,
+    settings: Settings,
+    graph_names: frozenset[str],
+    *,
+    kind: str,
+) -> None:
+    """The loop of a query process: one job in, one outcome out, until the pipe closes."""
+    # The web server's signal handlers were inherited with the fork; they must not run here.
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(signum, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _cap_memory(settings.query_memory_mb)
+    _forbid_rdflib_loading()
+    refusal = _seal(engine, settings, kind)
+    while True:
+        try:
+            job = _decode_job(conn.recv_bytes())
+        except (EOFError, OSError):
+            return  # the web worker is gone
+        outcome = ("rejected", refusal) if refusal else _answer(job, engine, settings, graph_names)
+        conn.send_bytes(_encode_outcome(outcome))
+
+
+def _seal(engine: Engine, settings: Settings, kind: str) -> QueryRejected | None:
+    """Install the network rule of :mod:`kg.web.endpoint.sandbox` for this ``kind`` of process (none
+    at all for a sealed one; the allow-listed ports only for a federating one); what to answer
+    every query with if it cannot be installed (and the operator did not allow that)."""
+    from kg.store.remote import RemoteEngine
+
+    if isinstance(engine, RemoteEngine):
+        return None  # evaluation happens in the remote store, which this process must reach
+    try:
+        if kind == SEALED:
+            forbid_network()
+        else:
+            limit_network(endpoint_ports(settings.service_allowlist))
+    except SandboxUnavailable as err:
+        if settings.allow_unsandboxed:
+            log.warning("query process runs without its network rule (%s)", err)
+            return None
+        log.error("query process cannot install its network rule: %s", err)
+        return QueryRejected(
+            503,
+            "The query sandbox is not available on this server; queries are not evaluated "
+            "(see SECURITY.md, KG_ALLOW_UNSANDBOXED).",
+            {"Retry-After": "60"},
+        )
+    return None
+
+
+def _answer(
+    job: _Job,
+    engine: Engine,
+    settings: Settings,
+    graph_names: frozenset[str],
+) -> tuple[str, object]:
+    started = time.perf_counter()
+    try:
+        if job.needs_parse:
+            check_reach(
+                job.text,
+                settings,
+                graph_names,
+                default_graphs=job.default_graphs or (),
+                named_graphs=job.named_graphs or (),
+            )
+        else:  # the worker's tokens proved there is nothing for the parser to judge
+            check_graphs(graph_names, job.default_graphs or (), job.named_graphs or ())
+        result = query_as(
+            engine,
+            job.text,
+            job.media_type,
+            default_graphs=job.default_graphs,
+            named_graphs=job.named_graphs,
+            max_rows=job.max_rows,
+            base_iri=job.base_iri,
+        )
+        answer = _package(result, job.media_type)
+        packed = gzipped(answer.body) if job.gzip and answer.body is not None else None
+        if packed is not None:
+            answer = dataclasses.replace(answer, body=packed, gzipped=True)
+        return "ok", dataclasses.replace(answer, seconds=time.perf_counter() - started)
+    except QueryRejected as err:
+        return "rejected", err
+    except QuerySyntaxError as err:
+        return "syntax", str(err)
+    except MemoryError:
+        return "rejected", QueryRejected(
+            503, "The query needed more memory than a query may use.", {"Retry-After": "10"}
+        )
+    except RecursionError:
+        return "rejected", QueryRejected(400, "The query nests too deeply to be evaluated.")
+    except Exception as err:  # any engine failure is the query's, not a crash
+        log.warning("query failed: %s: %s", type(err).__name__, err)
+        return "rejected", QueryRejected(
+            400, f"The query could not be evaluated ({type(err).__name__})."
+        )
+
+
+def _package(result: Serialised | QueryResult, media_type: str | None) -> Answer:
+    if isinstance(result, Serialised):
+        return Answer(result.kind, result.rows, result.truncated, body=result.body)
+    kind = result_kind(result)
+    if isinstance(result, Bindings):
+        rows = len(result.rows)
+    elif isinstance(result, Triples):
+        rows = len(result.triples)
+    else:
+        rows = 1
+    truncated = bool(getattr(result, "truncated", False))
+    if media_type and any(f.media_type == media_type for f in formats_for(kind)):
+        body = serialise(result, media_type).encode("utf-8")
+        return Answer(kind, rows, truncated, body=body)
+    return Answer(kind, rows, truncated, result=result)  # the guessed form was wrong
+
+
+def _cap_memory(megabytes: int) -> None:
+    """Cap the address space at what the process already maps plus ``megabytes``."""
+    if megabytes <= 0:
+        return
+    import resource
+
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:  # noqa: PTH123
+            mapped = next(int(line.split()[1]) for line in status if line.startswith("VmSize:"))
+        limit = mapped * 1024 + megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, resource.RLIM_INFINITY))
+    except (OSError, ValueError, StopIteration):  # not Linux: the timeout still applies
+        log.info("no address-space cap for query processes on this system")
+
+
+def _forbid_rdflib_loading() -> None:
+    """rdflib would fetch every FROM IRI (files included); make FROM only select graphs."""
+    try:
+        import rdflib.plugins.sparql as rdflib_sparql
+    except ImportError:  # pragma: no cover - rdflib is a dependency
+        return
+    rdflib_sparql.SPARQL_LOAD_GRAPHS = False
+
+
+def pool_for(app: object) -> QueryPool:
+    """The query pool of this web worker: the protocol core's (created on first use, after
+    gunicorn forked the worker)."""
+    return app.extensions["kg_endpoint"].pool  # type: ignore[attr-defined]

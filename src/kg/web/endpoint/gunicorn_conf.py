@@ -1,0 +1,62 @@
+"""gunicorn settings for ``kg serve``, derived from the ``KG_*`` settings.
+
+Threaded workers (``gthread``) are chosen so that a worker can still say "busy, retry" (503)
+while its query processes are all taken: the threads only wait on pipes, and the queries
+themselves run in the killable processes of :mod:`kg.web.endpoint.execution`. There are more threads
+than query processes, so the spare threads answer 503, health checks and pages at once.
+
+Use it with ``gunicorn -c python:kg.web.endpoint.gunicorn_conf server:app``.
+"""
+
+from kg.settings import Settings
+from kg.web.endpoint import raw_errors
+
+_settings = Settings.from_env()
+
+bind = [f"{_settings.host}:{_settings.port}"]
+workers = _settings.workers
+worker_class = "gthread"
+threads = _settings.query_processes + 4
+# Heartbeat of a worker, not of a request: a query never holds a thread past query_timeout.
+timeout = int(_settings.query_timeout) + 20
+graceful_timeout = int(_settings.query_timeout) + 5
+keepalive = 5
+# gunicorn answers 414 itself above this (its maximum), so a GET query is bounded by the URL;
+# longer queries go by POST. Its own refusals are written as one line of plain text.
+limit_request_line = 8190
+limit_request_fields = 50
+limit_request_field_size = 8190
+raw_errors.install(limit_request_line, _settings.max_query_length)
+# A reload (SIGHUP) starts new workers, which open the new build before they accept (its
+# on-disk store when it is large, otherwise the artifact loaded into memory).
+# One pid file per port, so that several servers can share a build (tests run many).
+pidfile = str(_settings.build_dir / f"gunicorn-{_settings.port}.pid")
+chdir = str(_settings.root)
+# No control socket in the operator's home: one less thing listening, and no clash between
+# several servers (tests run many). Reload with SIGHUP to the pid in ``pidfile``.
+control_socket_disable = True
+
+
+# --- One busy limit per server (kg.web.endpoint.slots) --------------------------------------------
+# The master makes the query slots before it forks the workers, so that KG_QUERY_PROCESSES
+# bounds the queries running in query processes across all workers, not in each one.
+def on_starting(server) -> None:
+    from kg.web.endpoint.slots import share_across_workers
+
+    share_across_workers(_settings.query_processes)
+
+
+def on_exit(server) -> None:
+    from kg.web.endpoint.slots import release_shared
+
+    release_shared()
+
+
+# --- Query processes started ahead of time (kg.web.endpoint.execution) ----------------------------
+# Each worker forks its query processes once it has loaded the app and before it accepts a
+# connection, so no query waits for a fork and no query process is forked holding a client's
+# connection (each also closes every inherited socket: kg.web.endpoint.sandbox).
+def post_worker_init(worker) -> None:
+    endpoint = worker.wsgi.extensions.get("kg_endpoint")
+    if endpoint is not None:
+        endpoint.pool.start()  # one query process per slot of the server

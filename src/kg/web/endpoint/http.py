@@ -1,0 +1,96 @@
+"""HTTP plumbing of the endpoint, free of any web framework: CORS, ETags, gzip, the access log.
+
+The protocol core (:mod:`kg.web.endpoint.protocol`) builds every header of its answers from these
+constants and functions, so that both adapters (the lean WSGI one and Flask's) send the very
+same bytes; the Flask pages use the same access log (:mod:`kg.web.endpoint.flask_adapter`).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import re
+import sys
+from functools import lru_cache
+
+#: What browsers may do cross-origin: read, never with credentials (the data are public).
+CORS_METHODS = "GET, HEAD, POST, OPTIONS"
+CORS_DEFAULT_HEADERS = "Accept, Accept-Encoding, Content-Type, If-None-Match, Cache-Control"
+CORS_MAX_AGE = "86400"
+CORS_HEADERS = (
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Expose-Headers", "ETag, Content-Encoding, Vary, KG-Truncated"),
+)
+#: Answers change only with a new build (a new ETag), so caches may keep them a while and then
+#: revalidate cheaply with If-None-Match.
+CACHE_CONTROL = "public, max-age=300"
+VARY = "Accept, Accept-Encoding"
+#: Smaller bodies are not worth the CPU of compressing.
+GZIP_MIN_BYTES = 512
+
+_HEADER_NAMES = re.compile(r"^[A-Za-z0-9\-, ]*$")
+access_log = logging.getLogger("kg.access")
+
+
+def preflight_headers(requested: str | None) -> list[tuple[str, str]]:
+    """A CORS preflight's headers: echo the requested headers if they look like header names."""
+    requested = requested or ""
+    allowed = requested if requested and _HEADER_NAMES.match(requested) else CORS_DEFAULT_HEADERS
+    return [
+        ("Allow", CORS_METHODS),
+        ("Access-Control-Allow-Methods", CORS_METHODS),
+        ("Access-Control-Allow-Headers", allowed),
+        ("Access-Control-Max-Age", CORS_MAX_AGE),
+        *CORS_HEADERS,
+    ]
+
+
+def etag_for(version: str, *parts: str) -> str:
+    """A strong ETag: the dataset version plus everything that selects the representation."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:20]
+    return f'"{version[:16]}-{digest}"'
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an If-None-Match header matches ``etag`` (weak comparison, RFC 9110)."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    wanted = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == wanted for tag in if_none_match.split(","))
+
+
+def gzipped(body: bytes) -> bytes | None:
+    """``body`` gzipped when it is worth it, else None. ``mtime=0``: the same answer always
+    compresses to the same bytes, as its ETag promises."""
+    if len(body) < GZIP_MIN_BYTES:
+        return None
+    return gzip.compress(body, compresslevel=6, mtime=0)
+
+
+@lru_cache(maxsize=1024)
+def query_hash(text: str) -> str:
+    """A short, stable fingerprint of a query for the log: the text itself may be private.
+    Remembered per text (clients repeat their queries; a text's hash is cached by Python)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def log_access(
+    method: str, path: str, status: object, rows: object, ms: float, query: object, kind: str
+) -> None:
+    """One access-log line: method, path, status, rows, milliseconds, query hash, media type."""
+    access_log.info(
+        "%s %s %s rows=%s ms=%.1f query=%s type=%s", method, path, status, rows, ms, query, kind
+    )
+
+
+def open_access_log() -> None:
+    """Send the access log to stderr, once per process."""
+    if not access_log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s access %(message)s"))
+        access_log.addHandler(handler)
+        access_log.setLevel(logging.INFO)
+        access_log.propagate = False
