@@ -191,6 +191,32 @@ def test_the_dataset_and_the_base_resolve(w3id: str, server: str, accept: str) -
             assert (URIRef(BASE + "catalog#dataset"), None, None) in graph
 
 
+QUALITY_SUFFIX = {
+    "text/html": ".html",
+    "text/turtle": ".ttl",
+    "application/ld+json": ".jsonld",
+    "application/rdf+xml": ".rdf",
+}
+
+
+@pytest.mark.parametrize("accept", MEDIA_TYPES)
+def test_the_quality_report_resolves(w3id: str, server: str, accept: str) -> None:
+    """``…/quality`` is answered by its own rule (a 303 straight to the document in the type
+    asked for, as for the catalogue), not by the catch-all 307 that leaves it to the server."""
+    answer = follow(w3id + "quality", accept)
+    assert answer.hops[0] == (303, server + "/quality" + QUALITY_SUFFIX[accept]), answer.hops
+    graph = check(answer, accept, server)
+    if graph is None:
+        assert b'<link rel="alternate" href="/quality.ttl"' in answer.body  # the report page
+    else:  # the report itself, with the SHACL validation report among its parts
+        assert (URIRef(BASE + "quality"), None, None) in graph
+        shacl = URIRef("http://www.w3.org/ns/shacl#ValidationReport")
+        assert (None, None, shacl) in graph
+    suffixed = follow(w3id + "quality" + QUALITY_SUFFIX[accept], accept)
+    assert suffixed.hops[0] == (302, server + "/quality" + QUALITY_SUFFIX[accept])
+    assert suffixed.status == 200 and suffixed.media_type == accept, suffixed.hops
+
+
 def test_q_values_are_left_to_the_server(w3id: str, server: str) -> None:
     """A list with q-values is passed on unchanged; our server negotiates it and says Vary."""
     answer = follow(w3id + "id/municipality/lidingo", "text/turtle;q=0.5, application/ld+json")
