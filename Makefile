@@ -6,6 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 INPUTS := $(shell find ontology data shapes -type f \( -name '*.ttl' -o -name '*.txt' \) 2>/dev/null)
+# The build's own code: the pipeline, the store it writes and the shared modules below them.
+BUILD_CODE := $(shell find src/kg/pipeline src/kg/store -type f \( -name '*.py' -o -name '*.rq' \) 2>/dev/null) \
+	$(wildcard src/kg/*.py)
 ARTIFACT := build/manifest.json
 
 .DEFAULT_GOAL := help
@@ -22,11 +25,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-$(ARTIFACT): $(STAMP) $(INPUTS)
+# The artifact is dated from the build's start, so an input edited while a build runs is newer
+# than the artifact and the next `make build` builds again.
+$(ARTIFACT): $(STAMP) $(INPUTS) $(BUILD_CODE)
+	@mkdir -p build && touch build/.build-started
 	$(BIN)/kg build
-	@touch $@
+	@touch -r build/.build-started $@
 
-build: $(ARTIFACT) ## build the artifact when the inputs changed
+build: $(ARTIFACT) ## build the artifact when the inputs or the build's code changed
 
 validate: $(STAMP) ## report every SHACL problem with file and line
 	$(BIN)/kg validate
