@@ -153,8 +153,8 @@ test-stress: $(TEST_SETUP) ## the whole suite with both cores kept busy by two b
 lighthouse-performance: $(TEST_SETUP) ## Lighthouse >= 95 in all four categories, performance too
 	KG_LIGHTHOUSE_PERFORMANCE=1 $(BIN)/pytest -m browser tests/browser/test_lighthouse.py
 
-bench: $(ARTIFACT) ## our server vs an Oxigraph server on the same build (not part of test)
-	$(BIN)/python bench/run.py --build-dir build
+bench: $(ARTIFACT) virtuoso ## our server vs Oxigraph's server and Virtuoso on the same build (not part of test)
+	$(BIN)/python bench/run.py --build-dir build --virtuoso
 
 bench-search: $(ARTIFACT) ## server-side time of /search and /reconcile on the build (not part of test)
 	$(BIN)/python bench/search.py --build-dir build

@@ -1,14 +1,17 @@
-"""Benchmark our server (gunicorn + Flask + the chosen engine) against an Oxigraph server.
+"""Benchmark our server (gunicorn + Flask + the chosen engine) against an Oxigraph server and,
+with ``--virtuoso``, Debian's Virtuoso (bench/virtuoso.py).
 
-Both serve the same build on free local ports; the same query mix (every example query plus
+All serve the same build on free local ports; the same query mix (every example query plus
 bench/queries/*.rq) is sent by 1 and by 8 concurrent keep-alive clients, alternating between
-the two servers in short rounds so that machine noise falls on both alike. Prints throughput,
-p50 and p99 for both and their ratios, the CPU each server spent per request (the whole process
-tree, from /proc: a figure the shared machine blurs less than throughput), and the cold start.
-Not a test: numbers, not verdicts.
+the servers in short rounds so that machine noise falls on all alike. First every server is
+asked each query once, and a query that one cannot run or answers with another number of rows
+than ours leaves the mix of all of them, with the reason printed (bench/parity.py). Prints
+throughput, p50 and p99 for each server and ours' ratios to each yardstick, the CPU each server
+spent per request (the whole process tree, from /proc: a figure the shared machine blurs less
+than throughput), and the cold start. Not a test: numbers, not verdicts.
 
     .venv/bin/python bench/run.py --build-dir build [--rounds 3 --seconds 5]
-        [--clients 8] [--examples] [--versus /tmp/old-checkout/src]
+        [--clients 8] [--examples] [--virtuoso] [--versus /tmp/old-checkout/src]
 
 ``--versus`` serves a second checkout's code (``git archive REV | tar -x -C DIR``) in the same
 interleaved rounds, so that an old and a new request path meet the same machine noise.
@@ -17,22 +20,26 @@ interleaved rounds, so that an old and a new request path meet the same machine 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))  # bench.* modules, as the tests import them
 
+from bench import parity, virtuoso  # noqa: E402
+from bench.virtuoso_server import stop  # noqa: E402
 from kg.namespaces import PREFIXES  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -50,6 +57,11 @@ JSON = "application/sparql-results+json"
 TURTLE = "text/turtle"
 
 
+def query_paths(examples_only: bool = False) -> list[Path]:
+    paths = sorted(ROOT.glob("queries/*.rq"))
+    return paths if examples_only else paths + sorted(ROOT.glob("bench/queries/*.rq"))
+
+
 def query_mix(examples_only: bool = False) -> list[tuple[str, str]]:
     """Every example query and bench query (or the examples of ``queries/`` alone), with the
     media type to ask for: SPARQL JSON for SELECT and ASK, Turtle for CONSTRUCT and DESCRIBE.
@@ -58,10 +70,7 @@ def query_mix(examples_only: bool = False) -> list[tuple[str, str]]:
 
     prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
     mix = []
-    paths = sorted(ROOT.glob("queries/*.rq"))
-    if not examples_only:
-        paths += sorted(ROOT.glob("bench/queries/*.rq"))
-    for path in paths:
+    for path in query_paths(examples_only):
         text = path.read_text(encoding="utf-8")
         graph = shape(text).form in ("CONSTRUCT", "DESCRIBE")
         mix.append((prologue + text, TURTLE if graph else JSON))
@@ -80,6 +89,7 @@ def wait_until_up(port: int, path: str, process: subprocess.Popen, seconds: floa
                 return time.monotonic() - start
         except OSError:
             time.sleep(0.02)
+    stop(process)
     raise SystemExit(f"server on {port} did not start")
 
 
@@ -149,7 +159,7 @@ def run_load(port: int, path: str, queries: list[tuple[str, str]], clients: int,
     errors = [0]
     lock = threading.Lock()
     stop = time.monotonic() + seconds
-    urls = [(f"{path}?{urllib.parse.urlencode({'query': q})}", accept) for q, accept in queries]
+    urls = [(parity.request_url(path, q), accept) for q, accept in queries]
 
     def client(offset: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -254,6 +264,11 @@ def main() -> int:
         "--examples", action="store_true", help="the example queries of queries/ only"
     )
     parser.add_argument(
+        "--virtuoso",
+        action="store_true",
+        help="also measure Debian's Virtuoso, loaded with the same build (bench/virtuoso.py)",
+    )
+    parser.add_argument(
         "--versus",
         metavar="SRC",
         help="also serve another checkout's src/ (e.g. an older commit) in the same rounds",
@@ -262,6 +277,7 @@ def main() -> int:
     args.build_dir = args.build_dir.resolve()  # a --versus checkout runs from its own root
 
     queries = query_mix(args.examples)
+    names = [str(path.relative_to(ROOT)) for path in query_paths(args.examples)]
     cpu = next(
         (
             line.split(":", 1)[1].strip()
@@ -275,60 +291,80 @@ def main() -> int:
         print(f"build: {args.build_dir} ({sum(1 for _ in quads)} quads)")
     print(f"mix: {len(queries)} queries; {args.rounds} rounds × {args.seconds} s per server\n")
 
-    with tempfile.TemporaryDirectory() as tmp:
-        oxi, oxi_port, oxi_start = start_oxigraph(args.build_dir, Path(tmp))
+    # Every server is stopped and the directory removed however the run ends: an exception,
+    # Ctrl-C, or SIGTERM (made an exit, so that the same clean-up runs).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        oxi, oxi_port, oxi_start = start_oxigraph(args.build_dir, tmp)
+        stack.callback(stop, oxi)
+        yardsticks = {"oxigraph": (oxi.pid, oxi_port, "/query")}  # name: pid, port, path
+        if args.virtuoso:
+            virt = stack.enter_context(virtuoso.serve(args.build_dir, tmp / "virtuoso"))
+            yardsticks["virtuoso"] = (virt.pid, virt.port, virt.path)
+            print(
+                f"virtuoso: new database in {virt.start_seconds:.1f} s, {virt.quads} quads "
+                f"loaded with kg publish in {virt.load_seconds:.1f} s"
+            )
         servers = {}
-        try:
-            for label, cache in (("uncached", 0), ("cached", 1024)):
-                servers[label] = start_ours(args.build_dir, args.workers, cache)
-                if args.versus:
-                    servers[f"{label} versus"] = start_ours(
-                        args.build_dir, args.workers, cache, pythonpath=args.versus
+        for label, cache in (("uncached", 0), ("cached", 1024)):
+            servers[label] = start_ours(args.build_dir, args.workers, cache)
+            stack.callback(stop, servers[label][0])
+            if args.versus:
+                servers[f"{label} versus"] = start_ours(
+                    args.build_dir, args.workers, cache, pythonpath=args.versus
+                )
+                stack.callback(stop, servers[f"{label} versus"][0])
+        print(
+            f"cold start to first answer: ours {servers['uncached'][2]:.2f} s "
+            f"(gunicorn, {args.workers} workers), oxigraph {oxi_start:.2f} s\n"
+        )
+        endpoints = [parity.Endpoint("ours", servers["uncached"][1], "/sparql")] + [
+            parity.Endpoint(name, port, path) for name, (_, port, path) in yardsticks.items()
+        ]
+        queries, left_out = parity.common_mix(endpoints, names, queries)
+        for name, reason in left_out.items():
+            print(f"left out of every server's mix: {name}: {reason}")
+        print(f"mix timed: {len(queries)} of {len(names)} queries, answered alike by all\n")
+        if not queries:
+            raise SystemExit("no query is answered alike by every server")
+        columns = ["req/s", *(f"vs {y}" for y in yardsticks), "p50 ms", "p99 ms"]
+        columns += [*(f"p99 vs {y}" for y in yardsticks), "CPU µs/req", "errors"]
+        print("| mode | clients | server | " + " | ".join(columns) + " |")
+        print("|---" * (len(columns) + 3) + "|")
+        for label, (process, port, _) in list(servers.items()):
+            if label.endswith("versus"):
+                continue
+            other = servers.get(f"{label} versus")
+            for clients in args.clients:
+                run_load(port, "/sparql", queries, clients, 1.0)  # warm-up
+                for _, y_port, y_path in yardsticks.values():
+                    run_load(y_port, y_path, queries, clients, 1.0)
+                ours = Tally(process.pid)
+                theirs = {name: Tally(pid) for name, (pid, _, _) in yardsticks.items()}
+                versus = Tally(other[0].pid) if other else None
+                if other:
+                    run_load(other[1], "/sparql", queries, clients, 1.0)
+                for _ in range(args.rounds):  # interleaved: noise is shared
+                    ours.run(port, "/sparql", queries, clients, args.seconds)
+                    for name, (_, y_port, y_path) in yardsticks.items():
+                        theirs[name].run(y_port, y_path, queries, clients, args.seconds)
+                    if versus and other:
+                        versus.run(other[1], "/sparql", queries, clients, args.seconds)
+                rows = [("ours", ours)] + ([("ours versus", versus)] if versus else [])
+                bases = {name: tally.summary() for name, tally in theirs.items()}
+                for name, tally in rows + list(theirs.items()):
+                    a = tally.summary()  # type: ignore[union-attr]
+                    cells = [
+                        f"{a['rps']:.0f}",
+                        *(f"{a['rps'] / b['rps']:.2f}×" for b in bases.values()),
+                    ]
+                    cells += [f"{a['p50']:.1f}", f"{a['p99']:.1f}"]
+                    cells += [f"{a['p99'] / b['p99']:.2f}×" for b in bases.values()]
+                    cells += [f"{a['cpu_us']:.0f}", str(tally.errors)]  # type: ignore[union-attr]
+                    print(
+                        f"| {label} | {clients} | {name} | " + " | ".join(cells) + " |", flush=True
                     )
-            print(
-                f"cold start to first answer: ours {servers['uncached'][2]:.2f} s "
-                f"(gunicorn, {args.workers} workers), oxigraph {oxi_start:.2f} s\n"
-            )
-            print(
-                "| mode | clients | ours req/s | oxigraph req/s | ratio | ours p50 ms | "
-                "oxi p50 ms | ours p99 ms | oxi p99 ms | p99 ratio | ours CPU µs/req | "
-                "oxi CPU µs/req | errors |"
-            )
-            print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-            for label, (process, port, _) in list(servers.items()):
-                if label.endswith("versus"):
-                    continue
-                other = servers.get(f"{label} versus")
-                for clients in args.clients:
-                    run_load(port, "/sparql", queries, clients, 1.0)  # warm-up
-                    run_load(oxi_port, "/query", queries, clients, 1.0)
-                    ours, theirs = Tally(process.pid), Tally(oxi.pid)
-                    versus = Tally(other[0].pid) if other else None
-                    if other:
-                        run_load(other[1], "/sparql", queries, clients, 1.0)
-                    for _ in range(args.rounds):  # interleaved: noise is shared
-                        ours.run(port, "/sparql", queries, clients, args.seconds)
-                        theirs.run(oxi_port, "/query", queries, clients, args.seconds)
-                        if versus and other:
-                            versus.run(other[1], "/sparql", queries, clients, args.seconds)
-                    rows = [(label, ours)] + ([(f"{label} versus", versus)] if versus else [])
-                    b = theirs.summary()
-                    for name, tally in rows:
-                        a = tally.summary()  # type: ignore[union-attr]
-                        errors = tally.errors + theirs.errors  # type: ignore[union-attr]
-                        print(
-                            f"| {name} | {clients} | {a['rps']:.0f} | {b['rps']:.0f} | "
-                            f"{a['rps'] / b['rps']:.2f}× | {a['p50']:.1f} | {b['p50']:.1f} | "
-                            f"{a['p99']:.1f} | {b['p99']:.1f} | {a['p99'] / b['p99']:.2f}× | "
-                            f"{a['cpu_us']:.0f} | {b['cpu_us']:.0f} | {errors} |",
-                            flush=True,
-                        )
-        finally:
-            for process, _, _ in servers.values():
-                process.terminate()
-                process.wait(timeout=10)
-            oxi.terminate()
-            oxi.wait(timeout=10)
     return 0
 
 

@@ -17,13 +17,13 @@ import sys
 
 import pytest
 
+from bench.virtuoso_server import Virtuoso, virtuoso_missing, virtuoso_server
 from kg.pipeline.publish import PublishError, publish
 from kg.settings import Settings
 from kg.store import open_engine
 from kg.store.base import read_manifest
 from tests.conftest import ROOT
 from tests.test_store_parity import normalise
-from tests.virtuoso_server import Virtuoso, virtuoso_server
 
 pytestmark = pytest.mark.integration
 
@@ -41,6 +41,8 @@ def test_every_example_query_is_collected() -> None:
 @pytest.fixture(scope="module")
 def virtuoso(tmp_path_factory: pytest.TempPathFactory):
     """One Virtuoso for the module: a new database takes it 10–20 s to create."""
+    if missing := virtuoso_missing():
+        pytest.skip(missing)
     with virtuoso_server(tmp_path_factory.mktemp("virtuoso") / "db") as server:
         yield server
 
