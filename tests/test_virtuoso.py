@@ -21,7 +21,7 @@ from bench.virtuoso_server import Virtuoso, virtuoso_missing, virtuoso_server
 from kg.pipeline.publish import PublishError, publish
 from kg.settings import Settings
 from kg.store import open_engine
-from kg.store.base import read_manifest
+from kg.store.base import Boolean, read_manifest
 from tests.conftest import ROOT
 from tests.test_store_parity import normalise
 
@@ -136,6 +136,21 @@ def test_virtuoso_answers_every_example_query_as_we_do(engines, path) -> None:
         from rdflib.compare import isomorphic
 
         assert isomorphic(normalise(answer), normalise(expected))
+
+
+@pytest.mark.parametrize(
+    ("ask", "expected"),
+    [
+        ("ASK { ?m a dk:Municipality }", True),
+        ("# SELECT in a comment\nASK { ?m a dk:NoSuchClass }", False),
+    ],
+)
+def test_an_ask_is_a_boolean_through_virtuoso_too(engines, ask, expected) -> None:
+    """Virtuoso answers an ASK asked with a dataset as a one-row SELECT of ``__ASK_RETVAL``;
+    the remote engine reads it back as the boolean the protocol promises."""
+    local, remote = engines
+    assert local.query(ask) == Boolean(expected)
+    assert remote.query(ask) == Boolean(expected)
 
 
 def test_the_optional_filter_difference_in_its_smallest_form(engines) -> None:

@@ -145,6 +145,8 @@ class RemoteEngine:
             if "boolean" in document:
                 return Boolean(bool(document["boolean"]))
             variables = document["head"].get("vars", [])
+            if variables == [VIRTUOSO_ASK] and _form(sparql) == "ASK":
+                return _virtuoso_boolean(document["results"]["bindings"])
             rows = [
                 {name: _json_term(value) for name, value in binding.items()}
                 for binding in islice(document["results"]["bindings"], limit)
@@ -202,3 +204,19 @@ def _strip_prologue_lines(message: str, prologue: str) -> str:
     """Positions in a remote error count our prologue lines; say so rather than mislead."""
     lines = prologue.count("\n")
     return f"{message} (line numbers include {lines} predefined PREFIX lines)"
+
+
+#: Virtuoso 7.2 answers an ASK asked with a dataset (``default-graph-uri``/``named-graph-uri``)
+#: as a one-row SELECT of this variable, ``1`` or ``0``, instead of the protocol's ``boolean``.
+VIRTUOSO_ASK = "__ASK_RETVAL"
+_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+
+
+def _form(sparql: str) -> str | None:
+    """The query form: its first form keyword outside strings, IRIs and comments."""
+    return next((w for w in shape(unescape_codepoints(sparql)).words if w in _FORMS), None)
+
+
+def _virtuoso_boolean(bindings: list[dict]) -> Boolean:
+    value = bindings[0].get(VIRTUOSO_ASK, {}).get("value") if bindings else None
+    return Boolean(value in ("1", "true"))
