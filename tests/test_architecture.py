@@ -98,9 +98,7 @@ def test_the_page_names_no_package_the_code_lacks():
         ".".join(f.with_suffix("").relative_to(ROOT / "src").parts)
         for f in (ROOT / "src").glob("kg/**/*.py")
     }
-    stale = {
-        n for n in re.findall(r"`(kg(?:\.\w+)+)`", PAGE) if n not in modules and "." in n
-    }
+    stale = {n for n in re.findall(r"`(kg(?:\.\w+)+)`", PAGE) if n not in modules and "." in n}
     assert not stale, f"docs/architecture.md names {sorted(stale)}, which the code lacks"
 
 
