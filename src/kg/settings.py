@@ -33,6 +33,12 @@ class Settings:
     store: str = "memory"
     #: Number of gunicorn worker processes.
     workers: int = 2
+    #: Give each gunicorn worker a listening socket of its own (``SO_REUSEPORT``), so that the
+    #: kernel spreads new connections over the workers; otherwise the worker that wakes first
+    #: takes them, and kept-alive clients can all end up on one worker's interpreter lock.
+    #: Off by default: a worker that stops (a reload, a rolled replica) drops the connections
+    #: still queued at its own socket (``bench/RESULTS.md``).
+    reuse_port: bool = False
     #: Seconds a query may run before it is stopped.
     query_timeout: float = 10.0
     #: Maximum number of result rows (SELECT) or triples (CONSTRUCT) returned.

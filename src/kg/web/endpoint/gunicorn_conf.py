@@ -16,6 +16,9 @@ _settings = Settings.from_env()
 bind = [f"{_settings.host}:{_settings.port}"]
 workers = _settings.workers
 worker_class = "gthread"
+# One listening socket per worker when asked (KG_REUSE_PORT): the kernel spreads connections over
+# the workers. Off by default, as a stopping worker drops the connections queued at its socket.
+reuse_port = _settings.reuse_port
 threads = _settings.query_processes + 4
 # Heartbeat of a worker, not of a request: a query never holds a thread past query_timeout.
 timeout = int(_settings.query_timeout) + 20

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import re
 import sys
+import time
 from functools import lru_cache
 
 #: What browsers may do cross-origin: read, never with credentials (the data are public).
@@ -77,20 +78,45 @@ def query_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
+_LINE = "%s %s %s rows=%s ms=%.1f query=%s type=%s"
+
+
+class _SecondFormatter(logging.Formatter):
+    """logging's own time stamp (``2026-12-06 04:44:20,132``), with the date and time written
+    once per second rather than once per line: the access log writes a line per request."""
+
+    _second: int | None = None
+    _text = ""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        if datefmt is not None:
+            return super().formatTime(record, datefmt)
+        second = int(record.created)
+        if second != self._second:
+            self._text = time.strftime(self.default_time_format, self.converter(record.created))
+            self._second = second
+        return self.default_msec_format % (self._text, record.msecs)
+
+
 def log_access(
     method: str, path: str, status: object, rows: object, ms: float, query: object, kind: str
 ) -> None:
-    """One access-log line: method, path, status, rows, milliseconds, query hash, media type."""
-    access_log.info(
-        "%s %s %s rows=%s ms=%.1f query=%s type=%s", method, path, status, rows, ms, query, kind
-    )
+    """One access-log line: method, path, status, rows, milliseconds, query hash, media type.
+
+    The record is made directly: ``Logger.info`` would first walk the stack for the caller's
+    file and line, which the line never shows (a third of the line's cost, on every request)."""
+    if access_log.isEnabledFor(logging.INFO):
+        args = (method, path, status, rows, ms, query, kind)
+        access_log.handle(
+            access_log.makeRecord(access_log.name, logging.INFO, "", 0, _LINE, args, None)
+        )
 
 
 def open_access_log() -> None:
     """Send the access log to stderr, once per process."""
     if not access_log.handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s access %(message)s"))
+        handler.setFormatter(_SecondFormatter("%(asctime)s access %(message)s"))
         access_log.addHandler(handler)
         access_log.setLevel(logging.INFO)
         access_log.propagate = False
