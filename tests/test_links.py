@@ -65,6 +65,8 @@ AT_LEAST = {
     ("county", "wikipedia-en"): 15,
     ("county", "dbpedia"): 15,
     ("county", "iso31662"): 15,
+    ("county", "wikipedia-sv"): 1,  # Västmanlands län (sixth pass)
+    ("county", "geonames"): 1,
     ("municipality", "wikipedia-en"): 25,
     ("municipality", "wikipedia-sv"): 10,
     ("municipality", "dbpedia"): 25,
