@@ -65,12 +65,14 @@ AT_LEAST = {
     ("county", "wikipedia-en"): 15,
     ("county", "dbpedia"): 15,
     ("county", "iso31662"): 15,
+    ("county", "wikipedia-sv"): 1,  # Västmanlands län (sixth pass)
+    ("county", "geonames"): 1,
     ("municipality", "wikipedia-en"): 25,
     ("municipality", "wikipedia-sv"): 10,
     ("municipality", "dbpedia"): 25,
     ("municipality", "geonames"): 10,
     ("municipality", "coordinates"): 31,
-    ("organisation", "wikipedia-sv"): 2,
+    ("organisation", "wikipedia-sv"): 4,  # Lantmäteriet and Försäkringskassan (sixth pass)
     ("organisation", "wikipedia-en"): 2,
     ("organisation", "dbpedia"): 2,
 }

@@ -17,7 +17,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
 
-from kg.linksets import linksets
+from kg.linksets import LINK_PREDICATES, linksets, target_of
 from kg.pipeline.load import load_shapes
 from kg.pipeline.quality import (
     DATASET,
@@ -100,6 +100,27 @@ def test_missing_points_are_the_municipalities_off_the_map(sparql_rows, data: di
     listed = {t["iri"] for t in data["missing"]["municipalities-without-point"]["things"]}
     assert listed == every - placed
     assert BASE + "id/municipality/varmdo" not in listed  # placed in issue 26
+
+
+def test_missing_links_are_the_organisations_that_link_nowhere(sparql_rows, data: dict) -> None:
+    """Counted another way: every triple of an organisation, its links picked out in Python."""
+    every = {
+        r["o"]
+        for r in sparql_rows(
+            "SELECT ?o WHERE { ?o a dk:Organisation "
+            "FILTER NOT EXISTS { ?o a dk:Municipality } FILTER NOT EXISTS { ?o a dk:Jury } }"
+        )
+    }
+    linked = {
+        r["s"]
+        for r in sparql_rows("SELECT ?s ?p ?x WHERE { ?s a dk:Organisation ; ?p ?x }")
+        if r["p"] in LINK_PREDICATES and target_of(r["x"]) is not None
+    }
+    listed = {t["iri"] for t in data["missing"]["organisations-without-link"]["things"]}
+    assert listed == every - linked
+    assert BASE + "id/organisation/inera" in listed  # no article found (docs/links.md)
+    assert BASE + "id/organisation/vinnova" not in listed  # English article and DBpedia
+    assert not any("/id/jury/" in iri for iri in listed)  # the award's own bodies
 
 
 def test_a_fact_without_a_source_is_counted_as_such() -> None:

@@ -8,7 +8,8 @@ build writes, beside ``kg.nq``, a report that says so in RDF and in a form the w
 - how many facts each data graph states, and how many of them carry a source in that same graph;
 - the links into each outside dataset, and how many of them name the page they were read from;
 - what is known to be missing: municipalities without a point, without a Swedish or English
-  Wikipedia article, without a GeoNames id or a Wikidata item.
+  Wikipedia article, without a GeoNames id or a Wikidata item; counties without a Swedish
+  article; organisations without any link to another dataset.
 
 The numbers are W3C Data Quality Vocabulary measurements (``dqv:QualityMeasurement``) of metrics
 defined here, so the catalogue and VoID can announce them (``dqv:hasQualityMeasurement``).
@@ -163,6 +164,20 @@ MISSING: dict[str, tuple[str, str, str]] = {
         'FILTER(STRSTARTS(STR(?a), "https://sv.wikipedia.org/")) }',
         "Län utan svensk Wikipediaartikel",
         "Counties without a Swedish Wikipedia article",
+    ),
+    # Organisations have no single kind of link that all of them should have (an agency may
+    # have an English article only, a newsletter none), so what is missing is any link at all:
+    # a linking property of kg.linksets whose object is an IRI outside our base. Municipalities
+    # and juries are organisations too (by inference), but municipalities have their own rows
+    # above and a jury is the award's own body, which no other dataset describes.
+    "organisations-without-link": (
+        f"?thing a <{BASE}ontology#Organisation> . "
+        f"FILTER NOT EXISTS {{ ?thing a <{BASE}ontology#Municipality> }} "
+        f"FILTER NOT EXISTS {{ ?thing a <{BASE}ontology#Jury> }} "
+        f"FILTER NOT EXISTS {{ VALUES ?p {{ {' '.join(f'<{p}>' for p in LINK_PREDICATES)} }} "
+        f'?thing ?p ?o FILTER(isIRI(?o) && !STRSTARTS(STR(?o), "{BASE}")) }}',
+        "Organisationer utan länk till någon annan datamängd",
+        "Organisations without a link to any other dataset",
     ),
 }
 
