@@ -14,6 +14,7 @@ Only a graph that says none of these is shown as itself (linked to its page).
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from urllib.parse import urlparse
 
@@ -58,6 +59,12 @@ def _record_documents(iri: str) -> dict[tuple[str, str, str, str], set[str]]:
     return found
 
 
+def _plain(text: str) -> str:
+    """Lower case without diacritics, as host names spell words ("Kvalitetsmässan")."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def _name(doc: str, names: dict[str, str]) -> str:
     """The document's title; an outside page's site follows its title unless the title names
     it already ("Lidingö kommun (sv.wikipedia.org)"), so a reader sees whose page it is."""
@@ -68,7 +75,7 @@ def _name(doc: str, names: dict[str, str]) -> str:
     if given in (doc, curie(doc)):
         return site or doc  # an outside page without a title: its site
     parts = site.split(".")
-    if not site or parts[-2 if len(parts) > 1 else 0].lower() in given.lower():
+    if not site or parts[-2 if len(parts) > 1 else 0].lower() in _plain(given):
         return given
     return f"{given} ({site})"
 
