@@ -17,6 +17,7 @@ class Page(HTMLParser):
 
     def __init__(self, html: str) -> None:
         super().__init__()
+        self.html = html
         self.links: list[str] = []
         self.ids: set[str] = set()
         self.classes: list[str] = []
@@ -186,12 +187,112 @@ def test_examples_page_offers_every_query(client) -> None:
 def test_browsers_asking_sparql_get_the_workbench(client) -> None:
     page = get_page(client, "/sparql", Accept="text/html,application/xhtml+xml,*/*;q=0.8")
     srcs = [s.get("src").split("?v=")[0] for s in page.scripts]  # fingerprinted for caching
-    assert "/static/vendor/yasgui/yasgui.min.js" in srcs and "/static/workbench.js" in srcs
+    # The page itself carries only the small shell; YASGUI loads on first use (issue 24).
+    assert "/static/workbench-shell.js" in srcs and "yasgui" not in " ".join(srcs)
     assert all(src and src.startswith("/") for src in srcs), "no script from another host"
-    assert client.get("/static/vendor/yasgui/yasgui.min.js").status_code == 200
+    later = re.search(r'data-scripts="([^"]*)"', page.html).group(1).split()
+    assert [s.split("?v=")[0] for s in later] == [
+        "/static/vendor/yasgui/yasgui.min.js",
+        "/static/workbench.js",
+        "/static/workbench-access.js",
+    ]
+    for src in later + re.search(r'data-styles="([^"]*)"', page.html).group(1).split():
+        assert client.get(src).status_code == 200, src
     assert client.get("/prefixes.json").get_json()["dk"] == BASE + "ontology#"
     api = client.get("/sparql", query_string={"query": "ASK {}"})
     assert api.mimetype == "application/sparql-results+json"
+
+
+def test_the_workbench_form_answers_without_any_script(client) -> None:
+    """Issue 24: the workbench's first screen is a real form. Without JavaScript its query and
+    its CSV button still reach the endpoint and get an answer."""
+    html = get_page(client, "/sparql?lang=en", Accept="text/html").html
+    form = re.search(r'<form[^>]*id="query-shell"[^>]*>(.*?)</form>', html, re.S)
+    assert form, "no query form"
+    assert 'method="get"' in form.group(0) and 'action="/sparql"' in form.group(0)
+    query = re.search(r'<textarea[^>]*name="query"[^>]*>(.*?)</textarea>', form.group(1), re.S)
+    assert query and "dk:AwardEdition" in query.group(1)
+    assert '<label for="query-text">SPARQL query</label>' in form.group(1)
+    assert 'name="format" value="csv"' in form.group(1)
+    from html import unescape
+
+    answer = client.get(
+        "/sparql",
+        query_string={"query": unescape(query.group(1)), "lang": "en", "format": "csv"},
+        headers={"Accept": "text/html"},
+    )
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    assert answer.get_data(as_text=True).startswith("year,nominee,name,won")
+    shared = get_page(client, "/sparql?lang=en&query=ASK%20%7B%7D", Accept="text/html").html
+    assert ">ASK {}</textarea>" in shared  # a shared link's query is in the page itself
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_example_titles_are_in_the_pages_language(client, lang) -> None:
+    """Issue 24: the workbench's picker, the examples page and home name every example in
+    the page's language, from the query file's ``# title: svenska | English``."""
+    from html import unescape
+
+    from kg.web.site.home import load_examples
+    from tests.conftest import ROOT
+
+    examples = load_examples(ROOT / "queries")
+    workbench = unescape(get_page(client, f"/sparql?lang={lang}", Accept="text/html").html)
+    listing = unescape(get_page(client, f"/examples?lang={lang}").html)
+    for e in examples:
+        assert f'<option value="{e.slug}">{e.title(lang)}</option>' in workbench
+        assert f"<h2>{e.title(lang)}</h2>" in listing
+        other = e.title("en" if lang == "sv" else "sv")
+        assert f">{other}<" not in workbench and f">{other}<" not in listing, other
+    home = unescape(get_page(client, f"/?lang={lang}").html)
+    assert examples[0].title(lang) in home and "(på engelska)" not in home
+
+
+def source_column(client, url: str) -> dict[str, list[tuple[str, str]]]:
+    """The fact table's rows of a page: property name → [(source shown, its link)]."""
+    from html import unescape
+
+    html = get_page(client, url).html
+    rows: dict[str, list[tuple[str, str]]] = {}
+    table = html[html.index('<table class="facts">') :]
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S):
+        cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+        if len(cells) == 3:
+            prop = unescape(re.sub(r"<[^>]+>", "", cells[0].split('<span class="twin">')[0]))
+            cited = re.findall(r'<span class="graph"><a href="([^"]*)">(.*?)</a>', cells[2])
+            rows.setdefault(prop.strip(), []).extend((unescape(n), h) for h, n in cited)
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("lang", "kommunkod", "winners", "wikipedia"),
+    [
+        ("sv", "kommunkod", "Kvalitetsmässan: Sveriges DigitaliseringsKommun, vinnare", "sv"),
+        (
+            "en",
+            "municipality code",
+            "Kvalitetsmässan: Sveriges DigitaliseringsKommun, winners",
+            "en",
+        ),
+    ],
+)
+def test_the_source_column_names_documents_not_graphs(
+    client, lang, kommunkod, winners, wikipedia
+) -> None:
+    """Issue 24: the fact table's source column shows each fact's document by its title in the
+    page's language, linked: the text of a source graph, the page a record or the thing names
+    in a reference graph; never a graph's file name."""
+    rows = source_column(client, f"/id/municipality/lidingo.html?lang={lang}")
+    shown = [name for cited in rows.values() for name, _ in cited]
+    assert shown and not [n for n in shown if re.fullmatch(r"source-\d+|reference|links-\w+", n)]
+    texts = {link for cited in rows.values() for _, link in cited if "/id/source/" in link}
+    assert f"/id/source/001.html?lang={lang}" in texts
+    documents = dict(p for cited in rows.values() for p in cited)
+    assert any(name.startswith(winners) for name in documents), documents
+    # a record's own source: the municipality code is stated by the link graph's record
+    assert rows[kommunkod], rows.keys()
+    wiki = [(n, h) for n, h in documents.items() if f"{wikipedia}.wikipedia.org" in h]
+    assert wiki and all(n.endswith(f"({wikipedia}.wikipedia.org)") for n, _ in wiki), wiki
 
 
 def test_pictures_are_svg(client) -> None:

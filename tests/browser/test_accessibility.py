@@ -50,7 +50,8 @@ PAGES: list[tuple[str, str, str]] = [
     ("pictures", "/pictures?lang=sv", "svg"),
     ("downloads", "/downloads?lang=en", "main h1"),
     ("ontology", "/ontology?lang=en", "#classes"),
-    ("workbench", "/sparql?lang=en", ".yasqe .CodeMirror"),
+    # the first screen (a plain form); YASGUI itself is checked with a result below
+    ("workbench", "/sparql?lang=en", "#query-text"),
     (
         "workbench-with-result",
         "/sparql?lang=sv&query=SELECT%20%3Fe%20%3Fy%20WHERE%20%7B%20%3Fe%20dk%3Ayear%20%3Fy%20%7D",

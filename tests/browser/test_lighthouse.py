@@ -48,17 +48,9 @@ PAGES = [
     ("pictures", "/pictures?lang=en"),
     ("map", "/map?lang=sv"),
     ("search", "/search?q=lidingo&lang=en"),
-    pytest.param(
-        "workbench",
-        "/sparql?lang=en",
-        # YASGUI's 1 MB bundle blocks the main thread for long (TBT); 88-91 when the machine is
-        # quiet, since it is compressed and cached (65 before). Not yet 95: issue #24 item 8.
-        marks=pytest.mark.xfail(
-            "performance" in CATEGORIES,
-            reason="the workbench scores below 95 in performance",
-            strict=False,
-        ),
-    ),
+    # YASGUI's 1 MB bundle loads on first use of the editor (workbench-shell.js), not with the
+    # page: 88-91 while it did (65 before it was compressed and cached), 98 since.
+    ("workbench", "/sparql?lang=en"),
 ]
 RUNS = 2  # a second run when the first is below the bar or fails to trace: the machine is shared
 

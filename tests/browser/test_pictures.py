@@ -6,6 +6,7 @@ import pytest
 
 from tests.browser import EVENT_WAIT_MS
 from tests.browser.test_site import browser, page, shot, site  # noqa: F401 - shared fixtures
+from tests.browser.test_workbench import open_editor
 
 pytestmark = pytest.mark.browser
 
@@ -79,9 +80,7 @@ def test_the_edition_filter_works_without_javascript(browser, site) -> None:  # 
 
 def test_the_workbench_completes_our_own_terms_with_labels(page, site) -> None:  # noqa: F811
     """Issue #16: typing dk: offers our classes and properties, asked of this host only."""
-    page.goto(f"{site}/sparql?lang=en")
-    editor = page.locator(".yasqe .CodeMirror")
-    editor.wait_for()
+    open_editor(page, f"{site}/sparql?lang=en")
     page.evaluate(
         "() => { const cm = document.querySelector('.yasqe .CodeMirror').CodeMirror;"
         " cm.setValue(''); cm.focus(); }"

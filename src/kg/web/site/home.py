@@ -39,7 +39,8 @@ pages = Blueprint("pages", __name__)
 @dataclass
 class Example:
     slug: str
-    title: str
+    #: the title per language (``sv``, ``en``), from the file's ``# title: svenska | English``
+    titles: dict[str, str]
     description: str
     expected: str
     text: str
@@ -48,10 +49,15 @@ class Example:
     def link(self) -> str:
         return workbench_link(self.text)
 
+    def title(self, lang: str) -> str:
+        """The title in the page's language (a page never mixes two)."""
+        return self.titles.get(lang) or self.titles["en"]
+
 
 def load_examples(folder: Path) -> list[Example]:
-    """The example queries under ``queries/``: a ``# title:``/``# description:``/``# expected:``
-    header, then the query. Kept as files so tests can run every one of them."""
+    """The example queries under ``queries/``: a ``# title: svensk titel | English title``,
+    ``# description:`` and ``# expected:`` header, then the query. Kept as files so tests can
+    run every one of them. A title without ``|`` serves both languages."""
     examples = []
     for path in sorted(folder.glob("*.rq")):
         text = path.read_text(encoding="utf-8")
@@ -60,10 +66,11 @@ def load_examples(folder: Path) -> list[Example]:
             match = re.match(r"#\s*(title|description|expected):\s*(.*)", line)
             if match:
                 header[match.group(1)] = match.group(2).strip()
+        sv, bar, en = header.get("title", path.stem).partition("|")
         examples.append(
             Example(
                 path.stem,
-                header.get("title", path.stem),
+                {"sv": sv.strip(), "en": (en if bar else sv).strip()},
                 header.get("description", ""),
                 header.get("expected", ""),
                 text,
@@ -242,7 +249,10 @@ def examples_page() -> Response:
 @pages.get("/examples.json")
 def examples_json() -> Response:
     """The examples for the workbench's picker (a file, so the page needs no inline script)."""
-    body = [{"slug": e.slug, "title": e.title, "query": e.text} for e in examples()]
+    body = [
+        {"slug": e.slug, "title": e.titles["en"], "titles": e.titles, "query": e.text}
+        for e in examples()
+    ]
     return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
 
 
@@ -258,6 +268,8 @@ def workbench() -> Response:
     return page(
         "workbench.html",
         examples=examples(),
+        # A shared link's query is in the page itself, readable before the editor loads.
+        query=request.args.get("query", ""),
         prefixes=json.dumps(PREFIXES),
         # The editor's own marker speaks with the endpoint's sentences
         # (kg.web.endpoint.query_errors).

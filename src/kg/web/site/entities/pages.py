@@ -17,6 +17,7 @@ from kg.namespaces import BASE, INFERRED_GRAPH
 from kg.store import Term, Triples
 from kg.web.endpoint.rdf_documents import RDF_FORMATS, graph_of, rdf_response, suffix_for
 from kg.web.site.entities.citation import cite, release
+from kg.web.site.entities.fact_sources import cited_sources
 from kg.web.site.entities.fact_table import facts, merge_twins, property_family
 from kg.web.site.entities.leads import lead
 from kg.web.site.entities.place_map import small_map
@@ -134,6 +135,7 @@ def entity_page(iri: str, kind: str, name: str) -> Response:
         sections.sort(key=lambda s: s.show != "quotes")
         description = description_lang = None
     sources = page_sources(out, names, lang)
+    cited = cited_sources(iri, rest + inc, lang)
     title = names.get(iri, name)
     contents = [(f"profile-{s.name}", s.title) for s in sections]
     query = (
@@ -159,6 +161,7 @@ def entity_page(iri: str, kind: str, name: str) -> Response:
         sources=sources,
         citation=cite(iri, title, lang, release()),
         shown=lambda term: shown(term, names, lang),
+        cited=lambda fact: cited.get(id(fact), []),
         language_name=language_name,
         source_text=source_text,
         rdf_links=[(s, f"/id/{kind}/{name}.{s}") for s in RDF_FORMATS],

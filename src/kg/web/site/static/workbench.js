@@ -1,4 +1,5 @@
 // The query workbench: YASGUI served from our own host, talking to our /sparql by GET.
+// workbench-shell.js loads YASGUI and then this file when the reader first uses the editor.
 // The query and the result view live in the page's URL (?query=…&view=…), so a result can be
 // shared as a link. No request leaves this host: YASQE's LOV-backed class and property
 // completers are replaced by ones that read this graph's own terms (/completions/*.json, with
@@ -15,6 +16,14 @@
   "use strict";
   var root = document.getElementById("workbench");
   if (!root || !window.Yasgui) { return; }
+  // The page's first screen (workbench-shell.js) held the query in a textarea: the editor
+  // takes its text, its caret when the reader was in it, and its place.
+  var shell = document.getElementById("query-shell");
+  var shellText = document.getElementById("query-text");
+  var start = shellText ? shellText.value : "";
+  var hadFocus = !!shellText && document.activeElement === shellText;
+  var caret = hadFocus ? shellText.selectionStart : 0;
+  if (shell) { shell.remove(); }
   var prefixes = JSON.parse(root.getAttribute("data-prefixes") || "{}");
   var params = new URLSearchParams(window.location.search);
   var Yasqe = window.Yasgui.Yasqe;
@@ -212,14 +221,24 @@
       yasr.selectPlugin(params.get("view"));
     }
   }
-  if (params.get("query")) {
-    yasqe.setValue(withPrefixes(params.get("query")));
-    yasqe.query();
-  } else if (root.getAttribute("data-default-query")) {
-    yasqe.setValue(root.getAttribute("data-default-query"));
+  // A shared link's query (still as the link gave it) gets the prefixes it uses and runs.
+  var linked = params.get("query");
+  var fromLink = linked !== null && start === linked.replace(/\r\n?/g, "\n");
+  if (fromLink) {
+    var declared = withPrefixes(start);
+    caret += declared.length - start.length;
+    start = declared;
   }
-  // The page opens with the focus where the reader is, not in the editor.
-  if (yasqe.hasFocus && yasqe.hasFocus()) { yasqe.getInputField().blur(); }
+  yasqe.setValue(start || root.getAttribute("data-default-query") || "");
+  if (hadFocus) {  // the reader was typing in the textarea: go on in the editor
+    yasqe.focus();
+    yasqe.setCursor(yasqe.posFromIndex(caret));
+  } else if (yasqe.hasFocus && yasqe.hasFocus()) {
+    // The page keeps the focus where the reader is, not in the editor.
+    yasqe.getInputField().blur();
+  }
+  if (fromLink || root.getAttribute("data-run") === "true") { yasqe.query(); }
+  root.removeAttribute("aria-busy");
 
   // -- the endpoint's syntax errors under the line they are about --------------------------
   var errorWidget = null;
@@ -305,9 +324,12 @@
 
   var picker = document.getElementById("example-picker");
   fetch(root.getAttribute("data-examples")).then(function (r) { return r.json(); }).then(function (list) {
-    picker.addEventListener("change", function () {
+    function choose() {
       var chosen = list.filter(function (e) { return e.slug === picker.value; })[0];
       if (chosen) { yasqe.setValue(withPrefixes(chosen.query)); yasqe.query(); }
-    });
+    }
+    picker.addEventListener("change", choose);
+    // an example picked while the editor was loading (workbench-shell.js)
+    if (root.getAttribute("data-picked") === "true") { choose(); }
   });
 })();
