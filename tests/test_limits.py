@@ -200,6 +200,7 @@ def strict_app(built: Settings):
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
+@pytest.mark.serial  # a query against its timeout: `make test`'s serial pass
 def test_a_runaway_query_is_stopped_with_503_and_the_next_one_answers(strict_app) -> None:
     client = strict_app.test_client()
     started = time.monotonic()
@@ -235,6 +236,7 @@ def _probe_until_busy(app, slow: threading.Thread):
     raise AssertionError
 
 
+@pytest.mark.serial  # a query against its timeout: `make test`'s serial pass
 def test_busy_workers_answer_503_at_once(built: Settings, monkeypatch) -> None:
     """While the one slot is taken by a query not yet past its grace period (made longer than
     the timeout here, so no machine is too slow to land inside it), a new query gets 503 with
@@ -255,6 +257,7 @@ def test_busy_workers_answer_503_at_once(built: Settings, monkeypatch) -> None:
     slow.join()
 
 
+@pytest.mark.serial  # a query against its timeout: `make test`'s serial pass
 def test_row_cap_is_signalled(strict_app) -> None:
     response = strict_app.test_client().get(
         "/sparql", query_string={"query": "SELECT ?s WHERE { ?s ?p ?o }"}
@@ -345,6 +348,7 @@ def test_user_input_is_never_echoed_as_html(client) -> None:
             assert response.mimetype == "text/html" and PAYLOAD not in body
 
 
+@pytest.mark.serial  # a query against its timeout: `make test`'s serial pass
 def test_under_overload_the_long_query_is_shed_for_a_new_one(built: Settings) -> None:
     from kg.web.execution import GRACE_SECONDS
 

@@ -25,7 +25,8 @@ from tests.conftest import ROOT
 from tests.test_store_parity import normalise
 from tests.virtuoso_server import Virtuoso, virtuoso_server
 
-pytestmark = pytest.mark.integration
+#: One worker runs the module (``make test``: ``--dist loadgroup``), so Virtuoso starts once.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("virtuoso")]
 
 #: Every example but the federated ones: those call Wikidata in a SERVICE block, which neither
 #: store may reach here (tests/test_federation_wikidata.py runs them against a local stand-in).

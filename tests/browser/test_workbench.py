@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_site import browser, page, shot, site  # noqa: F401 - fixtures
+from tests.browser.test_site import shot
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +20,7 @@ def set_query(tab, text: str) -> None:
     tab.evaluate("t => document.querySelector('.CodeMirror').CodeMirror.setValue(t)", text)
 
 
-def test_the_default_query_runs_with_names_and_local_links(page, site) -> None:  # noqa: F811
+def test_the_default_query_runs_with_names_and_local_links(page, site) -> None:
     page.goto(site + "/sparql?lang=en")
     page.wait_for_selector(".CodeMirror")
     assert "dk:AwardEdition" in editor_value(page) and "dk:Winner" in editor_value(page)
@@ -41,7 +41,7 @@ def test_the_default_query_runs_with_names_and_local_links(page, site) -> None: 
     assert page.foreign == []
 
 
-def test_an_undeclared_predefined_prefix_is_not_marked(page, site) -> None:  # noqa: F811
+def test_an_undeclared_predefined_prefix_is_not_marked(page, site) -> None:
     page.goto(site + "/sparql?lang=en")
     page.wait_for_selector(".CodeMirror")
     set_query(page, "SELECT ?m WHERE { ?m a dk:Municipality ; mun:x ?y }")
@@ -54,7 +54,7 @@ def test_an_undeclared_predefined_prefix_is_not_marked(page, site) -> None:  # n
     ("lang", "words"),
     [("en", "Expected `.` or `}` after the triple on line 2"), ("sv", "Det saknas `.`")],
 )
-def test_a_syntax_error_comes_back_in_words_under_its_line(page, site, lang, words) -> None:  # noqa: F811
+def test_a_syntax_error_comes_back_in_words_under_its_line(page, site, lang, words) -> None:
     page.goto(f"{site}/sparql?lang={lang}")
     page.wait_for_selector(".CodeMirror")
     set_query(page, "SELECT ?m WHERE {\n  ?m a dk:Municipality\n  ?m rdfs:label ?n\n}")
@@ -70,7 +70,7 @@ def test_a_syntax_error_comes_back_in_words_under_its_line(page, site, lang, wor
     shot(page, f"workbench-error-{lang}")
 
 
-def test_on_a_phone_the_buttons_do_not_cover_the_query(page, site) -> None:  # noqa: F811
+def test_on_a_phone_the_buttons_do_not_cover_the_query(page, site) -> None:
     page.set_viewport_size({"width": 360, "height": 740})
     page.goto(site + "/sparql?lang=en")
     page.wait_for_selector(".CodeMirror")
@@ -110,7 +110,7 @@ def marker_words(tab) -> str:
         ),
     ],
 )
-def test_the_editors_marker_speaks_in_words(page, site, lang, words) -> None:  # noqa: F811
+def test_the_editors_marker_speaks_in_words(page, site, lang, words) -> None:
     page.goto(f"{site}/sparql?lang={lang}")
     page.wait_for_selector(".CodeMirror")
     set_query(page, "SELECT ?m WHERE {\n  ?m a dk:Municipality\n  ?m rdfs:label ?n\n}")
@@ -121,7 +121,7 @@ def test_the_editors_marker_speaks_in_words(page, site, lang, words) -> None:  #
     assert icon.get_attribute("aria-label") == said
 
 
-def test_the_editors_marker_names_an_unknown_prefix(page, site) -> None:  # noqa: F811
+def test_the_editors_marker_names_an_unknown_prefix(page, site) -> None:
     page.goto(f"{site}/sparql?lang=en")
     page.wait_for_selector(".CodeMirror")
     set_query(page, "SELECT ?m WHERE {\n  ?m a nosuch:Municipality\n}")
@@ -130,7 +130,7 @@ def test_the_editors_marker_names_an_unknown_prefix(page, site) -> None:  # noqa
     assert "dk:" in said  # the predefined ones are offered
 
 
-def test_a_gate_error_comes_back_in_words_under_its_line(page, site) -> None:  # noqa: F811
+def test_a_gate_error_comes_back_in_words_under_its_line(page, site) -> None:
     """What the query gate refuses before parsing (kg.lexer) is worded and placed like a
     parser's error: the workbench puts it, with its caret, under its line."""
     page.goto(f"{site}/sparql?lang=sv")
