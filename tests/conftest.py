@@ -221,7 +221,7 @@ def sparql_rows(built: Settings):
 
 
 #: Files whose tests measure time or load (a wall-clock bound, a query against a short timeout,
-#: the query processes filled on purpose, Lighthouse's trace): they run in `make test`'s serial
+#: the query processes filled on purpose): they run in `make test`'s serial
 #: pass, never beside another pytest-xdist worker. A single such test in another file is marked
 #: ``@pytest.mark.serial`` itself (test_limits.py).
 SERIAL_FILES = frozenset(
@@ -231,7 +231,6 @@ SERIAL_FILES = frozenset(
         "test_busy_limit.py",
         "test_canary.py",
         "test_public_stack.py",
-        "test_lighthouse.py",
     }
 )
 
