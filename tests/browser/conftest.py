@@ -25,8 +25,18 @@ ARGS = [
 
 @pytest.fixture(scope="session")
 def site(gunicorn_url: str) -> str:
-    """The site as users meet it: served by gunicorn with the production configuration."""
-    return gunicorn_url.removesuffix("/sparql")
+    """The site as users meet it: served by gunicorn with the production configuration.
+
+    The first page a new server renders fills its caches (seen: over 60 s on a loaded machine,
+    where a browser's navigation timed out); it is asked for here, once, without a browser's
+    clock, so no test's wait includes it. The bound is a backstop for a server that hangs."""
+    import urllib.request
+
+    base = gunicorn_url.removesuffix("/sparql")
+    for path in ("/?lang=sv", "/?lang=en", "/id/municipality/lidingo.html?lang=sv"):
+        with urllib.request.urlopen(base + path, timeout=600) as first:
+            first.read()
+    return base
 
 
 @pytest.fixture(scope="session")

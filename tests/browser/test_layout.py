@@ -65,7 +65,7 @@ def document_width(page) -> int:
 @pytest.mark.parametrize(("name", "path", "ready"), ALL_PAGES, ids=[p[0] for p in ALL_PAGES])
 def test_page_fits_the_screen(tab, site, name, path, ready) -> None:
     tab.goto(site + path)
-    tab.wait_for_selector(ready, timeout=60000)
+    tab.wait_for_selector(ready, timeout=EVENT_WAIT_MS)
     tab.wait_for_load_state("load")
     width = document_width(tab)
     assert width <= tab.width, f"{name} is {width} px wide at {tab.width} px"
@@ -91,7 +91,7 @@ def test_page_obeys_the_content_security_policy(policed, site, name, path, ready
     the workbench's YASGUI stylesheets are allowed by hash (kg.web.workbench_policy)."""
     policed.errors.clear()
     policed.goto(site + path)
-    policed.wait_for_selector(ready, timeout=60000)
+    policed.wait_for_selector(ready, timeout=EVENT_WAIT_MS)
     policed.wait_for_load_state("load")
     assert policed.evaluate("() => window.__violations") == []
     # a missing page answers 404, which chromium reports as a console error by design
