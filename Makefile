@@ -136,11 +136,12 @@ lighthouse: $(LIGHTHOUSE) ## install Lighthouse, used by the browser tests in ch
 
 TEST_SETUP := $(ARTIFACT) $(FRONTEND) $(COMUNICA) $(AXE) $(LIGHTHOUSE) chromium apache nginx virtuoso
 
-# Two passes: the tests that start no server and are not about time or load run on both cores
-# (pytest-xdist); the `serial` ones (servers, browsers, timeouts, load; tests/conftest.py) then
-# run alone. Both passes share one build of the project (tests/conftest.py: shared_build).
+# Two passes: every test that is not about time or load runs on both cores (pytest-xdist; servers
+# and browsers too, each module's server kept on one worker by its xdist_group); the `serial`
+# ones (timeouts, load, Lighthouse; tests/conftest.py) then run alone. Both passes share one
+# build of the project (tests/conftest.py: shared_build).
 test: $(TEST_SETUP) lint lint-ontology ## set up, build, lint and run the whole test suite
-	$(BIN)/pytest -n 2 -m "not serial"
+	$(BIN)/pytest -n 2 --dist loadgroup -m "not serial"
 	$(BIN)/pytest -m serial
 
 # Not part of `make test`: the whole suite while two busy loops (started and always stopped by

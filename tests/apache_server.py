@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, wait_until_answers
+from tests.conftest import free_port, stop_process, wait_until_answers
 
 MODULES = Path("/usr/lib/apache2/modules")
 
@@ -94,10 +94,9 @@ def apache_server(sites: dict[str, str]) -> Iterator[str]:
             stderr=subprocess.PIPE,
         )
         base = f"http://127.0.0.1:{port}"
-        wait_until_answers(base + "/ready.txt", process, seconds=20)
+        wait_until_answers(base + "/ready.txt", process)
         yield base
     finally:
         if process is not None:
-            process.terminate()
-            process.wait(timeout=15)
+            stop_process(process)
         shutil.rmtree(root, ignore_errors=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, wait_until_answers
+from tests.conftest import free_port, stop_process, wait_until_answers
 
 
 def oxigraph_binary() -> str:
@@ -64,8 +64,7 @@ def oxigraph_server(location: Path, artifact: Path | None = None) -> Iterator[st
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_answers(base + "/query?query=ASK%7B%7D", process, seconds=20)
+        wait_until_answers(base + "/query?query=ASK%7B%7D", process)
         yield base
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_process(process)

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, stop_process
 
-pytestmark = pytest.mark.integration
+#: One worker runs the module (``--dist loadgroup``), so its servers start once.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("federation")]
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 OWL_CLASS = "http://www.w3.org/2002/07/owl#Class"
@@ -82,7 +83,7 @@ def oxigraph_url(tmp_path_factory: pytest.TempPathFactory, gunicorn_url: str):
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/query"
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 120  # a backstop for the event, not a pace
     while True:
         try:
             _ask_json(url, "ASK {}")
@@ -93,8 +94,7 @@ def oxigraph_url(tmp_path_factory: pytest.TempPathFactory, gunicorn_url: str):
                 raise AssertionError("oxigraph serve did not start") from None
             time.sleep(0.1)
     yield url, [c for (c,) in classes]
-    process.terminate()
-    process.wait(timeout=10)
+    stop_process(process)
 
 
 def test_oxigraph_server_federates_into_our_endpoint(

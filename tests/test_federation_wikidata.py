@@ -21,7 +21,8 @@ from tests.conftest import ROOT
 from tests.linked_fixture import LINKS_FIXTURE, linked_engine
 from tests.oxigraph_server import oxigraph_binary, oxigraph_server
 
-pytestmark = pytest.mark.integration
+#: One worker runs the module (``--dist loadgroup``), so the stand-in starts once.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("federation-wikidata")]
 
 WIKIDATA = "https://query.wikidata.org/sparql"
 QUERIES = ROOT / "queries" / "federation"

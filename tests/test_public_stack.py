@@ -117,6 +117,7 @@ class SlowClients:
     def __init__(self, host: str, port: int, count: int, source: str, interval: float = 0.5):
         self.address, self.count, self.source, self.interval = (host, port), count, source, interval
         self.stop = threading.Event()
+        self.opened = threading.Event()  # every connection has been tried once
         self.reconnects = 0
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -132,6 +133,7 @@ class SlowClients:
 
     def _run(self) -> None:
         sockets = [s for s in (self._open() for _ in range(self.count)) if s]
+        self.opened.set()
         while not self.stop.wait(self.interval):
             for index, sock in enumerate(sockets):
                 try:
@@ -145,7 +147,8 @@ class SlowClients:
 
     def __enter__(self) -> SlowClients:
         self.thread.start()
-        time.sleep(1.0)  # every connection open and trickling
+        # The event, not a pause: every connection is open (the bound is only a backstop).
+        assert self.opened.wait(120), "the slow clients never opened their connections"
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -437,6 +437,7 @@ def _exchange(conn: socket.socket, query: str) -> int:
 
 
 @pytest.mark.integration
+@pytest.mark.serial  # an ordinary query under a one-second timeout: the serial pass
 def test_an_idle_kept_alive_connection_is_closed_for_the_client(built: Settings) -> None:
     """Issue 23: gunicorn closes an idle keep-alive connection (after 5 s); the client must see
     that end, also after a query timed out on it, so that a query process was killed and

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from kg.settings import Settings
-from tests.conftest import ROOT, free_port, wait_until_answers
+from tests.conftest import ROOT, free_port, stop_process, wait_until_answers
 
 COUNT_TYPES = "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a owl:Class }"
 
@@ -80,5 +80,4 @@ def test_kg_serve_runs_gunicorn_on_kg_host_and_kg_port(built: Settings) -> None:
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", port), timeout=5).close()
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_process(process)

@@ -18,6 +18,9 @@ from tests.oxigraph_server import oxigraph_server
 
 QUERIES = sorted(ROOT.glob("queries/*.rq")) + sorted(ROOT.glob("bench/queries/*.rq"))
 GRAPH = "https://w3id.org/digikommun/graph/"
+#: One worker runs the module (``make test``: ``--dist loadgroup``), so the Oxigraph server
+#: of :func:`engines` starts once.
+pytestmark = pytest.mark.xdist_group("store-parity")
 
 
 def test_the_query_collection_is_complete() -> None:

@@ -25,7 +25,8 @@ from kg.store.base import Boolean, read_manifest
 from tests.conftest import ROOT
 from tests.test_store_parity import normalise
 
-pytestmark = pytest.mark.integration
+#: One worker runs the module (``make test``: ``--dist loadgroup``), so Virtuoso starts once.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("virtuoso")]
 
 #: Every example but the federated ones: those call Wikidata in a SERVICE block, which neither
 #: store may reach here (tests/test_federation_wikidata.py runs them against a local stand-in).

@@ -21,7 +21,8 @@ from rdflib import Graph, URIRef
 from tests.apache_server import apache_server
 from tests.conftest import ROOT
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+#: One worker runs the module (``--dist loadgroup``), so Apache starts once.
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("w3id-apache")]
 
 BASE = "https://w3id.org/digikommun/"
 HTACCESS = ROOT / "w3id" / "digikommun" / ".htaccess"

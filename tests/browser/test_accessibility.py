@@ -12,7 +12,6 @@ from __future__ import annotations
 import pytest
 
 from tests.browser import EVENT_WAIT_MS
-from tests.browser.test_site import ARGS, browser, site  # noqa: F401 - shared fixtures
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -75,7 +74,7 @@ def axe_source() -> str:
 
 
 @pytest.fixture
-def tab(browser):  # noqa: F811 - the fixture imported above
+def tab(browser):
     """A page whose CSP lets the test inject axe; the site itself never runs inline script."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page = context.new_page()
@@ -96,14 +95,14 @@ def violations(tab, axe_source: str) -> list[str]:
 
 
 @pytest.mark.parametrize(("name", "path", "ready"), PAGES, ids=[p[0] for p in PAGES])
-def test_page_meets_wcag_21_aa(tab, site, axe_source, name: str, path: str, ready: str) -> None:  # noqa: F811
+def test_page_meets_wcag_21_aa(tab, site, axe_source, name: str, path: str, ready: str) -> None:
     tab.goto(site + path)
     tab.wait_for_selector(ready, timeout=EVENT_WAIT_MS)
     assert tab.locator("html").get_attribute("lang") in ("sv", "en")
     assert violations(tab, axe_source) == []
 
 
-def test_keyboard_reaches_the_content_through_a_visible_skip_link(tab, site) -> None:  # noqa: F811
+def test_keyboard_reaches_the_content_through_a_visible_skip_link(tab, site) -> None:
     tab.goto(site + "/id/municipality/lidingo.html?lang=en")
     tab.keyboard.press("Tab")
     focused = tab.evaluate(

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser import EVENT_WAIT_MS
 from tests.browser.test_accessibility import PAGES
-from tests.browser.test_site import ARGS, browser, site  # noqa: F401 - shared fixtures
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +38,7 @@ document.addEventListener('securitypolicyviolation', e =>
 
 
 @pytest.fixture(params=WIDTHS, ids=[f"{w}px" for w in WIDTHS])
-def tab(request, browser):  # noqa: F811 - the fixture imported above
+def tab(request, browser):
     """A tab at one width that records console errors and CSP violations."""
     width = request.param
     context = browser.new_context(
@@ -49,6 +49,7 @@ def tab(request, browser):  # noqa: F811 - the fixture imported above
     )
     context.add_init_script(LISTEN)
     page = context.new_page()
+    page.set_default_timeout(EVENT_WAIT_MS)
     page.errors = []
     page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: page.errors.append(str(e)))
@@ -62,20 +63,21 @@ def document_width(page) -> int:
 
 
 @pytest.mark.parametrize(("name", "path", "ready"), ALL_PAGES, ids=[p[0] for p in ALL_PAGES])
-def test_page_fits_the_screen(tab, site, name, path, ready) -> None:  # noqa: F811
+def test_page_fits_the_screen(tab, site, name, path, ready) -> None:
     tab.goto(site + path)
-    tab.wait_for_selector(ready, timeout=60000)
+    tab.wait_for_selector(ready, timeout=EVENT_WAIT_MS)
     tab.wait_for_load_state("load")
     width = document_width(tab)
     assert width <= tab.width, f"{name} is {width} px wide at {tab.width} px"
 
 
 @pytest.fixture(scope="module")
-def policed(browser):  # noqa: F811 - the fixture imported above
+def policed(browser):
     """One tab under the site's own CSP that records violations and console errors."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.add_init_script(LISTEN)
     page = context.new_page()
+    page.set_default_timeout(EVENT_WAIT_MS)
     page.errors = []
     page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: page.errors.append(str(e)))
@@ -84,12 +86,12 @@ def policed(browser):  # noqa: F811 - the fixture imported above
 
 
 @pytest.mark.parametrize(("name", "path", "ready"), ALL_PAGES, ids=[p[0] for p in ALL_PAGES])
-def test_page_obeys_the_content_security_policy(policed, site, name, path, ready) -> None:  # noqa: F811
+def test_page_obeys_the_content_security_policy(policed, site, name, path, ready) -> None:
     """No inline style or script is blocked anywhere: the pictures use attributes and classes,
     the workbench's YASGUI stylesheets are allowed by hash (kg.web.site.workbench_policy)."""
     policed.errors.clear()
     policed.goto(site + path)
-    policed.wait_for_selector(ready, timeout=60000)
+    policed.wait_for_selector(ready, timeout=EVENT_WAIT_MS)
     policed.wait_for_load_state("load")
     assert policed.evaluate("() => window.__violations") == []
     # a missing page answers 404, which chromium reports as a console error by design
@@ -97,9 +99,10 @@ def test_page_obeys_the_content_security_policy(policed, site, name, path, ready
     assert errors == []
 
 
-def test_wide_tables_scroll_in_a_labelled_box_that_keyboards_reach(browser, site) -> None:  # noqa: F811
+def test_wide_tables_scroll_in_a_labelled_box_that_keyboards_reach(browser, site) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
+    page.set_default_timeout(EVENT_WAIT_MS)
     page.goto(site + "/downloads?lang=en")
     boxes = page.locator(".table-scroll")
     assert boxes.count() >= 1
@@ -111,9 +114,10 @@ def test_wide_tables_scroll_in_a_labelled_box_that_keyboards_reach(browser, site
     context.close()
 
 
-def test_narrow_screens_get_a_menu_button_that_opens_the_navigation(browser, site) -> None:  # noqa: F811
+def test_narrow_screens_get_a_menu_button_that_opens_the_navigation(browser, site) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
+    page.set_default_timeout(EVENT_WAIT_MS)
     page.goto(site + "/?lang=en")
     row = page.locator("header.top nav.wide a[href^='/downloads']")
     nav = page.locator("header.top details.menu nav a[href^='/downloads']")
@@ -127,13 +131,14 @@ def test_narrow_screens_get_a_menu_button_that_opens_the_navigation(browser, sit
     context.close()
     wide = browser.new_context(viewport={"width": 1280, "height": 900})
     page = wide.new_page()
+    page.set_default_timeout(EVENT_WAIT_MS)
     page.goto(site + "/?lang=en")
     assert not page.locator("header.top summary.menu").is_visible()  # no button where it fits
     assert page.locator("header.top nav.wide a[href^='/downloads']").is_visible()
     wide.close()
 
 
-def test_timeline_names_are_as_wide_as_the_served_font_draws_them(policed, site) -> None:  # noqa: F811
+def test_timeline_names_are_as_wide_as_the_served_font_draws_them(policed, site) -> None:
     """The server measures each name in Source Sans 3 (kg.web.site.drawings.font_metrics); chromium,
     with the font the page serves, must find the same width (canvas, kerning off like the SVG)."""
     policed.goto(site + "/pictures?lang=sv")

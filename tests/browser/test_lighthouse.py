@@ -24,7 +24,6 @@ import subprocess
 
 import pytest
 
-from tests.browser.test_site import site  # noqa: F401 - shared fixture
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -113,7 +112,7 @@ def lighthouse(url: str) -> dict:
 
 
 @pytest.mark.parametrize(("name", "path"), PAGES)
-def test_page_scores_at_least_95_in_every_category(site, name, path) -> None:  # noqa: F811
+def test_page_scores_at_least_95_in_every_category(site, name, path) -> None:
     scores = lighthouse(site + path)
     assert "error" not in scores, scores.get("error")
     low = {c: scores[c] for c in CATEGORIES if scores[c] is None or scores[c] < MINIMUM}

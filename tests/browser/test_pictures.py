@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser import EVENT_WAIT_MS
-from tests.browser.test_site import browser, page, shot, site  # noqa: F401 - shared fixtures
+from tests.browser.test_site import shot
 from tests.browser.test_workbench import open_editor
 
 pytestmark = pytest.mark.browser
@@ -25,7 +25,7 @@ OVERLAPS = """() => {
 
 
 @pytest.mark.parametrize("lang", ["sv", "en"])
-def test_no_two_names_in_the_timeline_overlap(page, site, lang: str) -> None:  # noqa: F811
+def test_no_two_names_in_the_timeline_overlap(page, site, lang: str) -> None:
     """Issue #16: Kungsbacka/Lomma (2017) and Upplands-Bro/Växjö (2021) ran into each other."""
     page.goto(f"{site}/pictures?lang={lang}")
     found = page.evaluate(OVERLAPS)
@@ -53,7 +53,7 @@ INSIDE = """() => {
 }"""
 
 
-def test_every_point_lies_in_sweden_and_leads_to_its_profile(page, site) -> None:  # noqa: F811
+def test_every_point_lies_in_sweden_and_leads_to_its_profile(page, site) -> None:
     page.goto(f"{site}/map?lang=en")
     found = page.evaluate(INSIDE)
     assert found["outside"] == []
@@ -67,9 +67,10 @@ def test_every_point_lies_in_sweden_and_leads_to_its_profile(page, site) -> None
     assert page.url.split("?")[0].endswith(iri.rsplit("/id/", 1)[1] + ".html")
 
 
-def test_the_edition_filter_works_without_javascript(browser, site) -> None:  # noqa: F811
+def test_the_edition_filter_works_without_javascript(browser, site) -> None:
     context = browser.new_context(java_script_enabled=False)
     tab = context.new_page()
+    tab.set_default_timeout(EVENT_WAIT_MS)
     tab.goto(f"{site}/map?lang=sv")
     tab.get_by_role("link", name="2019", exact=True).click()
     assert "edition=2019" in tab.url
@@ -78,7 +79,7 @@ def test_the_edition_filter_works_without_javascript(browser, site) -> None:  # 
     context.close()
 
 
-def test_the_workbench_completes_our_own_terms_with_labels(page, site) -> None:  # noqa: F811
+def test_the_workbench_completes_our_own_terms_with_labels(page, site) -> None:
     """Issue #16: typing dk: offers our classes and properties, asked of this host only."""
     open_editor(page, f"{site}/sparql?lang=en")
     page.evaluate(

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_site import browser, page, shot, site  # noqa: F401 - fixtures
+from tests.browser.test_site import shot
 
 pytestmark = pytest.mark.browser
 
 
-def test_typing_in_the_header_search_box_lands_on_the_thing(page, site) -> None:  # noqa: F811
+def test_typing_in_the_header_search_box_lands_on_the_thing(page, site) -> None:
     page.goto(site + "/examples?lang=en")
     box = page.get_by_role("combobox", name="Search the graph")
     box.fill("lidingo")
@@ -27,7 +27,7 @@ def test_typing_in_the_header_search_box_lands_on_the_thing(page, site) -> None:
     assert page.foreign == []
 
 
-def test_type_ahead_is_a_combobox_driven_by_keyboard(page, site) -> None:  # noqa: F811
+def test_type_ahead_is_a_combobox_driven_by_keyboard(page, site) -> None:
     page.goto(site + "/examples?lang=en")
     box = page.get_by_role("combobox", name="Search the graph")
     assert box.get_attribute("aria-expanded") == "false"
@@ -60,7 +60,7 @@ def test_type_ahead_is_a_combobox_driven_by_keyboard(page, site) -> None:  # noq
     ("path", "box_id"),
     [("/?lang=en", "home-search-q"), ("/search?q=kommun&lang=en", "search-q")],
 )
-def test_the_big_search_boxes_have_type_ahead_too(page, site, path, box_id) -> None:  # noqa: F811
+def test_the_big_search_boxes_have_type_ahead_too(page, site, path, box_id) -> None:
     """The home page's and the search page's own boxes are the same combobox as the
     header's (static/search-suggest.js), with their own listbox, hint and status."""
     page.goto(site + path)

@@ -7,9 +7,6 @@ are kept under build/screenshots/ so that a person can look at them.
 
 from __future__ import annotations
 
-import shutil
-from urllib.parse import urlparse
-
 import pytest
 
 from tests.browser import EVENT_WAIT_MS
@@ -18,55 +15,6 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.browser
 
 SHOTS = ROOT / "build" / "screenshots"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="module")
-def site(gunicorn_url: str) -> str:
-    """The site as users meet it: served by gunicorn with the production configuration."""
-    return gunicorn_url.removesuffix("/sparql")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("chromium is missing: run `make chromium` (scripts/ensure-chromium.sh)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=executable, args=ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser, site):
-    """A page that records every request to a host other than ours."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    tab = context.new_page()
-    tab.set_default_timeout(EVENT_WAIT_MS)
-    tab.foreign = []
-    ours = urlparse(site).netloc
-    tab.on(
-        "request",
-        lambda r: (
-            tab.foreign.append(r.url)
-            if urlparse(r.url).scheme in ("http", "https", "ws", "wss")
-            and urlparse(r.url).netloc != ours
-            else None
-        ),
-    )
-    yield tab
-    context.close()
 
 
 def shot(tab, name: str) -> None:

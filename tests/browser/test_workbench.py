@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser import EVENT_WAIT_MS
-from tests.browser.test_site import browser, page, shot, site  # noqa: F401 - fixtures
+from tests.browser.test_site import shot
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +29,7 @@ def set_query(tab, text: str) -> None:
     tab.evaluate("t => document.querySelector('.CodeMirror').CodeMirror.setValue(t)", text)
 
 
-def test_the_default_query_runs_with_names_and_local_links(page, site) -> None:  # noqa: F811
+def test_the_default_query_runs_with_names_and_local_links(page, site) -> None:
     open_editor(page, site + "/sparql?lang=en")
     assert "dk:AwardEdition" in editor_value(page) and "dk:Winner" in editor_value(page)
     # dk: is predefined by the server: YASQE marks nothing
@@ -47,7 +47,7 @@ def test_the_default_query_runs_with_names_and_local_links(page, site) -> None: 
     assert page.foreign == []
 
 
-def test_an_undeclared_predefined_prefix_is_not_marked(page, site) -> None:  # noqa: F811
+def test_an_undeclared_predefined_prefix_is_not_marked(page, site) -> None:
     open_editor(page, site + "/sparql?lang=en")
     set_query(page, "SELECT ?m WHERE { ?m a dk:Municipality ; mun:x ?y }")
     assert page.locator(".yasqe .parseErrorIcon").count() == 0
@@ -59,7 +59,7 @@ def test_an_undeclared_predefined_prefix_is_not_marked(page, site) -> None:  # n
     ("lang", "words"),
     [("en", "Expected `.` or `}` after the triple on line 2"), ("sv", "Det saknas `.`")],
 )
-def test_a_syntax_error_comes_back_in_words_under_its_line(page, site, lang, words) -> None:  # noqa: F811
+def test_a_syntax_error_comes_back_in_words_under_its_line(page, site, lang, words) -> None:
     open_editor(page, f"{site}/sparql?lang={lang}")
     set_query(page, "SELECT ?m WHERE {\n  ?m a dk:Municipality\n  ?m rdfs:label ?n\n}")
     page.locator(".yasqe_queryButton").click()
@@ -74,7 +74,7 @@ def test_a_syntax_error_comes_back_in_words_under_its_line(page, site, lang, wor
     shot(page, f"workbench-error-{lang}")
 
 
-def test_on_a_phone_the_buttons_do_not_cover_the_query(page, site) -> None:  # noqa: F811
+def test_on_a_phone_the_buttons_do_not_cover_the_query(page, site) -> None:
     page.set_viewport_size({"width": 360, "height": 740})
     open_editor(page, site + "/sparql?lang=en")
     lines = page.locator(".CodeMirror").bounding_box()  # the visible editor
@@ -113,7 +113,7 @@ def marker_words(tab) -> str:
         ),
     ],
 )
-def test_the_editors_marker_speaks_in_words(page, site, lang, words) -> None:  # noqa: F811
+def test_the_editors_marker_speaks_in_words(page, site, lang, words) -> None:
     open_editor(page, f"{site}/sparql?lang={lang}")
     set_query(page, "SELECT ?m WHERE {\n  ?m a dk:Municipality\n  ?m rdfs:label ?n\n}")
     said = marker_words(page)
@@ -123,7 +123,7 @@ def test_the_editors_marker_speaks_in_words(page, site, lang, words) -> None:  #
     assert icon.get_attribute("aria-label") == said
 
 
-def test_the_editors_marker_names_an_unknown_prefix(page, site) -> None:  # noqa: F811
+def test_the_editors_marker_names_an_unknown_prefix(page, site) -> None:
     open_editor(page, f"{site}/sparql?lang=en")
     set_query(page, "SELECT ?m WHERE {\n  ?m a nosuch:Municipality\n}")
     said = marker_words(page)
@@ -131,7 +131,7 @@ def test_the_editors_marker_names_an_unknown_prefix(page, site) -> None:  # noqa
     assert "dk:" in said  # the predefined ones are offered
 
 
-def test_a_gate_error_comes_back_in_words_under_its_line(page, site) -> None:  # noqa: F811
+def test_a_gate_error_comes_back_in_words_under_its_line(page, site) -> None:
     """What the query gate refuses before parsing (kg.lexer) is worded and placed like a
     parser's error: the workbench puts it, with its caret, under its line."""
     open_editor(page, f"{site}/sparql?lang=sv")
@@ -143,7 +143,7 @@ def test_a_gate_error_comes_back_in_words_under_its_line(page, site) -> None:  #
     assert error.locator(".query-error-caret").inner_text() == " " * 14 + "^"
 
 
-def test_the_first_screen_is_a_plain_query_form_without_yasgui(page, site) -> None:  # noqa: F811
+def test_the_first_screen_is_a_plain_query_form_without_yasgui(page, site) -> None:
     """Issue 24: YASGUI's 1 MB bundle is not part of the page a reader opens (Lighthouse's
     performance on a phone); the query is already there, labelled, in a textarea."""
     asked = []
@@ -158,7 +158,7 @@ def test_the_first_screen_is_a_plain_query_form_without_yasgui(page, site) -> No
     assert page.locator(".CodeMirror").count() == 0
 
 
-def test_what_is_typed_before_the_editor_loads_is_kept_and_run(page, site) -> None:  # noqa: F811
+def test_what_is_typed_before_the_editor_loads_is_kept_and_run(page, site) -> None:
     """The textarea's text, the caret and a Run asked for while YASGUI is still loading all
     reach the editor. YASGUI's request is held back until the typing is done, so the order
     of events does not depend on the machine's speed."""
@@ -186,7 +186,7 @@ def test_what_is_typed_before_the_editor_loads_is_kept_and_run(page, site) -> No
     assert page.foreign == []
 
 
-def test_a_shared_link_loads_the_editor_and_runs_without_taking_the_focus(page, site) -> None:  # noqa: F811
+def test_a_shared_link_loads_the_editor_and_runs_without_taking_the_focus(page, site) -> None:
     page.goto(
         site + "/sparql?lang=en&query=SELECT%20%3Fy%20WHERE%20%7B%20%3Fe%20dk%3Ayear%20%3Fy%20%7D"
     )
