@@ -10,6 +10,7 @@ Processes stand in for workers (``os.fork``) and ``sleep`` for query processes.
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -116,6 +117,15 @@ def test_giving_back_a_slot_not_held_leaves_its_holder_alone(tmp_path: Path, sle
             os.close(fd)
 
 
+def test_a_slot_reserved_for_another_request_is_passed_over_for_a_free_one(
+    tmp_path: Path, long_reservations: float
+) -> None:
+    slots = ServerSlots(tmp_path / "s", 2)
+    (slots.directory / "slot-0").write_text(f"1 1.0\nshed 1-2 {time.monotonic():.6f}\n")
+    assert slots.try_take() == 1
+    assert slots.try_take() is None
+
+
 def test_a_size_below_one_still_gives_one_slot(tmp_path: Path) -> None:
     for size in (0, -3):
         slots = ServerSlots(tmp_path / f"s{size}", size)
@@ -187,6 +197,21 @@ def test_private_slots_are_removed_when_the_process_exits(tmp_path: Path) -> Non
     assert not Path(directory).exists()
 
 
+def test_private_slots_already_removed_make_no_noise_at_exit() -> None:
+    """A temporary-files cleaner may remove the directory first: the process still exits
+    quietly (no traceback in the server's log)."""
+    script = (
+        "import shutil\n"
+        "from kg.web.slots import ServerSlots\n"
+        "slots = ServerSlots.private(1)\n"
+        "shutil.rmtree(slots.directory)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stderr == ""
+
+
 def test_slots_for_gives_the_shared_slots_once_the_master_made_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -201,9 +226,20 @@ def test_slots_for_gives_the_shared_slots_once_the_master_made_them(
     finally:
         slots_module.release_shared()
     assert not shared.directory.exists()
-    assert slots_module._shared is None
-    assert slots_for(2) is not shared
+    after = slots_for(2)  # after the release: private slots again, that work
+    assert after is not shared and after.size == 2 and after.try_take() == 0
     slots_module.release_shared()  # twice: nothing left to remove, no error
+
+
+def test_releasing_shared_slots_already_removed_raises_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The master's exit hook must not fail when the directory is already gone."""
+    monkeypatch.setattr(slots_module, "_shared", None)
+    shared = share_across_workers(1)
+    shutil.rmtree(shared.directory)
+    slots_module.release_shared()
+    assert slots_for(1) is not shared
 
 
 # --- Waiting for a reserved slot --------------------------------------------------------------
@@ -285,6 +321,15 @@ def test_the_longest_running_demoted_query_is_shed(tmp_path: Path, sleeper) -> N
     assert newer.wait(timeout=30) == -9
     assert slots.shed_oldest(DEMOTED) is None
     assert fresh.poll() is None
+
+
+def test_a_demoted_query_is_found_past_slots_whose_queries_are_not(tmp_path: Path, sleeper) -> None:
+    slots = ServerSlots(tmp_path / "s", 3)
+    query = sleeper()
+    *_, third = [slots.try_take() for _ in range(3)]  # two slots whose queries run on
+    slots.mark_demoted(third, query.pid, time.monotonic())
+    assert slots.shed_oldest(DEMOTED) == third
+    assert query.wait(timeout=30) == -9
 
 
 def test_a_query_at_another_priority_is_never_shed(tmp_path: Path, sleeper) -> None:
@@ -460,3 +505,15 @@ def test_was_shed_sees_the_mark_after_a_demotion_mark(tmp_path: Path, sleeper) -
     assert not slots.was_shed(slot)
     assert slots.shed_oldest(DEMOTED) == slot
     assert slots.was_shed(slot)
+
+
+def test_a_garbled_reservation_never_fails_a_request(
+    tmp_path: Path, long_reservations: float
+) -> None:
+    """A slot file with bytes that are not ASCII (a disk error, a stray write) must not make
+    taking a slot raise: the request would fail with 500."""
+    slots = ServerSlots(tmp_path / "s", 1)
+    stamp = f"{time.monotonic():.6f}".encode("ascii")
+    (slots.directory / "slot-0").write_bytes(b"1 1.0\nshed \xff\xfe-\x80 " + stamp + b"\n")
+    assert slots.try_take() is None  # a fresh reservation, for someone else
+    assert slots.taken() == 0
