@@ -14,6 +14,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -39,6 +40,21 @@ def in_child(body) -> int:
         os._exit(code)
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status)
+
+
+def run_python(script: str) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` in a new Python that imports the same ``kg`` as this test does (the
+    checkout under test, or mutmut's copy of it), and return what it printed."""
+    source = str(Path(slots_module.__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env=env,
+    )
 
 
 @pytest.fixture
@@ -188,13 +204,20 @@ def test_private_slots_are_removed_when_the_process_exits(tmp_path: Path) -> Non
         "slots = ServerSlots.private(2)\n"
         "print(slots.directory, slots.size, flush=True)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
-    )
+    done = run_python(script)
     directory, size = done.stdout.split()
     assert size == "2"
     assert Path(directory).name.startswith("kg-slots-")
     assert not Path(directory).exists()
+
+
+def test_private_slots_are_named_for_the_operator() -> None:
+    """An operator who finds a ``kg-slots-…`` directory in the temporary directory knows
+    whose it is."""
+    slots = ServerSlots.private(2)
+    assert slots.directory.name.startswith("kg-slots-")
+    assert slots.directory.parent == Path(tempfile.gettempdir())
+    assert slots.size == 2 and slots.try_take() is not None
 
 
 def test_private_slots_already_removed_make_no_noise_at_exit() -> None:
@@ -206,9 +229,7 @@ def test_private_slots_already_removed_make_no_noise_at_exit() -> None:
         "slots = ServerSlots.private(1)\n"
         "shutil.rmtree(slots.directory)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
-    )
+    done = run_python(script)
     assert done.stderr == ""
 
 
