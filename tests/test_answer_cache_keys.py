@@ -90,3 +90,11 @@ def test_zero_entries_keeps_nothing() -> None:
     cache.put(("k",), answer(1))
     assert cache.get(("k",)) is None
     assert len(cache) == 0
+
+
+@pytest.mark.parametrize("text", ["service-description", "", "ASK {}", "sha256:" + "0" * 64])
+def test_the_service_description_never_shares_a_key_with_a_query(text: str) -> None:
+    """The Service Description (no query) and a query whose text is anything at all are two
+    answers: neither may be served the other's cached body."""
+    assert answer_key(**{**BASE, "query": None}) != answer_key(**{**BASE, "query": text})
+    assert answer_key(**{**BASE, "query": None}) == answer_key(**{**BASE, "query": None})

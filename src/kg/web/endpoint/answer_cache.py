@@ -27,6 +27,9 @@ from kg.store.cache import ResultCache
 
 #: Answers larger than this are not kept (memory stays bounded by entries × this).
 MAX_BODY_BYTES = 1 << 20
+#: The Service Description's place for a query text in the key: a one-item tuple, never a
+#: query's two-item :func:`kg.lexer.text_key`, whatever its word (so the word is not mutated).
+SERVICE_DESCRIPTION = ("service-description",)  # pragma: no mutate
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ def answer_key(
     dataset), which differs from naming an empty one. A long query is keyed by its SHA-256
     (:func:`kg.lexer.text_key`): POSTed queries may be a megabyte, and the cache holds many.
     ``query`` None is the Service Description, a key no query text can have."""
-    text = ("service-description",) if query is None else text_key(query)
+    text = SERVICE_DESCRIPTION if query is None else text_key(query)
     return (version, text, dataset, media_type, endpoint, coding)
 
 
