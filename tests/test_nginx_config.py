@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import signal
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -299,3 +301,28 @@ def test_a_configuration_nginx_refuses_is_reported_with_nginx_s_own_words() -> N
         assert proxy.process is None  # nothing was started
     finally:
         proxy.stop()
+
+
+def test_an_nginx_that_ignores_the_graceful_stop_is_killed_after_the_grace() -> None:
+    """A proxy stuck in its graceful shutdown (SIGQUIT ignored) must not hang
+    ``kg serve-public``'s exit: after the grace it is killed and the prefix still goes."""
+    proxy = Nginx(SETTINGS, [9001])
+    # Stands in for a stuck nginx: ignores SIGQUIT, and would exit by itself only after 30 s,
+    # 150 times the grace given below, with status 0 rather than killed.
+    stuck = (
+        "import signal, time; signal.signal(signal.SIGQUIT, signal.SIG_IGN); "
+        "print('ready', flush=True); time.sleep(30)"
+    )
+    proxy.process = subprocess.Popen(
+        [sys.executable, "-c", stuck], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proxy.process.stdout.readline() == "ready\n"  # SIGQUIT is ignored from here
+        proxy.stop(grace=0.2)
+        assert proxy.process.returncode == -signal.SIGKILL
+        assert not proxy.prefix.exists()
+    finally:
+        if proxy.process.poll() is None:
+            proxy.process.kill()
+        proxy.process.wait()
+        proxy.process.stdout.close()
