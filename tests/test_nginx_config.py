@@ -8,6 +8,7 @@ not its default, so a directive filled from the wrong setting shows too.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import shutil
 import signal
@@ -23,7 +24,7 @@ import pytest
 
 from kg.deploy import nginx
 from kg.deploy.nginx import ERROR_PATH, ERRORS, Nginx, nginx_binary, render
-from kg.settings import Settings
+from kg.settings import PROJECT_ROOT, Settings
 from tests.conftest import free_port
 
 #: Non-default limits, each distinct, so that a directive filled from another setting differs.
@@ -108,6 +109,22 @@ def test_every_replica_port_is_an_upstream_that_fails_over_quickly(conf) -> None
         ["127.0.0.1:9001", "max_fails=1", "fail_timeout=2s"],
         ["127.0.0.1:9002", "max_fails=1", "fail_timeout=2s"],
     ]
+
+
+def test_idle_replica_connections_are_kept_until_a_second_before_gunicorn_drops_them(
+    conf,
+) -> None:
+    """nginx must close an idle connection to a replica before gunicorn does (else a request
+    goes out on a connection being closed), but no sooner than it must: a connection dropped
+    early is a new TCP handshake for the next query. One second of margin, as designed."""
+    tree = ast.parse((PROJECT_ROOT / "src/kg/web/gunicorn_conf.py").read_text(encoding="utf-8"))
+    gunicorn_keepalive = next(
+        node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "keepalive"
+    )
+    upstream = block(conf["http"], "upstream", "kg_replicas")
+    assert values(upstream, "keepalive_timeout") == [[f"{gunicorn_keepalive - 1}s"]]
 
 
 def test_listen_address_pid_and_log_are_where_the_caller_said(conf, tmp_path: Path) -> None:
