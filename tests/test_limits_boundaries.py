@@ -159,8 +159,40 @@ def test_the_parser_gets_the_recursion_it_needs_and_gives_it_back() -> None:
     assert limits.PARSER_RECURSION_LIMIT >= 100 * 64  # about 100 frames per bracket level
 
 
-def test_warming_up_parses_a_query_once_without_error() -> None:
+def test_warming_up_runs_the_real_parser_on_a_query_it_accepts(monkeypatch) -> None:
+    """A query process forked after the warm-up must find rdflib's grammar built: the
+    warm-up once went through check_query with a query whose tokens skip the parser, and
+    warmed nothing."""
+    parsed = []
+    real = limits._parse
+    monkeypatch.setattr(limits, "_parse", lambda text: parsed.append(real(text)) or parsed[-1])
     limits.warm_up()
+    assert parsed == [([], [])]  # parsed as a query: no SERVICE, no FROM, no parse error
+
+
+def test_a_parser_message_that_ends_a_sentence_is_not_given_a_second_full_stop(
+    monkeypatch,
+) -> None:
+    """The parser's own words sit inside the refusal's sentence, in parentheses."""
+    import rdflib.plugins.sparql.algebra
+
+    def refuse(*args, **kwargs):
+        raise Exception("This grammar rule is not supported.")  # a plain one, as rdflib raises
+
+    monkeypatch.setattr(rdflib.plugins.sparql.algebra, "translateQuery", refuse)
+    over = refusal(
+        "SELECT * FROM <urn:g> WHERE { ?s ?p ?o }", SETTINGS, ["urn:g"], call=check_query
+    )
+    assert over.reason.startswith(
+        "The query does not parse as SPARQL 1.1 (This grammar rule is not supported) and holds"
+    )
+
+
+def test_an_unknown_prefix_is_named_whole_whatever_letters_end_it() -> None:
+    over = refusal(
+        "SELECT * FROM <urn:g> WHERE { ?s boX:x ?o }", SETTINGS, ["urn:g"], call=check_query
+    )
+    assert "(Unknown namespace prefix : boX)" in over.reason
 
 
 def test_an_unknown_prefix_is_named_in_the_refusal_without_a_doubled_full_stop() -> None:
