@@ -127,6 +127,22 @@ def test_a_service_not_on_the_allow_list_is_refused_by_its_iri() -> None:
     assert over.reason.startswith("SERVICE <http://other/sparql> is refused: ")
 
 
+def test_a_service_beside_a_values_block_is_judged_not_crashed_on() -> None:
+    """rdflib keeps VALUES rows as plain dicts in the algebra: the walk that finds the SERVICE
+    calls must go through them too, or every such query would be a 500."""
+    settings = dataclasses.replace(SETTINGS, service_allowlist=("http://partner/sparql",))
+    values = "VALUES (?x ?y) { (<urn:a> 1) (<urn:b> UNDEF) }"
+    check_query(
+        f"SELECT * WHERE {{ {values} SERVICE <http://partner/sparql> {{ ?x ?p ?o }} }}",
+        settings, [],
+    )  # fmt: skip
+    over = refusal(
+        f"SELECT * WHERE {{ {values} SERVICE <http://other/sparql> {{ ?x ?p ?o }} }}",
+        settings, [], call=check_query,
+    )  # fmt: skip
+    assert over.reason.startswith("SERVICE <http://other/sparql> is refused: ")
+
+
 def test_a_risky_text_that_does_not_parse_is_refused_with_what_it_holds() -> None:
     over = refusal("SELECT * WHERE { SERVICE }", SETTINGS, [], call=check_query)
     assert over.status == 400
