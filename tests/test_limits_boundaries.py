@@ -143,6 +143,33 @@ def test_a_service_beside_a_values_block_is_judged_not_crashed_on() -> None:
     assert over.reason.startswith("SERVICE <http://other/sparql> is refused: ")
 
 
+def test_every_risky_thing_a_text_that_does_not_parse_holds_is_listed() -> None:
+    over = refusal("SELECT * FROM <urn:g> WHERE { SERVICE }", SETTINGS, ["urn:g"], call=check_query)
+    assert over.reason == (
+        "The query does not parse as SPARQL 1.1 (error at line 1, column 31) and holds "
+        "FROM at line 1, column 10; SERVICE at line 1, column 31: that cannot be checked, "
+        "so the query is refused."
+    )
+
+
+def test_a_service_the_parser_does_not_see_is_refused_even_when_from_agrees() -> None:
+    """Oxigraph reads ``SERVICEfoo:x`` as SERVICE and ``foo:x``; rdflib sees a predicate. The
+    count of SERVICE alone differs (FROM agrees): that alone must refuse the text."""
+    text = "PREFIX SERVICEfoo: <urn:x#> SELECT * WHERE { ?s SERVICEfoo:x ?o }"
+    over = refusal(text, SETTINGS, [], call=check_query)
+    assert over.reason.startswith("The query is read differently by SPARQL parsers (")
+
+
+def test_escapes_that_change_the_keywords_refuse_even_when_the_counts_agree() -> None:
+    r"""rdflib applies ``\u0022`` first and calls the SERVICE that Oxigraph reads inside a
+    string: the two readings differ, though the parser finds the one SERVICE the merged
+    tokens count. An allow-listed endpoint does not make that text readable."""
+    text = 'SELECT * WHERE { ?s ?p "\\u0022 . SERVICE <http://x/> { ?a ?b ?c } #"\n}'
+    settings = dataclasses.replace(SETTINGS, service_allowlist=("http://x/",))
+    over = refusal(text, settings, [], call=check_query)
+    assert over.reason.startswith("The query is read differently by SPARQL parsers (")
+
+
 def test_a_risky_text_that_does_not_parse_is_refused_with_what_it_holds() -> None:
     over = refusal("SELECT * WHERE { SERVICE }", SETTINGS, [], call=check_query)
     assert over.status == 400
