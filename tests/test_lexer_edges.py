@@ -517,3 +517,4 @@ def test_a_text_over_the_term_cap_keeps_what_was_read_before_the_cap() -> None:
     assert found.words == ("SELECT", "SERVICE")
     assert found.depth == 2
     assert found.risky == ("SERVICE at line 1, column 12",)
+    assert shape("ASK { SERVICE:x { " + "1 " * MAX_TERMS).glued == ("SERVICE",)
