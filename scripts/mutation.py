@@ -143,29 +143,34 @@ def run(name: str, dotted: str, jobs: int) -> int:
     """Test the mutants of one module that have no verdict yet or survived (tests may have
     been added since); mutmut keeps its verdicts in ``mutants/``, and drops a verdict itself
     when the mutated function changes. Named mutants are always tested again, so the names
-    are only those: a glob would test every mutant again."""
-    codes = verdicts(dotted)
-    if codes:
-        recorded = equivalents()
-        names = [
-            key
-            for key, code in codes.items()
-            if code is None
-            or (code in SURVIVED and key not in recorded)  # an equivalent one stays a survivor
-        ]
-        if not names:
-            print(f"{dotted}: every mutant has a verdict and none survived", flush=True)
-            return 0
-    else:
-        names = [f"{dotted}.*"]  # the first run: mutmut makes the mutants
-    command = [str(MUTMUT), "run", "--max-children", str(jobs), *names]
-    print("$", " ".join(command[:5]), f"... ({len(names)} mutants)", flush=True)
-    # The tests share one build per fingerprint of the tree (tests/conftest.py: shared_build):
-    # mutmut 3 switches mutants at run time, so the tree and the build stay the same.
-    # mutmut keeps one map of which test reaches which function; a module with other tests
-    # than the last one run adds its new tests to it and drops the others (verdicts stay).
-    env = {**os.environ, "KG_MUTATION_TESTS": " ".join(TESTS.get(name, ()))}
-    return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+    are only those: a glob would test every mutant again. The names are read before mutmut
+    makes the mutants of functions changed since, so a second pass tests those."""
+    for _ in range(2):
+        codes = verdicts(dotted)
+        if codes:
+            recorded = equivalents()
+            names = [
+                key
+                for key, code in codes.items()
+                if code is None
+                or (code in SURVIVED and key not in recorded)  # an equivalent one stays one
+            ]
+            if not names:
+                print(f"{dotted}: every mutant has a verdict and none survived", flush=True)
+                return 0
+        else:
+            names = [f"{dotted}.*"]  # the first run: mutmut makes the mutants
+        command = [str(MUTMUT), "run", "--max-children", str(jobs), *names]
+        print("$", " ".join(command[:5]), f"... ({len(names)} mutants)", flush=True)
+        # The tests share one build per fingerprint of the tree (tests/conftest.py:
+        # shared_build): mutmut 3 switches mutants at run time, so the tree stays the same.
+        # mutmut keeps one map of which test reaches which function; a module with other
+        # tests than the last one run adds its new tests to it and drops the others.
+        env = {**os.environ, "KG_MUTATION_TESTS": " ".join(TESTS.get(name, ()))}
+        code = subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+        if code != 0 or not any(v is None for v in verdicts(dotted).values()):
+            return code
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
