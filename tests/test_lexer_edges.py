@@ -528,3 +528,14 @@ def test_a_from_glued_in_the_escaped_reading_only_marks_the_readings_as_differin
     found = shape('SELECT * "a\\u0022 FROM:x #"\n{ }')
     assert found.glued == ("FROM",)
     assert READINGS_DIFFER in found.risky
+
+
+def test_a_lexical_error_keeps_the_reasons_and_glued_keywords_read_before_it() -> None:
+    """A caller that refuses the text still names what it held before the error."""
+    found = shape("ASK { SERVICE:x { } SERVICE <urn:x> { } ~ }")
+    assert found.error == "~ at line 1, column 41 starts no SPARQL 1.1 term"
+    assert found.risky == (
+        "SERVICE in the prefixed name 'SERVICE:x' at line 1, column 7",
+        "SERVICE at line 1, column 21",
+    )
+    assert found.glued == ("SERVICE",)
