@@ -539,3 +539,12 @@ def test_a_lexical_error_keeps_the_reasons_and_glued_keywords_read_before_it() -
         "SERVICE at line 1, column 21",
     )
     assert found.glued == ("SERVICE",)
+
+
+def test_only_the_block_right_after_values_is_a_data_block() -> None:
+    """After the VALUES block, a group's parentheses are code again: an IRI after an operand
+    there may be the operator '<' (the rows of a data block hold only terms)."""
+    from kg.lexer import AMBIGUOUS_IRI
+
+    found = shape("ASK { VALUES ?x { <urn:a> } { FILTER(?x<urn:b>) } }")
+    assert found.risky == (f"{AMBIGUOUS_IRI} at line 1, column 40",)
