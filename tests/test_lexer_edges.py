@@ -489,3 +489,62 @@ def test_readings_that_agree_on_a_risky_keyword_do_not_differ() -> None:
 
 def test_a_text_with_escapes_keeps_its_declared_prefixes() -> None:
     assert declared_prefixes('PREFIX a: <urn:a> ASK { ?s ?p "\\u00e9" }') == frozenset({"a"})
+
+
+def test_a_glued_service_counts_once_when_both_readings_see_it() -> None:
+    """A backslash (here in a string) makes the lexer read the text twice; a SERVICE glued to a
+    name that both readings see is one call, not two, and not none."""
+    found = shape('ASK { ?s ?p "a\\tb" . ?s ?p ?o SERVICE:x { } }')
+    assert found.glued == ("SERVICE",)
+    assert found.count("SERVICE") == 1
+
+
+def test_a_glued_service_only_the_escaped_reading_sees_is_counted() -> None:
+    r"""rdflib applies ``\u0022`` first, ends the string there, and meets ``SERVICE:x``;
+    Oxigraph reads one string. The SERVICE one reading sees must count."""
+    found = shape('ASK { ?s ?p "a\\u0022 . ?s ?p SERVICE:x { } #"\n}')
+    assert found.glued == ("SERVICE",)
+    assert found.count("SERVICE") == 1
+
+
+def test_a_text_over_the_term_cap_keeps_what_was_read_before_the_cap() -> None:
+    """The refusal is for the length; the words, depth and reasons read so far stay (a
+    caller reports them, and a risky keyword before the cap is never forgotten)."""
+    from kg.lexer import MAX_TERMS
+
+    found = shape("SELECT * { SERVICE <urn:x> { " + "1 " * MAX_TERMS)
+    assert found.error.startswith(f"the text has more than {MAX_TERMS} terms")
+    assert found.words == ("SELECT", "SERVICE")
+    assert found.depth == 2
+    assert found.risky == ("SERVICE at line 1, column 12",)
+    assert shape("ASK { SERVICE:x { " + "1 " * MAX_TERMS).glued == ("SERVICE",)
+
+
+def test_a_from_glued_in_the_escaped_reading_only_marks_the_readings_as_differing() -> None:
+    r"""``\u0022`` ends the string only for rdflib, which then meets ``FROM:x`` where a
+    dataset clause may stand; Oxigraph reads one string. Words agree, glued FROMs do not."""
+    from kg.lexer import READINGS_DIFFER
+
+    found = shape('SELECT * "a\\u0022 FROM:x #"\n{ }')
+    assert found.glued == ("FROM",)
+    assert READINGS_DIFFER in found.risky
+
+
+def test_a_lexical_error_keeps_the_reasons_and_glued_keywords_read_before_it() -> None:
+    """A caller that refuses the text still names what it held before the error."""
+    found = shape("ASK { SERVICE:x { } SERVICE <urn:x> { } ~ }")
+    assert found.error == "~ at line 1, column 41 starts no SPARQL 1.1 term"
+    assert found.risky == (
+        "SERVICE in the prefixed name 'SERVICE:x' at line 1, column 7",
+        "SERVICE at line 1, column 21",
+    )
+    assert found.glued == ("SERVICE",)
+
+
+def test_only_the_block_right_after_values_is_a_data_block() -> None:
+    """After the VALUES block, a group's parentheses are code again: an IRI after an operand
+    there may be the operator '<' (the rows of a data block hold only terms)."""
+    from kg.lexer import AMBIGUOUS_IRI
+
+    found = shape("ASK { VALUES ?x { <urn:a> } { FILTER(?x<urn:b>) } }")
+    assert found.risky == (f"{AMBIGUOUS_IRI} at line 1, column 40",)

@@ -106,16 +106,20 @@ def test_from_and_from_named_select_only_existing_graphs() -> None:
             f"SELECT * {clause} <urn:other> WHERE {{ ?s ?p ?o }}", SETTINGS, [GRAPH],
             call=check_query,
         )  # fmt: skip
-        assert over.reason == (
+        assert (over.status, over.reason) == (
+            400,
             "FROM <urn:other> names no graph in this dataset; FROM only selects existing "
-            "graphs and never loads anything."
+            "graphs and never loads anything.",
         )
 
 
 def test_a_service_with_a_variable_endpoint_is_refused_even_when_some_are_allowed() -> None:
     settings = dataclasses.replace(SETTINGS, service_allowlist=("http://partner/sparql",))
     over = refusal("SELECT * WHERE { SERVICE ?e { ?s ?p ?o } }", settings, [], call=check_query)
-    assert over.reason == "SERVICE with a variable endpoint is refused: name the endpoint."
+    assert (over.status, over.reason) == (
+        400,
+        "SERVICE with a variable endpoint is refused: name the endpoint.",
+    )
 
 
 def test_a_service_not_on_the_allow_list_is_refused_by_its_iri() -> None:
@@ -125,7 +129,60 @@ def test_a_service_not_on_the_allow_list_is_refused_by_its_iri() -> None:
         "SELECT * WHERE { SERVICE <http://other/sparql> { ?s ?p ?o } }", settings, [],
         call=check_query,
     )  # fmt: skip
+    assert (over.status, over.reason) == (
+        400,
+        "SERVICE <http://other/sparql> is refused: this endpoint does not call other "
+        "endpoints unless the operator allow-lists them.",
+    )
+
+
+def test_a_service_beside_a_values_block_is_judged_not_crashed_on() -> None:
+    """rdflib keeps VALUES rows as plain dicts in the algebra: the walk that finds the SERVICE
+    calls must go through them too, or every such query would be a 500."""
+    settings = dataclasses.replace(SETTINGS, service_allowlist=("http://partner/sparql",))
+    values = "VALUES (?x ?y) { (<urn:a> 1) (<urn:b> UNDEF) }"
+    check_query(
+        f"SELECT * WHERE {{ {values} SERVICE <http://partner/sparql> {{ ?x ?p ?o }} }}",
+        settings, [],
+    )  # fmt: skip
+    over = refusal(
+        f"SELECT * WHERE {{ {values} SERVICE <http://other/sparql> {{ ?x ?p ?o }} }}",
+        settings, [], call=check_query,
+    )  # fmt: skip
     assert over.reason.startswith("SERVICE <http://other/sparql> is refused: ")
+
+
+def test_every_risky_thing_a_text_that_does_not_parse_holds_is_listed() -> None:
+    over = refusal("SELECT * FROM <urn:g> WHERE { SERVICE }", SETTINGS, ["urn:g"], call=check_query)
+    assert over.reason == (
+        "The query does not parse as SPARQL 1.1 (error at line 1, column 31) and holds "
+        "FROM at line 1, column 10; SERVICE at line 1, column 31: that cannot be checked, "
+        "so the query is refused."
+    )
+
+
+def test_a_service_the_parser_does_not_see_is_refused_even_when_from_agrees() -> None:
+    """Oxigraph reads ``SERVICEfoo:x`` as SERVICE and ``foo:x``; rdflib sees a predicate. The
+    count of SERVICE alone differs (FROM agrees): that alone must refuse the text."""
+    text = "PREFIX SERVICEfoo: <urn:x#> SELECT * WHERE { ?s SERVICEfoo:x ?o }"
+    over = refusal(text, SETTINGS, [], call=check_query)
+    assert (over.status, over.reason) == (
+        400,
+        "The query is read differently by SPARQL parsers (SERVICE in the prefixed name "
+        "'SERVICEfoo:' at line 1, column 8; SERVICE in the prefixed name 'SERVICEfoo:x' at "
+        "line 1, column 49); write it plainly (white space around keywords, no \\u escapes "
+        "outside strings).",
+    )
+
+
+def test_escapes_that_change_the_keywords_refuse_even_when_the_counts_agree() -> None:
+    r"""rdflib applies ``\u0022`` first and calls the SERVICE that Oxigraph reads inside a
+    string: the two readings differ, though the parser finds the one SERVICE the merged
+    tokens count. An allow-listed endpoint does not make that text readable."""
+    text = 'SELECT * WHERE { ?s ?p "\\u0022 . SERVICE <http://x/> { ?a ?b ?c } #"\n}'
+    settings = dataclasses.replace(SETTINGS, service_allowlist=("http://x/",))
+    over = refusal(text, settings, [], call=check_query)
+    assert over.reason.startswith("The query is read differently by SPARQL parsers (")
 
 
 def test_a_risky_text_that_does_not_parse_is_refused_with_what_it_holds() -> None:
@@ -160,8 +217,40 @@ def test_the_parser_gets_the_recursion_it_needs_and_gives_it_back() -> None:
     assert limits.PARSER_RECURSION_LIMIT >= 100 * 64  # about 100 frames per bracket level
 
 
-def test_warming_up_parses_a_query_once_without_error() -> None:
+def test_warming_up_runs_the_real_parser_on_a_query_it_accepts(monkeypatch) -> None:
+    """A query process forked after the warm-up must find rdflib's grammar built: the
+    warm-up once went through check_query with a query whose tokens skip the parser, and
+    warmed nothing."""
+    parsed = []
+    real = limits._parse
+    monkeypatch.setattr(limits, "_parse", lambda text: parsed.append(real(text)) or parsed[-1])
     limits.warm_up()
+    assert parsed == [([], [])]  # parsed as a query: no SERVICE, no FROM, no parse error
+
+
+def test_a_parser_message_that_ends_a_sentence_is_not_given_a_second_full_stop(
+    monkeypatch,
+) -> None:
+    """The parser's own words sit inside the refusal's sentence, in parentheses."""
+    import rdflib.plugins.sparql.algebra
+
+    def refuse(*args, **kwargs):
+        raise Exception("This grammar rule is not supported.")  # a plain one, as rdflib raises
+
+    monkeypatch.setattr(rdflib.plugins.sparql.algebra, "translateQuery", refuse)
+    over = refusal(
+        "SELECT * FROM <urn:g> WHERE { ?s ?p ?o }", SETTINGS, ["urn:g"], call=check_query
+    )
+    assert over.reason.startswith(
+        "The query does not parse as SPARQL 1.1 (This grammar rule is not supported) and holds"
+    )
+
+
+def test_an_unknown_prefix_is_named_whole_whatever_letters_end_it() -> None:
+    over = refusal(
+        "SELECT * FROM <urn:g> WHERE { ?s boX:x ?o }", SETTINGS, ["urn:g"], call=check_query
+    )
+    assert "(Unknown namespace prefix : boX)" in over.reason
 
 
 def test_an_unknown_prefix_is_named_in_the_refusal_without_a_doubled_full_stop() -> None:

@@ -8,9 +8,12 @@ not its default, so a directive filled from the wrong setting shows too.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import shutil
+import signal
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -21,7 +24,7 @@ import pytest
 
 from kg.deploy import nginx
 from kg.deploy.nginx import ERROR_PATH, ERRORS, Nginx, nginx_binary, render
-from kg.settings import Settings
+from kg.settings import PROJECT_ROOT, Settings
 from tests.conftest import free_port
 
 #: Non-default limits, each distinct, so that a directive filled from another setting differs.
@@ -106,6 +109,22 @@ def test_every_replica_port_is_an_upstream_that_fails_over_quickly(conf) -> None
         ["127.0.0.1:9001", "max_fails=1", "fail_timeout=2s"],
         ["127.0.0.1:9002", "max_fails=1", "fail_timeout=2s"],
     ]
+
+
+def test_idle_replica_connections_are_kept_until_a_second_before_gunicorn_drops_them(
+    conf,
+) -> None:
+    """nginx must close an idle connection to a replica before gunicorn does (else a request
+    goes out on a connection being closed), but no sooner than it must: a connection dropped
+    early is a new TCP handshake for the next query. One second of margin, as designed."""
+    tree = ast.parse((PROJECT_ROOT / "src/kg/web/endpoint/gunicorn_conf.py").read_text(encoding="utf-8"))
+    gunicorn_keepalive = next(
+        node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "keepalive"
+    )
+    upstream = block(conf["http"], "upstream", "kg_replicas")
+    assert values(upstream, "keepalive_timeout") == [[f"{gunicorn_keepalive - 1}s"]]
 
 
 def test_listen_address_pid_and_log_are_where_the_caller_said(conf, tmp_path: Path) -> None:
@@ -299,3 +318,28 @@ def test_a_configuration_nginx_refuses_is_reported_with_nginx_s_own_words() -> N
         assert proxy.process is None  # nothing was started
     finally:
         proxy.stop()
+
+
+def test_an_nginx_that_ignores_the_graceful_stop_is_killed_after_the_grace() -> None:
+    """A proxy stuck in its graceful shutdown (SIGQUIT ignored) must not hang
+    ``kg serve-public``'s exit: after the grace it is killed and the prefix still goes."""
+    proxy = Nginx(SETTINGS, [9001])
+    # Stands in for a stuck nginx: ignores SIGQUIT, and would exit by itself only after 30 s,
+    # 150 times the grace given below, with status 0 rather than killed.
+    stuck = (
+        "import signal, time; signal.signal(signal.SIGQUIT, signal.SIG_IGN); "
+        "print('ready', flush=True); time.sleep(30)"
+    )
+    proxy.process = subprocess.Popen(
+        [sys.executable, "-c", stuck], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proxy.process.stdout.readline() == "ready\n"  # SIGQUIT is ignored from here
+        proxy.stop(grace=0.2)
+        assert proxy.process.returncode == -signal.SIGKILL
+        assert not proxy.prefix.exists()
+    finally:
+        if proxy.process.poll() is None:
+            proxy.process.kill()
+        proxy.process.wait()
+        proxy.process.stdout.close()

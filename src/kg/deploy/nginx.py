@@ -41,6 +41,8 @@ ERROR_PATH = "/.kg-proxy-error/"
 #: Seconds gunicorn keeps an idle connection (``keepalive`` in kg.web.endpoint.gunicorn_conf; a test
 #: keeps the two equal). nginx drops its idle connections to a replica a second sooner.
 REPLICA_KEEPALIVE = 5
+#: Seconds :meth:`Nginx.stop` lets nginx finish the requests in progress before killing it.
+STOP_GRACE = 15
 #: Answered as this status instead of nginx's own code.
 SENT_AS = {494: 400}
 
@@ -158,12 +160,13 @@ class Nginx:
             [binary, "-p", str(self.prefix), "-e", "stderr", "-c", str(self.config)]
         )
 
-    def stop(self) -> None:
-        """Graceful (SIGQUIT: finish the requests in progress), then remove the prefix."""
+    def stop(self, grace: float = STOP_GRACE) -> None:
+        """Graceful (SIGQUIT: finish the requests in progress), then remove the prefix; an
+        nginx still running after ``grace`` seconds is killed, so that stopping never hangs."""
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGQUIT)
             try:
-                self.process.wait(timeout=15)
+                self.process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
