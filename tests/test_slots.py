@@ -1,7 +1,7 @@
 """The server's busy limit (kg.web.endpoint.slots) on its own: slot files, no server, no query pool.
 
-Issue 22, item 3: these are the fast tests mutation testing runs against ``kg.web.endpoint.slots``, so a
-mutant costs a second rather than a pool's start-up. Each test states what a worker, a client
+Issue 22, item 3: these are the fast tests mutation testing runs against ``kg.web.endpoint.slots``,
+so a mutant costs a second rather than a pool's start-up. Each test states what a worker, a client
 or an operator would see go wrong: two queries in one slot, a slot that stays taken, a
 reservation that goes to the wrong request, a query process stopped that was not demoted.
 Processes stand in for workers (``os.fork``) and ``sleep`` for query processes.
