@@ -1,4 +1,4 @@
-"""The server's busy limit (kg.web.endpoint.slots) on its own: slot files, no server, no query pool.
+"""The server's busy limit (kg.web.endpoint.slots) on its own: slot files, no server, no pool.
 
 Issue 22, item 3: these are the fast tests mutation testing runs against ``kg.web.endpoint.slots``,
 so a mutant costs a second rather than a pool's start-up. Each test states what a worker, a client
