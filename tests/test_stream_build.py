@@ -26,9 +26,10 @@ def _same_build(a: Path, b: Path) -> None:
 def small_batches(monkeypatch):
     """Batches of a few hundred triples, so that a small project is validated in many batches
     and facts about one node come from files of other batches."""
-    from kg.pipeline import stream
+    from kg.pipeline import stream, synth
 
     monkeypatch.setattr(stream, "BATCH_TRIPLES", 400)
+    monkeypatch.setattr(synth, "TRIPLES_PER_FILE", 500)  # many files, so many batches
 
 
 def test_streaming_equals_in_memory_on_a_synthetic_project(tmp_path, small_batches) -> None:
