@@ -13,7 +13,7 @@ ARTIFACT := build/manifest.json
 
 .DEFAULT_GOAL := help
 .PHONY: help serve serve-public test lint lint-ontology build validate clean frontend chromium \
-	apache nginx virtuoso comunica axe lighthouse lighthouse-performance bench bench-search bench-rolling test-stress mutation
+	apache nginx virtuoso comunica axe lighthouse lighthouse-performance bench bench-search bench-rolling bench-build test-stress mutation
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -161,6 +161,11 @@ bench-search: $(ARTIFACT) ## server-side time of /search and /reconcile on the b
 	$(BIN)/python bench/search.py --build-dir build
 bench-rolling: $(ARTIFACT) nginx ## roll a new build through serve-public's replicas under load (not part of test)
 	$(BIN)/python bench/rolling.py --build-dir build
+
+# Synthetic sizes for bench-build: `make bench-build SIZES="1000000 3000000 10000000"`.
+SIZES ?= 1000000 3000000
+bench-build: $(STAMP) ## time and peak memory of each build phase over kg synth SIZES, into bench/RESULTS.md
+	nice $(BIN)/python bench/build.py $(SIZES)
 
 clean: ## remove the build, the tests' shared builds and the virtual environment
 	rm -rf build .pytest_cache $(VENV)

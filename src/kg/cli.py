@@ -37,6 +37,7 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
         force=args.force,
         reasoner=settings.reasoner,
         timings=timings,
+        mode=settings.build_mode,
     )
     if result.skipped:
         print(f"build {result.version} is up to date ({result.artifact})")

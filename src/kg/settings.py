@@ -72,6 +72,10 @@ class Settings:
     cache_entries: int = 1024
     #: OWL 2 RL reasoner of ``kg build``: ``owlrl`` (the reference) or ``fast`` (materialise.py).
     reasoner: str = "owlrl"
+    #: How ``kg build`` holds the graph: ``memory`` (rdflib, about 2.8 GB per million triples),
+    #: ``stream`` (kg.pipeline.stream: on-disk store, batches, always the fast reasoner) or
+    #: ``auto`` (stream when the inputs exceed 32 MiB of Turtle, about 300,000 triples).
+    build_mode: str = "auto"
     #: Artifacts of up to this many quads are loaded into memory (fastest queries); larger ones
     #: are served from the on-disk store ``kg build`` writes beside them (opens in milliseconds).
     memory_max_quads: int = 200000

@@ -23,10 +23,10 @@ from rdflib.plugins.serializers.nt import _quoteLiteral
 
 from kg.namespaces import INFERRED_GRAPH
 from kg.pipeline.diagram import ontology_graph, render_all
-from kg.pipeline.errors import NonConformingDataError
+from kg.pipeline.errors import NonConformingDataError, PipelineError
 from kg.pipeline.load import Triple, discover, load_shapes, load_union
 from kg.pipeline.locate import Locator
-from kg.pipeline.materialise import materialise_store
+from kg.pipeline.materialise import UnsupportedByFastReasonerError, materialise_store
 from kg.pipeline.quality import QUALITY_FILES, write_quality_report
 from kg.pipeline.quotes import check_quotes
 from kg.pipeline.reason import reason
@@ -139,16 +139,33 @@ def _rss_mib() -> str:
     return f"{kib // 1024} MiB"
 
 
+#: Inputs larger than this (bytes of Turtle, about 300,000 triples) are built by the streaming
+#: build when the mode is ``auto``.
+STREAM_ABOVE_BYTES = 32 * 1024 * 1024
+
+
+def streams(root: Path, mode: str) -> bool:
+    """Whether ``mode`` (``memory``, ``stream`` or ``auto``) builds ``root`` streaming."""
+    if mode not in ("memory", "stream", "auto"):
+        raise PipelineError(f"build mode {mode!r} is not one of memory, stream, auto")
+    if mode != "auto":
+        return mode == "stream"
+    return sum(f.path.stat().st_size for f in discover(root)) > STREAM_ABOVE_BYTES
+
+
 def build(
     root: Path,
     build_dir: Path,
     force: bool = False,
     reasoner: str = "owlrl",
     timings: Callable[[str], None] | None = None,
+    mode: str = "memory",
 ) -> BuildResult:
     """``reasoner`` is ``owlrl`` (the reference) or ``fast`` (kg.pipeline.materialise): both
     give the same inferred graph on our ontology, so the artifact does not depend on it.
-    ``timings``, when given, receives one line per phase (seconds, peak memory)."""
+    ``timings``, when given, receives one line per phase (seconds, peak memory). ``mode``
+    ``stream`` (or ``auto`` on large inputs) builds with :mod:`kg.pipeline.stream`, whose
+    memory does not grow with the graph; it always reasons with the fast materialiser."""
     phase = _phases(timings)
     version_id, hashes = input_version(root)
     if not force and is_up_to_date(root, build_dir):
@@ -156,6 +173,8 @@ def build(
         return BuildResult(
             version_id, build_dir / ARTIFACT_NAME, manifest, ValidationReport(()), skipped=True
         )
+    if streams(root, mode):
+        return _build_streaming(root, build_dir, version_id, hashes, phase)
     checked = _check(root, phase)
     report = checked.report
     if not report.conforms:
@@ -187,10 +206,25 @@ def build(
     ordered = sorted(line for graph in lines.values() for line in graph)
     del lines
     phase("sort")
-    manifest = {
+    manifest = _manifest(version_id, hashes, _sha256_of_lines(ordered), counts, report, pictures)
+    write_build(build_dir, ordered, manifest, phase, pictures, (report.problems, lint_problems))
+    phase("write")
+    return BuildResult(version_id, build_dir / ARTIFACT_NAME, manifest, report)
+
+
+def _manifest(
+    version_id: str,
+    hashes: dict[str, str],
+    artifact_sha256: str,
+    counts: dict[str, int],
+    report: ValidationReport,
+    pictures: dict[str, str],
+) -> dict:
+    """The manifest, the same for both builds (the quality report and index are added later)."""
+    return {
         "version": version_id,
         "artifact": ARTIFACT_NAME,
-        "artifact_sha256": _sha256_of_lines(ordered),
+        "artifact_sha256": artifact_sha256,
         "inputs": hashes,
         "graphs": counts,
         "triples": {
@@ -207,8 +241,64 @@ def build(
             name: hashlib.sha256(svg.encode("utf-8")).hexdigest() for name, svg in pictures.items()
         },
     }
-    write_build(build_dir, ordered, manifest, phase, pictures, (report.problems, lint_problems))
-    phase("write")
+
+
+def _fail_on(report: ValidationReport, quote_problems: list) -> None:
+    if not report.conforms:
+        raise NonConformingDataError(
+            f"{len(report.violations)} SHACL violation(s); nothing was written:\n  "
+            + "\n  ".join(str(p) for p in report.violations)
+        )
+    if quote_problems:
+        raise NonConformingDataError(
+            f"{len(quote_problems)} quote(s) do not match their source text; nothing was written:"
+            "\n  " + "\n  ".join(str(p) for p in quote_problems)
+        )
+
+
+def _build_streaming(
+    root: Path,
+    build_dir: Path,
+    version_id: str,
+    hashes: dict[str, str],
+    phase: Callable[[str], None],
+) -> BuildResult:
+    """The streaming build (:mod:`kg.pipeline.stream`): the same artifact and manifest as the
+    in-memory build, with memory bounded by a batch of files instead of the whole graph."""
+    from kg.pipeline import stream
+
+    build_dir.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(dir=build_dir, prefix=".stream-", suffix=".tmp"))
+    try:
+        streamed = stream.stream_check(root, workdir, phase)
+        report = streamed.report
+        _fail_on(report, streamed.quote_problems)
+        lint_problems = _lint(root)
+        phase("lint (for the quality report)")
+        pictures = render_all(ontology_graph(streamed.ontology))
+        phase("ontology diagram")
+        try:
+            stream.append_inferred(streamed)
+        except UnsupportedByFastReasonerError as err:
+            raise UnsupportedByFastReasonerError(
+                f"{err}; the streaming build reasons only with the fast materialiser, so build "
+                "this project with KG_BUILD_MODE=memory KG_REASONER=owlrl"
+            ) from None
+        del streamed.store  # closes the working store
+        phase("reason (fast, on the on-disk store)")
+        ordered = workdir / ARTIFACT_NAME
+        stream.sort_unique(streamed.unsorted, ordered, workdir)
+        streamed.unsorted.unlink()
+        sha256, graph_counts = stream.summarise(ordered)
+        counts = {name: graph_counts[name] for name in sorted(graph_counts)}
+        phase("sort (GNU sort, on disk)")
+        manifest = _manifest(version_id, hashes, sha256, counts, report, pictures)
+        write_build(
+            build_dir, [], manifest, phase, pictures, (report.problems, lint_problems), ordered
+        )
+        phase("write")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
     return BuildResult(version_id, build_dir / ARTIFACT_NAME, manifest, report)
 
 
@@ -263,12 +353,14 @@ def write_build(
     phase: Callable[[str], None] = lambda name: None,
     pictures: dict[str, str] | None = None,
     quality: tuple[Iterable[object], Iterable[object]] | None = None,
+    written: Path | None = None,
 ) -> None:
     """Write the artifact, its on-disk store, the pictures drawn from the ontology (file name
     → SVG) and the manifest; nothing is visible before all are complete, and the manifest
     (which names the others) is renamed last. ``quality`` (the SHACL results and the lint
     problems) adds the quality report, computed over the new store (``kg.pipeline.quality``).
-    ``lines`` (the artifact's sorted lines) is emptied once they are written.
+    ``lines`` (the artifact's sorted lines) is emptied once they are written; ``written``,
+    when given, is the artifact already written (the streaming build's), moved in instead.
 
     The store holds every named graph plus their set union as its default graph, which is what
     the server answers from: it opens in milliseconds, whatever the size, with no copying.
@@ -280,7 +372,9 @@ def write_build(
     staging = Path(tempfile.mkdtemp(dir=build_dir, prefix=".staging-", suffix=".tmp"))
     try:
         artifact = staging / ARTIFACT_NAME
-        with artifact.open("wb") as out:
+        if written is not None:
+            shutil.move(written, artifact)
+        with artifact.open("ab") as out:
             for chunk in _chunks(lines):
                 out.write(chunk)
         lines.clear()  # the caller's list: the store is loaded from the file, not from memory
@@ -315,8 +409,8 @@ def write_build(
             shutil.rmtree(store_dir)
         else:
             store_dir.rename(target)
-        written = QUALITY_FILES if quality is not None else ()
-        for name in (ARTIFACT_NAME, SEARCH_INDEX_NAME, *(pictures or {}), *written, MANIFEST_NAME):
+        reports = QUALITY_FILES if quality is not None else ()
+        for name in (ARTIFACT_NAME, SEARCH_INDEX_NAME, *(pictures or {}), *reports, MANIFEST_NAME):
             (staging / name).replace(build_dir / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

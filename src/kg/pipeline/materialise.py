@@ -189,24 +189,29 @@ def materialise(asserted: Graph) -> Graph:
     return inferred
 
 
-def materialise_store(store: ox.Store) -> Iterator[tuple[Node, Node, Node]]:
+def materialise_store(
+    store: ox.Store, asserted_in_named_graphs: bool = False
+) -> Iterator[tuple[Node, Node, Node]]:
     """The useful inferred triples of a working store (:func:`store_of_ntriples`), each once,
     as rdflib terms; the store's default graph is left holding the whole closure.
 
     The asserted triples are first copied into :data:`ASSERTED`, which the rules never read, so
-    that what the rules add can be told apart inside the store."""
+    that what the rules add can be told apart inside the store. A store that already holds
+    every asserted triple in named graphs as well (the streaming build's on-disk working store,
+    ``asserted_in_named_graphs``) needs no copy: what no named graph states was inferred."""
     check_supported(store)
-    store.update(f"INSERT {{ GRAPH {ASSERTED} {{ ?s ?p ?o }} }} WHERE {{ ?s ?p ?o }}")
+    if asserted_in_named_graphs:
+        asserted = "GRAPH ?asserted { ?s ?p ?o }"
+    else:
+        store.update(f"INSERT {{ GRAPH {ASSERTED} {{ ?s ?p ?o }} }} WHERE {{ ?s ?p ?o }}")
+        asserted = f"GRAPH {ASSERTED} {{ ?s ?p ?o }}"
     run_to_fixpoint(store)
     problems = find_problems(store)
     if problems:
         raise InconsistentDataError(
             "the data are inconsistent under OWL 2 RL:\n  " + "\n  ".join(sorted(problems))
         )
-    new = store.query(
-        "SELECT ?s ?p ?o WHERE { ?s ?p ?o "
-        f"FILTER NOT EXISTS {{ GRAPH {ASSERTED} {{ ?s ?p ?o }} }} }}"
-    )
+    new = store.query(f"SELECT ?s ?p ?o WHERE {{ ?s ?p ?o FILTER NOT EXISTS {{ {asserted} }} }}")
     for s, p, o in new:
         if _is_useful(s, p, o):
             yield _node(s), _node(p), _node(o)

@@ -184,7 +184,11 @@ def _problem(
 
 def label_of(graph: Graph, node: object) -> str:
     """A human label for a node, preferring Swedish, for error messages and pages."""
-    labels = list(graph.objects(node, RDFS.label)) + list(graph.objects(node, SKOS_PREF))
+    # Sorted, so that the label named does not depend on the order the triples were read in
+    # (a node with two labels of one language is itself reported; both builds name the same).
+    labels = sorted(graph.objects(node, RDFS.label), key=str) + sorted(
+        graph.objects(node, SKOS_PREF), key=str
+    )
     for lang in ("sv", "en", None):
         for label in labels:
             if isinstance(label, Literal) and label.language == lang:

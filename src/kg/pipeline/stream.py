@@ -1,0 +1,287 @@
+"""The streaming build: memory bounded by the largest batch of input files, not by the graph.
+
+The in-memory build (``build._check``) holds the union of every input in rdflib, about 2.8 GB
+per million triples, so a 10 M-triple project cannot be built on a 24 GiB machine. Here:
+
+1. **Load.** Each file is parsed alone (rdflib, so syntax errors keep file and line, and every
+   N-Quads line is written exactly as the in-memory build writes it), appended to an unsorted
+   N-Quads file on disk, and bulk-loaded into an on-disk Oxigraph working store: once under its
+   graph name, once into the default graph (the union, what the shapes and rules read).
+2. **Validate** in batches of consecutive files. A batch's data graph is what the shapes can
+   reach from the batch's subjects: every triple about them, every triple about the nodes they
+   point to (``sh:class`` reads their types), the ``rdf:Statement`` records about them and the
+   pages those records cite, the triples records describe, and the class and property
+   hierarchy. Each focus node is judged in exactly one batch (the first whose file describes
+   it), so a node described in two files is reported once, with the facts of both. SPARQL
+   targets are selected once over the whole store (``validate.resolve_sparql_targets``); target
+   nodes described nowhere (a misspelt ``dk:`` term that only appears as an object) get one
+   last batch of their own.
+3. **Quotes** are checked batch by batch on the same data graphs.
+4. **Reason** with ``materialise.materialise_store`` on the working store (rules as SPARQL
+   updates on disk; the asserted triples are told apart by their named graphs, not a copy).
+5. **Sort** the N-Quads lines with GNU ``sort`` (external merge sort on disk, byte order, which
+   for UTF-8 is Python's code-point order), so the artifact and its hash are byte-identical to
+   the in-memory build's.
+
+Hints in violation messages (``kg.pipeline.hints``: "did you mean …") are computed from the
+batch's data graph, so a hint may name fewer candidates than the in-memory build would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+
+from kg.namespaces import INFERRED_GRAPH
+from kg.pipeline.load import InputFile, discover, load_shapes, parse_file
+from kg.pipeline.locate import Location, Locator
+from kg.pipeline.quotes import QuoteProblem, check_quotes
+from kg.pipeline.validate import Problem, ValidationReport, resolve_sparql_targets, validate
+
+SH_TARGET_NODE = URIRef("http://www.w3.org/ns/shacl#targetNode")
+
+#: Asserted triples per validation batch: consecutive files are validated together until
+#: their triples reach this many (a batch's data graph holds about twice as many in rdflib).
+BATCH_TRIPLES = 60_000
+
+#: Memory GNU sort may use for its buffer before it spills sorted runs to disk.
+SORT_BUFFER = "1G"
+
+
+@dataclass
+class Streamed:
+    """What the checks produced: the working store, the unsorted lines, the problems."""
+
+    store: ox.Store
+    unsorted: Path
+    report: ValidationReport
+    quote_problems: list[QuoteProblem]
+    ontology: Graph
+    triples: dict[str, int] = field(default_factory=dict)
+
+
+class LazyLocator:
+    """A :class:`Locator` read only when a problem has to be located: it holds every input
+    file's text, which at ten million triples is gigabytes that a clean build never needs."""
+
+    def __init__(self, files: list[InputFile]) -> None:
+        self._files = files
+        self._locator: Locator | None = None
+
+    def find(self, node: object, graph: Graph | None = None) -> Location | None:
+        if self._locator is None:
+            self._locator = Locator(self._files)
+        return self._locator.find(node, graph)
+
+
+def load_files(files: list[InputFile], store: ox.Store, unsorted: Path) -> dict[str, int]:
+    """Parse each file alone into the store (its named graph and the default graph) and append
+    its N-Quads lines to ``unsorted``; returns each graph's number of distinct triples."""
+    from kg.pipeline.build import _nquads, _without_graph_names
+
+    counts: dict[str, int] = {}
+    with unsorted.open("ab") as out:
+        for item in files:
+            graph = parse_file(item.path, item.relative)
+            data = "".join(_nquads(graph, item.graph)).encode("utf-8")
+            counts[str(item.graph)] = len(graph)
+            del graph
+            out.write(data)
+            store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+            store.bulk_load(_without_graph_names(data), format=ox.RdfFormat.N_TRIPLES)
+    return counts
+
+
+def batches(files: list[InputFile], counts: dict[str, int]) -> Iterator[list[InputFile]]:
+    """Consecutive files, grouped until their triples reach :data:`BATCH_TRIPLES`."""
+    batch: list[InputFile] = []
+    size = 0
+    for item in files:
+        batch.append(item)
+        size += counts.get(str(item.graph), 0)
+        if size >= BATCH_TRIPLES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_HIERARCHY = (
+    "CONSTRUCT { ?a ?h ?b } WHERE { VALUES ?h { "
+    "<http://www.w3.org/2000/01/rdf-schema#subClassOf> "
+    "<http://www.w3.org/2000/01/rdf-schema#subPropertyOf> } ?a ?h ?b }"
+)
+
+
+def _context_queries(graphs: str) -> list[str]:
+    """CONSTRUCT queries for a batch's data graph; ``graphs`` is a VALUES list of graph names.
+    Each one selects the batch's subjects from their named graphs and reads the default graph
+    (the union) around them."""
+    subjects = f"VALUES ?g {{ {graphs} }} GRAPH ?g {{ ?s ?any ?thing }}"
+    return [
+        # every triple about the batch's subjects, from every file
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {{ SELECT DISTINCT ?s WHERE {{ {subjects} }} }} "
+        "?s ?p ?o }",
+        # every triple about the nodes they point to (sh:class reads the value's types)
+        f"CONSTRUCT {{ ?o ?q ?v }} WHERE {{ {{ SELECT DISTINCT ?o WHERE {{ {subjects} "
+        "?s ?p ?o FILTER isIRI(?o) } } ?o ?q ?v }",
+        # the source records about them, and the pages those records cite
+        f"CONSTRUCT {{ ?r ?q ?v . ?page ?pq ?pv }} WHERE {{ {{ SELECT DISTINCT ?s WHERE "
+        f"{{ {subjects} }} }} ?r <{_RDF}subject> ?s ; ?q ?v . OPTIONAL {{ "
+        "?r <http://www.w3.org/ns/prov#wasDerivedFrom> ?page . ?page ?pq ?pv } }",
+        # the statements that use a selector of the batch (kg.pipeline.quotes)
+        f"CONSTRUCT {{ ?st ?q ?v }} WHERE {{ {{ SELECT DISTINCT ?s WHERE {{ {subjects} }} }} "
+        "?st <https://w3id.org/digikommun/ontology#textSelector> ?s ; ?q ?v }",
+        # the triples that the batch's records describe
+        f"CONSTRUCT {{ ?x ?y ?z }} WHERE {{ {{ SELECT DISTINCT ?s WHERE {{ {subjects} }} }} "
+        f"?s <{_RDF}subject> ?x ; <{_RDF}predicate> ?y ; <{_RDF}object> ?z . ?x ?y ?z }}",
+        _HIERARCHY,
+    ]
+
+
+def context_graph(store: ox.Store, graphs: list[URIRef], ontology: bytes) -> Graph:
+    """The batch's data graph in rdflib (parsed from N-Triples, as the inputs were parsed)."""
+    names = " ".join(f"<{g}>" for g in graphs)
+    data = Graph()
+    data.parse(data=ontology, format="nt")
+    for query in _context_queries(names):
+        triples = store.query(query)
+        data.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"", format="nt")
+    return data
+
+
+def subjects_of(store: ox.Store, graphs: list[URIRef]) -> set[str]:
+    names = " ".join(f"<{g}>" for g in graphs)
+    query = f"SELECT DISTINCT ?s WHERE {{ VALUES ?g {{ {names} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+    return {_key(row[0]) for row in store.query(query)}
+
+
+def _key(term: object) -> str:
+    """A node as one string, the same for pyoxigraph and rdflib terms (IRIs and blank nodes)."""
+    if isinstance(term, ox.NamedNode):
+        return term.value
+    if isinstance(term, ox.BlankNode):
+        return "_:" + term.value
+    return str(term) if isinstance(term, URIRef) else "_:" + str(term)
+
+
+def _batch_shapes(shapes: Graph, targets: dict, judged: set[str]) -> Graph:
+    """The resolved shapes with each SPARQL target narrowed to the nodes judged here."""
+    batch = Graph()
+    for prefix, namespace in shapes.namespaces():
+        batch.bind(prefix, namespace, override=True, replace=True)
+    for triple in shapes:
+        if triple[1] != SH_TARGET_NODE:
+            batch.add(triple)
+    for shape, nodes in targets.items():
+        for node in nodes:
+            if str(node) in judged:
+                batch.add((shape, SH_TARGET_NODE, node))
+    return batch
+
+
+def validate_batches(
+    root: Path,
+    files: list[InputFile],
+    counts: dict[str, int],
+    store: ox.Store,
+    ontology: bytes,
+    phase: Callable[[str], None],
+) -> tuple[ValidationReport, list[QuoteProblem]]:
+    """Validate and check quotes batch by batch; see the module's docstring."""
+    shapes = resolve_sparql_targets(load_shapes(root), store)
+    targets: dict = {}
+    for shape, node in shapes.subject_objects(SH_TARGET_NODE):
+        targets.setdefault(shape, []).append(node)
+    locator = LazyLocator(files)
+    seen: set[str] = set()
+    problems: list[Problem] = []
+    quote_problems: list[QuoteProblem] = []
+    for batch in batches(files, counts):
+        names = [f.graph for f in batch]
+        judged = subjects_of(store, names) - seen
+        seen |= judged
+        data = context_graph(store, names, ontology)
+        report = validate(data, _batch_shapes(shapes, targets, judged), locator)
+        problems += [p for p in report.problems if p.focus in judged]
+        quote_problems += [q for q in check_quotes(data, root) if q.node in judged]
+        del data
+    orphans = {str(n) for nodes in targets.values() for n in nodes} - seen
+    if orphans:
+        data = context_graph(store, [], ontology)
+        report = validate(data, _batch_shapes(shapes, targets, orphans), locator)
+        problems += [p for p in report.problems if p.focus in orphans]
+    phase("validate and quotes (pyshacl, in batches)")
+    problems.sort(key=lambda p: (p.file, p.line, p.focus, p.path, p.message))
+    return ValidationReport(tuple(problems)), quote_problems
+
+
+def ontology_ntriples(store: ox.Store, files: list[InputFile]) -> bytes:
+    """The ontology files' triples as N-Triples: every batch's data graph includes them."""
+    names = " ".join(f"<{f.graph}>" for f in files if f.relative.startswith("ontology/"))
+    query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?g {{ {names} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+    return ox.serialize(store.query(query), format=ox.RdfFormat.N_TRIPLES) or b""
+
+
+def stream_check(
+    root: Path, workdir: Path, phase: Callable[[str], None] = lambda name: None
+) -> Streamed:
+    """Load every input into an on-disk working store under ``workdir`` and validate it there."""
+    files = discover(root)
+    store = ox.Store(str(workdir / "working-store"))
+    unsorted = workdir / "quads.unsorted.nq"
+    counts = load_files(files, store, unsorted)
+    phase("load (file by file into the on-disk store)")
+    ontology_nt = ontology_ntriples(store, files)
+    ontology = Graph().parse(data=ontology_nt, format="nt")
+    report, quote_problems = validate_batches(root, files, counts, store, ontology_nt, phase)
+    return Streamed(store, unsorted, report, quote_problems, ontology, counts)
+
+
+def append_inferred(streamed: Streamed) -> int:
+    """Materialise over the working store; append the inferred graph's lines to the unsorted
+    file. Returns how many lines were appended (each triple once)."""
+    from kg.pipeline.build import _triple_nt
+    from kg.pipeline.materialise import materialise_store
+
+    name = URIRef(INFERRED_GRAPH).n3()
+    written = 0
+    with streamed.unsorted.open("a", encoding="utf-8") as out:
+        for triple in materialise_store(streamed.store, asserted_in_named_graphs=True):
+            out.write(f"{_triple_nt(triple)} {name} .\n")
+            written += 1
+    return written
+
+
+def sort_unique(unsorted: Path, target: Path, workdir: Path) -> None:
+    """GNU sort in byte order, each line once; it spills to ``workdir``, never all in memory."""
+    sort = shutil.which("sort")
+    if sort is None:
+        raise RuntimeError("the streaming build needs GNU sort (coreutils)")
+    env = {**os.environ, "LC_ALL": "C"}
+    subprocess.run(
+        [sort, "-u", "-S", SORT_BUFFER, "-T", str(workdir), "-o", str(target), str(unsorted)],
+        check=True,
+        env=env,
+    )
+
+
+def summarise(sorted_quads: Path) -> tuple[str, dict[str, int]]:
+    """The artifact's SHA-256 and each graph's number of lines, read in one pass."""
+    digest = hashlib.sha256()
+    counts: dict[str, int] = {}
+    with sorted_quads.open("rb") as lines:
+        for line in lines:
+            digest.update(line)
+            graph = line.rsplit(b" ", 2)[1][1:-1].decode("utf-8")
+            counts[graph] = counts.get(graph, 0) + 1
+    return digest.hexdigest(), counts
