@@ -23,7 +23,7 @@ per million triples, so a 10 M-triple project cannot be built on a 24 GiB machin
    for UTF-8 is Python's code-point order), so the artifact and its hash are byte-identical to
    the in-memory build's.
 
-Hints in violation messages (``kg.pipeline.hints``: "did you mean …") are computed from the
+Hints in violation messages (``kg.pipeline.shacl_hints``: "did you mean …") are computed from the
 batch's data graph, so a hint may name fewer candidates than the in-memory build would.
 """
 
