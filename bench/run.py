@@ -93,6 +93,14 @@ def wait_until_up(port: int, path: str, process: subprocess.Popen, seconds: floa
     raise SystemExit(f"server on {port} did not start")
 
 
+def gunicorn_conf(pythonpath: str | None) -> str:
+    """The gunicorn configuration module of the code served: a ``--versus`` checkout from before
+    issue 28 keeps it at ``kg.web.gunicorn_conf``."""
+    if pythonpath and (Path(pythonpath) / "kg" / "web" / "gunicorn_conf.py").exists():
+        return "kg.web.gunicorn_conf"
+    return "kg.web.endpoint.gunicorn_conf"
+
+
 def start_ours(
     build_dir: Path, workers: int, cache: int, pythonpath: str | None = None
 ) -> tuple[subprocess.Popen, int, float]:
@@ -110,7 +118,7 @@ def start_ours(
     started = time.monotonic()
     # Exactly as `kg serve` runs it, every limit on: threads, killable query processes.
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--config", "python:kg.web.endpoint.gunicorn_conf", "server:app"],
+        [str(BIN / "gunicorn"), "--config", f"python:{gunicorn_conf(pythonpath)}", "server:app"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
