@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))  # bench.* modules, as the tests import them
 
 from bench import parity, virtuoso  # noqa: E402
-from bench.virtuoso_server import stop  # noqa: E402
+from bench.processes import stop  # noqa: E402
 from kg.namespaces import PREFIXES  # noqa: E402
 
 BIN = Path(sys.executable).parent

@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.processes import stop
+
 INI = """\
 [Database]
 DatabaseFile       = {dir}/virtuoso.db
@@ -105,17 +107,6 @@ def _wait_until_answers(url: str, process: subprocess.Popen, seconds: float) -> 
             time.sleep(0.05)
 
 
-def stop(process: subprocess.Popen, seconds: float = 30) -> None:
-    """SIGTERM (Virtuoso shuts down cleanly), then SIGKILL if it has not exited in time."""
-    if process.poll() is None:
-        process.terminate()
-    try:
-        process.wait(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @contextmanager
 def virtuoso_server(
     directory: Path, seconds: float = 90, buffers: int = 10_000
@@ -163,5 +154,5 @@ def virtuoso_server(
                 raise RuntimeError(f"isql could not set the dba password: {changed.stdout}")
             yield Virtuoso(base, "dba", password, process.pid)
         finally:
-            stop(process)
+            stop(process, seconds=30)
             shutil.rmtree(directory, ignore_errors=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from bench.processes import stop as stop_process
 from kg.settings import PROJECT_ROOT, Settings
 
 # Hypothesis fails a test whose example took over 200 ms, or whose data came slowly: on a
@@ -147,19 +148,6 @@ def wait_until_answers(url: str, process, seconds: float = 120) -> None:
             time.sleep(0.05)
 
 
-def stop_process(process, seconds: float = 60) -> None:
-    """Stop a server a test started: politely, then for good. A graceful stop (gunicorn waits
-    for its workers) can take long on a loaded machine, which is no failure (issue 22)."""
-    import subprocess
-
-    process.terminate()
-    try:
-        process.wait(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -175,27 +163,23 @@ def copy_project(target: Path) -> Path:
     return target
 
 
-@pytest.fixture(scope="session")
-def gunicorn_url(built: Settings):
-    """A real gunicorn serving the built artifact on a free port, shared by the integration
-    tests (W3C protocol cases, federation, Python clients, the browser tests): it starts in
-    about a second, and they only read."""
+def start_gunicorn(build_dir: Path, port: int, **settings: str):
+    """A real gunicorn exactly as ``kg serve`` starts it (``kg.web.endpoint.gunicorn_conf``:
+    threads, killable query processes, limits), over ``build_dir`` on ``port``, answering when
+    this returns. ``settings`` add or replace ``KG_*`` variables; stop it with
+    :func:`stop_process`."""
     import os
     import subprocess
     import sys
 
-    port = free_port()
     env = {
         **os.environ,
-        "KG_BUILD_DIR": str(built.build_dir),
-        "KG_STORE": "memory",
+        "KG_BUILD_DIR": str(build_dir),
         "KG_HOST": "127.0.0.1",
         "KG_PORT": str(port),
-        # Its readers test answers, not the timeout: see APP_QUERY_TIMEOUT.
-        "KG_QUERY_TIMEOUT": str(APP_QUERY_TIMEOUT),
+        **settings,
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    # The same configuration as `kg serve` (threads, killable query processes, limits).
     process = subprocess.Popen(
         [str(gunicorn), "--config", "python:kg.web.endpoint.gunicorn_conf", "server:app"],
         cwd=ROOT,
@@ -203,9 +187,25 @@ def gunicorn_url(built: Settings):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}"
-    wait_until_answers(base + "/healthz", process)
-    yield base + "/sparql"
+    try:
+        wait_until_answers(f"http://127.0.0.1:{port}/healthz", process)
+    except BaseException:
+        stop_process(process)
+        raise
+    return process
+
+
+@pytest.fixture(scope="session")
+def gunicorn_url(built: Settings):
+    """A real gunicorn serving the built artifact on a free port, shared by the integration
+    tests (W3C protocol cases, federation, Python clients, the browser tests): it starts in
+    about a second, and they only read."""
+    # Its readers test answers, not the timeout: see APP_QUERY_TIMEOUT.
+    port = free_port()
+    process = start_gunicorn(
+        built.build_dir, port, KG_STORE="memory", KG_QUERY_TIMEOUT=str(APP_QUERY_TIMEOUT)
+    )
+    yield f"http://127.0.0.1:{port}/sparql"
     stop_process(process)
 
 

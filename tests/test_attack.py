@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -20,7 +19,15 @@ import pytest
 
 from kg.settings import Settings
 from tests.canary import Canary, singing
-from tests.conftest import ROOT, free_port, quick_build, wait_until_answers
+from tests.conftest import (
+    ROOT,
+    free_port,
+    quick_build,
+    start_gunicorn,
+    stop_process,
+    wait_until_answers,
+)
+from tests.processes import children
 from tests.test_server import COUNT_TYPES
 
 TIMEOUT = 3.0  # a short query timeout keeps the test short; the mechanism is the same
@@ -28,39 +35,6 @@ TIMEOUT = 3.0  # a short query timeout keeps the test short; the mechanism is th
 #: room. Bounds asserted below are ten times that, so only a query that escaped the timeout
 #: (or a stalled server) fails them, never a busy machine.
 NEEDED = TIMEOUT + 1.0
-
-
-def start_gunicorn(build_dir: Path, port: int, **env: str) -> subprocess.Popen:
-    """gunicorn exactly as ``kg serve`` starts it: with ``kg.web.endpoint.gunicorn_conf``."""
-    variables = {
-        **os.environ,
-        "KG_BUILD_DIR": str(build_dir),
-        "KG_HOST": "127.0.0.1",
-        "KG_PORT": str(port),
-        **env,
-    }
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "--config",
-            "python:kg.web.endpoint.gunicorn_conf",
-            "server:app",
-        ],
-        cwd=ROOT,
-        env=variables,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_until_answers(f"http://127.0.0.1:{port}/healthz", process)
-    return process
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def ask(base: str, query: str, method: str = "GET", timeout: float = 30) -> tuple[int, bytes, dict]:
@@ -165,7 +139,7 @@ def test_ordinary_queries_answer_while_attacks_run(built: Settings, canary: Cana
         for thread in threads:
             thread.join()
     finally:
-        stop(process)
+        stop_process(process)
     latencies.sort()
     p99 = latencies[int(0.99 * (len(latencies) - 1))]
     p50 = latencies[len(latencies) // 2]
@@ -184,17 +158,7 @@ def test_ordinary_queries_answer_while_attacks_run(built: Settings, canary: Cana
 
 def _workers(master: int) -> set[int]:
     """The live child processes of gunicorn's master: its workers."""
-    workers = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:  # gone meanwhile
-            continue
-        if int(fields[1]) == master and fields[0] not in ("Z", "X"):
-            workers.add(int(entry.name))
-    return workers
+    return {p.pid for p in children(master)}
 
 
 def _wait_for_new_workers(process: subprocess.Popen, old: set[int], seconds: float = 120) -> None:
@@ -245,4 +209,4 @@ def test_a_bad_rebuild_never_replaces_what_is_served(tmp_path: Path) -> None:
         assert headers_after.get("ETag") == headers_before.get("ETag")
         assert not any(c.isdigit() for c in headers_after.get("Server", "")), "no version"
     finally:
-        stop(process)
+        stop_process(process)

@@ -206,8 +206,8 @@ def test_a_reload_after_a_rebuild_serves_the_new_build(tmp_path: Path, memory_ma
     import time
 
     from kg.pipeline.synth import synthesise
-    from tests.conftest import ROOT, free_port, wait_until_answers
-    from tests.test_attack import ask, start_gunicorn, stop
+    from tests.conftest import ROOT, free_port, start_gunicorn, stop_process, wait_until_answers
+    from tests.test_attack import ask
 
     # A small synthetic project in our ontology: reloading does not depend on the data's size,
     # and it builds in a fraction of the real project's time (two builds per parameter).
@@ -241,4 +241,4 @@ def test_a_reload_after_a_rebuild_serves_the_new_build(tmp_path: Path, memory_ma
         assert status == 200 and b"reloaded" in after
         assert second.version in headers.get("ETag", "")
     finally:
-        stop(process)
+        stop_process(process)

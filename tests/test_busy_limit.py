@@ -16,8 +16,8 @@ import pytest
 from kg.settings import Settings
 from kg.web.endpoint.execution import DEMOTED_NICE
 from kg.web.endpoint.slots import ServerSlots
-from tests.conftest import free_port
-from tests.test_attack import start_gunicorn, stop
+from tests.conftest import free_port, start_gunicorn, stop_process
+from tests.processes import grandchildren
 
 #: A query no machine finishes before the timeout, whatever the row cap: COUNT over a six-way
 #: product of the whole graph yields no row until the product (about 10^23 solutions) is done.
@@ -51,7 +51,7 @@ def two_workers(built: Settings):
     try:
         yield f"http://127.0.0.1:{port}/sparql", process.pid
     finally:
-        stop(process)
+        stop_process(process)
 
 
 def _ask(url: str, query: str, start: threading.Barrier, answers: list) -> None:
@@ -67,19 +67,7 @@ def _ask(url: str, query: str, start: threading.Barrier, answers: list) -> None:
 def _demoted_queries(master: int) -> int:
     """Live query processes of the server at the demoted priority: the queries running past
     their grace period now (a query holds its slot for as long as its process runs)."""
-    parents, demoted = {}, set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:  # gone meanwhile
-            continue
-        parents[int(entry.name)] = int(fields[1])
-        if fields[0] not in ("Z", "X") and int(fields[16]) == DEMOTED_NICE:
-            demoted.add(int(entry.name))
-    workers = {pid for pid, parent in parents.items() if parent == master}
-    return sum(1 for pid in demoted if parents.get(pid) in workers)
+    return sum(1 for p in grandchildren(master) if p.nice == DEMOTED_NICE)
 
 
 @pytest.mark.integration

@@ -29,8 +29,7 @@ from kg.lexer import shape
 from kg.settings import Settings
 from kg.web.endpoint.limits import QueryRejected, _parse, check_query
 from tests.canary import Canary, singing
-from tests.conftest import free_port
-from tests.test_attack import start_gunicorn, stop
+from tests.conftest import free_port, start_gunicorn, stop_process
 
 #: Each layout, named for its trick; ``{url}`` is the canary. Only a refusal is right for each.
 #: The endpoint part most layouts share.
@@ -142,7 +141,7 @@ def test_every_layout_is_refused_under_gunicorn(built: Settings, canary: Canary)
                     wrong.append(f"{name} by {method}: {status} {body.strip()[:120]}")
         time.sleep(0.2)  # a late call from a query process would show up here
     finally:
-        stop(process)
+        stop_process(process)
     assert not wrong, wrong
     assert canary.untouched(), canary.hits
 

@@ -7,19 +7,17 @@ stopping worker drops the connections queued at its own socket (``bench/RESULTS.
 
 from __future__ import annotations
 
-import os
 import runpy
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from kg.settings import Settings
-from tests.conftest import ROOT, free_port, wait_until_answers
+from tests.conftest import ROOT, free_port, start_gunicorn, stop_process
+from tests.processes import children, grandchildren
 
-CONF = ROOT / "src" / "kg" / "web" / "gunicorn_conf.py"
+CONF = ROOT / "src" / "kg" / "web" / "endpoint" / "gunicorn_conf.py"
 
 
 def _conf(monkeypatch: pytest.MonkeyPatch, value: str | None) -> dict:
@@ -43,17 +41,10 @@ def _listening_sockets(port: int) -> int:
     return sum(1 for line in lines if line.split()[1] == local and line.split()[3] == "0A")
 
 
-def _children(pid: int) -> list[str]:
-    try:
-        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return []
-
-
 def _both_workers_started(master: int) -> bool:
     """Two workers, each with its query process (started after the worker loaded the app)."""
-    workers = _children(master)
-    return len(workers) == 2 and all(_children(int(worker)) for worker in workers)
+    workers = {p.pid for p in children(master)}
+    return len(workers) == 2 and {p.parent for p in grandchildren(master)} == workers
 
 
 @pytest.mark.skipif(not Path("/proc/net/tcp").is_file(), reason="needs Linux /proc")
@@ -63,25 +54,10 @@ def test_each_worker_listens_on_its_own_socket_when_asked(
 ) -> None:
     """Two workers: two listening sockets with KG_REUSE_PORT=1, the master's one without."""
     port = free_port()
-    env = {
-        **os.environ,
-        "KG_BUILD_DIR": str(built.build_dir),
-        "KG_HOST": "127.0.0.1",
-        "KG_PORT": str(port),
-        "KG_WORKERS": "2",
-        "KG_QUERY_PROCESSES": "1",
-        "KG_REUSE_PORT": reuse,
-    }
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen(
-        [str(gunicorn), "--config", "python:kg.web.endpoint.gunicorn_conf", "server:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    process = start_gunicorn(
+        built.build_dir, port, KG_WORKERS="2", KG_QUERY_PROCESSES="1", KG_REUSE_PORT=reuse
     )
     try:
-        wait_until_answers(f"http://127.0.0.1:{port}/healthz", process)
         # A worker binds its own socket as it is forked, before it loads the app and starts
         # its query process: once both workers have one, every socket there will be is there.
         # The bound only ends a broken run (a worker starts in about a second).
@@ -91,5 +67,4 @@ def test_each_worker_listens_on_its_own_socket_when_asked(
         assert _both_workers_started(process.pid)
         assert _listening_sockets(port) == sockets
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_process(process)

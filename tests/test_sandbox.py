@@ -442,8 +442,7 @@ def test_an_idle_kept_alive_connection_is_closed_for_the_client(built: Settings)
     """Issue 23: gunicorn closes an idle keep-alive connection (after 5 s); the client must see
     that end, also after a query timed out on it, so that a query process was killed and
     forked anew while the connection was open (a copy of the socket held there kept it open)."""
-    from tests.conftest import free_port
-    from tests.test_attack import start_gunicorn, stop
+    from tests.conftest import free_port, start_gunicorn, stop_process
 
     port = free_port()
     process = start_gunicorn(built.build_dir, port, KG_WORKERS="1", KG_QUERY_TIMEOUT="1")
@@ -455,7 +454,7 @@ def test_an_idle_kept_alive_connection_is_closed_for_the_client(built: Settings)
         assert conn.recv(1) == b"", "the kept-alive connection was never closed"
     finally:
         conn.close()
-        stop(process)
+        stop_process(process)
 
 
 def test_a_federating_process_reaches_only_the_allow_listed_ports(canary: Canary) -> None:

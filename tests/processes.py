@@ -1,0 +1,42 @@
+"""What the kernel says about a server's processes (``/proc``), for tests that check its workers
+and query processes without trusting what the server reports about itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Process:
+    pid: int
+    parent: int
+    nice: int
+
+
+def live_processes() -> list[Process]:
+    """Every process that is neither a zombie nor dead, read from ``/proc/<pid>/stat``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # the command name in parentheses may hold spaces: read the fields after it
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if fields[0] not in ("Z", "X"):
+            found.append(Process(int(entry.name), int(fields[1]), int(fields[16])))
+    return found
+
+
+def children(pid: int) -> list[Process]:
+    """The live child processes of ``pid`` (gunicorn's master: its workers)."""
+    return [p for p in live_processes() if p.parent == pid]
+
+
+def grandchildren(pid: int) -> list[Process]:
+    """The live children of ``pid``'s live children (a worker's query processes)."""
+    table = live_processes()
+    middle = {p.pid for p in table if p.parent == pid}
+    return [p for p in table if p.parent in middle]
