@@ -117,8 +117,8 @@ def test_idle_replica_connections_are_kept_until_a_second_before_gunicorn_drops_
     """nginx must close an idle connection to a replica before gunicorn does (else a request
     goes out on a connection being closed), but no sooner than it must: a connection dropped
     early is a new TCP handshake for the next query. One second of margin, as designed."""
-    conf = PROJECT_ROOT / "src/kg/web/endpoint/gunicorn_conf.py"
-    tree = ast.parse(conf.read_text(encoding="utf-8"))
+    gunicorn_conf = PROJECT_ROOT / "src/kg/web/endpoint/gunicorn_conf.py"
+    tree = ast.parse(gunicorn_conf.read_text(encoding="utf-8"))
     gunicorn_keepalive = next(
         node.value.value
         for node in tree.body

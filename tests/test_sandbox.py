@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
+import select
 import socket
 import threading
 import time
@@ -411,6 +412,23 @@ def test_a_process_is_forked_without_the_workers_sockets(built: Settings) -> Non
         child.kill()
         client.close()
         server.close()
+
+
+def test_a_process_is_forked_without_the_workers_pipes(built: Settings) -> None:
+    """A pipe another program reads from, open in the worker at fork time, is not held by the
+    query process: closing it in the worker ends the reader's input (a browser driver under
+    the test runner waited for ever for the end of its stdin while query processes held it)."""
+    settings = dataclasses.replace(built, cache_entries=0)
+    engine = bare(open_engine(settings))
+    reading, writing = os.pipe()
+    child = _QueryProcess(engine, settings, frozenset(), SEALED)
+    try:
+        os.close(writing)  # the worker closes its end...
+        ready, _, _ = select.select([reading], [], [], 60)
+        assert ready and os.read(reading, 1) == b""  # ...and the reader sees the end
+    finally:
+        child.kill()
+        os.close(reading)
 
 
 def _exchange(conn: socket.socket, query: str) -> int:

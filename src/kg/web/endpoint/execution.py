@@ -8,11 +8,12 @@ owns long-lived query processes instead, forked from it after the store is loade
 share its memory, copy-on-write), started ahead of time and reused: a query costs one round
 trip over a pipe, not a fork.
 
-- Every query process closes the sockets it inherited from the worker (the listening socket,
-  client connections) and, before it evaluates anything, installs the kernel's rule of
-  :mod:`kg.web.endpoint.sandbox`: it cannot open a socket, so no ``SERVICE`` (and no DNS look-up)
-  reaches the network, whatever the gate of :mod:`kg.web.endpoint.limits` let through. Queries that
-  name an allow-listed ``SERVICE`` run in a separate class of processes without that rule.
+- Every query process closes the sockets and pipes it inherited from the worker (the
+  listening socket, client connections, its host's pipes) and, before it evaluates anything,
+  installs the kernel's rule of :mod:`kg.web.endpoint.sandbox`: it cannot open a socket, so no
+  ``SERVICE`` (and no DNS look-up) reaches the network, whatever the gate of
+  :mod:`kg.web.endpoint.limits` let through. Queries that name an allow-listed ``SERVICE`` run
+  in a separate class of processes without that rule.
 - A query that runs past its time (``KG_QUERY_TIMEOUT``, or ``KG_SERVICE_TIMEOUT`` for one
   that calls an allow-listed ``SERVICE``; the time spent waiting for a slot counts) is killed
   with SIGKILL and its process replaced: 503 with ``Retry-After``.
@@ -68,7 +69,7 @@ from kg.web.endpoint.limits import QueryRejected, check_graphs, check_reach, che
 from kg.web.endpoint.results import formats_for, result_kind, serialise
 from kg.web.endpoint.sandbox import (
     SandboxUnavailable,
-    close_inherited_sockets,
+    close_inherited_channels,
     endpoint_ports,
     forbid_network,
     limit_network,
@@ -193,10 +194,11 @@ class _QueryProcess:
         if pid == 0:  # the query process
             code = 0
             try:
-                # Every socket of the worker goes: its clients' connections, the listening
-                # socket, and the pipes of sibling query processes (so that each sibling sees
-                # EOF when the worker exits). Only this process's own pipe stays.
-                close_inherited_sockets(keep=child_end.fileno())
+                # Every socket and pipe of the worker goes: its clients' connections, the
+                # listening socket, the pipes of sibling query processes (so that each sibling
+                # sees EOF when the worker exits) and any pipe its host gave it. Only this
+                # process's own pipe and the standard streams stay.
+                close_inherited_channels(keep=child_end.fileno())
                 _die_with(parent)
                 _serve(child_end, engine, settings, graph_names, kind=kind)
             except BaseException:  # never return into the web server's code

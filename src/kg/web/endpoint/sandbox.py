@@ -12,8 +12,8 @@ process, before it evaluates anything, installs a seccomp filter (through libsec
 - ``io_uring_setup()``: io_uring can open and connect sockets without the ``socket`` call.
 
 The pipe to the web worker was made before the filter and keeps working; the process holds no
-other socket (:func:`close_inherited_sockets`). The filter cannot be lifted: seccomp filters
-are inherited and permanent, and libseccomp sets ``no_new_privs`` first.
+other socket or pipe (:func:`close_inherited_channels`). The filter cannot be lifted: seccomp
+filters are inherited and permanent, and libseccomp sets ``no_new_privs`` first.
 
 Queries that name an allow-listed ``SERVICE`` (``KG_SERVICE_ALLOWLIST`` not empty) run in
 query processes of their own class, which must reach the network: their rule
@@ -94,20 +94,24 @@ def unavailable() -> str | None:
     return None if answer == b"ok" else answer.decode("utf-8", "replace") or "the probe died"
 
 
-def close_inherited_sockets(keep: int) -> None:
-    """Close every socket this process inherited except ``keep`` (its pipe to the worker).
+def close_inherited_channels(keep: int) -> None:
+    """Close every socket and pipe this process inherited except ``keep`` (its pipe to the
+    worker) and the standard streams.
 
-    A query process is forked from a web worker that holds the listening socket and its
-    clients' connections; a copy held here would keep a connection open after the worker
-    closed it (the client never sees the end of an idle keep-alive connection), and would be
-    a way out to the network that no filter on ``socket()`` sees. Files (an on-disk store)
-    stay open."""
+    A query process is forked from a web worker that holds the listening socket, its clients'
+    connections and whatever pipes its host gave it; a copy held here would keep a connection
+    open after the worker closed it (the client never sees the end of an idle keep-alive
+    connection), would keep the writing end of another program's pipe open (so that program
+    never reads the end of its input: a test runner's browser driver waited for ever), and
+    would be a way out to the network that no filter on ``socket()`` sees. Files (an on-disk
+    store) stay open; so do descriptors 0–2, which a later ``open`` must never take over."""
     for entry in Path("/proc/self/fd").iterdir():
         fd = int(entry.name)
-        if fd == keep:
+        if fd == keep or fd <= 2:
             continue
         try:
-            if stat.S_ISSOCK(os.fstat(fd).st_mode):
+            mode = os.fstat(fd).st_mode
+            if stat.S_ISSOCK(mode) or stat.S_ISFIFO(mode):
                 os.close(fd)
         except OSError:  # the directory's own descriptor, already closed
             continue
