@@ -251,10 +251,13 @@ def _in_child(work) -> str:
 
 
 def _inside(routes) -> str:
-    """Enter the namespace for ``routes``; then what a process sees there."""
-    for listener in private_network.enter(routes):
-        listener.close()
+    """Enter the namespace for ``routes``; then what a process sees there: the listeners'
+    addresses, whether an outside address is reachable, whether ``localhost`` resolves, what
+    the allow-listed name resolves to."""
     seen = []
+    for listener in private_network.enter(routes):
+        seen.append("[{}]:{}".format(*listener.getsockname()[:2]))
+        listener.close()
     try:
         socket.create_connection(("192.0.2.7", 80), timeout=10).close()
         seen.append("outside reached")
@@ -270,9 +273,16 @@ def _inside(routes) -> str:
 
 
 def test_inside_there_is_no_route_and_no_name_but_the_allow_listed() -> None:
+    """IP-literal hosts outside the loopback get their address added inside (IPv4 and IPv6);
+    the outside address tried is in the same documentation block as one of them."""
     assert socket.getaddrinfo("localhost", 443)  # outside, it resolves
-    routes = routes_for(("https://partner.test/sparql",))
-    assert _in_child(lambda: _inside(routes)) == "no route | unknown name | 127.0.0.2"
+    routes = routes_for(
+        ("https://partner.test/sparql", "http://192.0.2.9:8080/", "http://[2001:db8::9]:8080/")
+    )
+    assert _in_child(lambda: _inside(routes)) == (
+        "[127.0.0.2]:443 | [192.0.2.9]:8080 | [2001:db8::9]:8080 | no route | unknown name | "
+        "127.0.0.2"
+    )
 
 
 def test_an_unprivileged_process_gets_the_namespaces_too() -> None:
@@ -287,7 +297,35 @@ def test_an_unprivileged_process_gets_the_namespaces_too() -> None:
             os.setuid(65534)
         return _inside(routes)
 
-    assert _in_child(unprivileged) == "no route | unknown name | 127.0.0.2"
+    assert _in_child(unprivileged) == "[127.0.0.2]:443 | no route | unknown name | 127.0.0.2"
+
+
+def test_the_generated_files_never_show_outside_the_namespace() -> None:
+    """On a host whose mounts are shared (systemd's default), a bind mount made in a new mount
+    namespace would propagate back to the host's: the federating process makes its mounts
+    private first. Simulated in a throwaway mount namespace whose mounts are made shared."""
+    if os.geteuid() != 0:
+        pytest.skip("making the mounts shared needs root (the unprivileged path has a test)")
+    routes = routes_for(("https://partner.test/sparql",))
+    before = Path("/etc/hosts").read_text()
+
+    def on_a_shared_host() -> str:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        assert libc.unshare(0x00020000) == 0  # CLONE_NEWNS: this child's own mounts
+        assert libc.mount(b"none", b"/", None, 0x4000 | 0x100000, None) == 0  # MS_REC|MS_SHARED
+        inner = os.fork()
+        if inner == 0:
+            try:
+                for listener in private_network.enter(routes):
+                    listener.close()
+            finally:
+                os._exit(0)
+        os.waitpid(inner, 0)
+        return "unchanged" if Path("/etc/hosts").read_text() == before else "changed"
+
+    assert _in_child(on_a_shared_host) == "unchanged"
 
 
 def test_the_probe_says_the_private_network_works_here() -> None:

@@ -13,7 +13,9 @@ trip over a pipe, not a fork.
   installs the kernel's rule of :mod:`kg.web.endpoint.sandbox`: it cannot open a socket, so no
   ``SERVICE`` (and no DNS look-up) reaches the network, whatever the gate of
   :mod:`kg.web.endpoint.limits` let through. Queries that name an allow-listed ``SERVICE`` run
-  in a separate class of processes without that rule.
+  in a separate class of processes, each in a network namespace of its own where only the
+  allow-listed endpoints exist (:mod:`kg.web.endpoint.private_network`), reached through a
+  forwarder forked beside it (:mod:`kg.web.endpoint.forwarder`).
 - A query that runs past its time (``KG_QUERY_TIMEOUT``, or ``KG_SERVICE_TIMEOUT`` for one
   that calls an allow-listed ``SERVICE``; the time spent waiting for a slot counts) is killed
   with SIGKILL and its process replaced: 503 with ``Retry-After``.

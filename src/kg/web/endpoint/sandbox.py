@@ -147,10 +147,11 @@ def limit_network(ports: set[int]) -> None:
     """The rule of a federating query process (one that may call an allow-listed SERVICE):
     sockets of the internet families only (no Unix, netlink or raw sockets; no io_uring), and,
     through Landlock, TCP connections to ``ports`` only and no listening socket (where the
-    kernel has Landlock's TCP rules, Linux 6.7 and later; a warning is logged otherwise). Which
-    host is called stays the gate's decision (seccomp cannot read ``connect()``'s address,
-    Landlock rules are per port). Raise :class:`SandboxUnavailable` if the seccomp part cannot
-    be installed.
+    kernel has Landlock's TCP rules, Linux 6.7 and later; a warning is logged otherwise). It
+    cannot tell hosts apart (seccomp cannot read ``connect()``'s address, Landlock rules are per
+    port): which hosts exist is the private network's work
+    (:mod:`kg.web.endpoint.private_network`), entered before this rule. Raise
+    :class:`SandboxUnavailable` if the seccomp part cannot be installed.
     """
     try:
         _restrict_tcp_ports(ports)
