@@ -189,11 +189,18 @@ def test_the_federating_process_has_a_network_of_its_own(federating_pool, scene)
 def test_without_the_private_network_the_same_port_canary_is_reached(
     built: Settings, scene: Scene, monkeypatch
 ) -> None:
-    """The oracle for the tests above: with the namespace step off (and the operator's opt-out
-    set, so the process federates anyway, as before), the gate-less query reaches the canary
-    on the allow-listed port."""
+    """The oracle for the tests above: with the namespace step failing and the operator's
+    opt-out set (so the process federates anyway, limited to the allow-listed ports as
+    before), the gate-less query reaches the canary on the allow-listed port. The process (and
+    its idle forwarder) is reused for the next query, not forked anew each time."""
+
+    def refused(routes):
+        raise private_network.NamespaceUnavailable("switched off by the test")
+
     monkeypatch.setattr(execution, "check_reach", lambda *args, **kwargs: None)
-    monkeypatch.setattr(execution, "_enter_private_network", lambda fence, routes: "switched off")
+    monkeypatch.setattr(private_network, "enter", refused)
+    # No demotion (a demoted process is replaced), however slow the machine.
+    monkeypatch.setattr(execution, "GRACE_SECONDS", 1000.0)
     settings = dataclasses.replace(
         built,
         cache_entries=0,
@@ -201,10 +208,14 @@ def test_without_the_private_network_the_same_port_canary_is_reached(
         service_allowlist=(scene.allowed.url,),
         allow_service_without_namespace=True,
         service_timeout=60.0,
+        query_timeout=60.0,
     )
     pool = QueryPool(bare(open_engine(settings)), settings)
     try:
         assert _call(pool, f"http://127.0.0.2:{scene.allowed.port}/sparql") == "same-port"
+        (first,) = [child.pid for child in pool._idle[FEDERATING]]
+        assert _call(pool, scene.allowed.url) == "allowed"
+        assert [child.pid for child in pool._idle[FEDERATING]] == [first]
     finally:
         pool.close()
     assert len(scene.same_port.hits) == 1
@@ -339,6 +350,51 @@ def test_the_probe_names_what_failed(monkeypatch) -> None:
 
     monkeypatch.setattr(private_network, "enter", refused)
     assert private_network.unavailable() == "unshare: Operation not permitted"
+
+
+def test_the_forwarder_passes_bytes_untouched_both_ways() -> None:
+    """What TLS needs: every byte passes as it was sent, both ways, and the end of what one
+    side sends (a half-close) reaches the other. The upstream reads to the end, then answers
+    with the digest of what it got and a megabyte of its own; the listener stands at another
+    address on the upstream's port, as inside a namespace. The forwarder ends when its control
+    socket closes."""
+    import hashlib
+
+    from kg.web.endpoint import forwarder
+
+    sent = os.urandom(1 << 20)
+    reply = os.urandom(1 << 20)
+    upstream = socket.create_server(("127.0.0.1", 0))
+    port = upstream.getsockname()[1]
+
+    def answer() -> None:
+        conn, _ = upstream.accept()
+        with conn:
+            got = b""
+            while chunk := conn.recv(65536):
+                got += chunk
+            conn.sendall(hashlib.sha256(got).digest() + reply)
+
+    threading.Thread(target=answer, daemon=True).start()
+    listener = socket.create_server(("127.0.0.3", port))
+    routes = routes_for((f"http://127.0.0.3:{port}/",))
+    routes = dataclasses.replace(routes, routes=(Route("127.0.0.3", port, "127.0.0.1"),))
+    ours, theirs = socket.socketpair()
+    carrying = threading.Thread(target=forwarder.serve, args=(theirs, routes, 30.0), daemon=True)
+    carrying.start()
+    private_network.hand_over(ours, [listener])
+    with socket.create_connection(("127.0.0.3", port), timeout=300) as client:
+        client.sendall(sent)
+        client.shutdown(socket.SHUT_WR)
+        received = b""
+        while chunk := client.recv(65536):
+            received += chunk
+    assert received == hashlib.sha256(sent).digest() + reply
+    ours.close()
+    carrying.join(300)
+    assert not carrying.is_alive(), "the forwarder outlived its query process"
+    theirs.close()
+    upstream.close()
 
 
 # --- the plan: which address stands for which endpoint ------------------------------------

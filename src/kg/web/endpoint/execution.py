@@ -532,12 +532,12 @@ def _fork_forwarder(theirs: socket.socket, routes: Routes, settings: Settings, p
 
 def _enter_private_network(fence: socket.socket, routes: Routes) -> str | None:
     """Move this federating process into its private network and hand the listeners to its
-    forwarder over ``fence``; why that failed, or None. On failure ``fence`` is closed, so the
-    forwarder (which got nothing) ends."""
+    forwarder over ``fence``; why that failed, or None. ``fence`` stays open either way: the
+    forwarder (idle, on failure) ends when this process does, so that a living process always
+    has a living forwarder and the worker reuses it (with the operator's opt-out)."""
     try:
         private_network.hand_over(fence, private_network.enter(routes))
     except (private_network.NamespaceUnavailable, OSError) as err:
-        fence.close()
         return str(err) or type(err).__name__
     return None
 

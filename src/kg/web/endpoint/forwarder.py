@@ -31,9 +31,9 @@ CHUNK = 65536
 
 
 def receive(control: socket.socket, routes: Routes) -> list[tuple[socket.socket, Route]]:
-    """The query process's listening sockets, each with the route it stands for; empty when
-    the query process closed the control socket without sending them (it could not enter its
-    namespace)."""
+    """The query process's listening sockets, each with the route it stands for. A query
+    process that could not enter its namespace sends none: this waits until it ends, and
+    returns fewer than the routes."""
     listeners = []
     for _ in routes.routes:
         message, fds, _flags, _address = socket.recv_fds(control, 16, 1)
