@@ -32,6 +32,7 @@ import os
 import socket
 import struct
 import tempfile
+import time
 from pathlib import Path
 
 from kg.web.endpoint.service_routes import Routes, RoutesUnavailable, routes_for
@@ -41,6 +42,9 @@ _MS_BIND, _MS_REC, _MS_PRIVATE = 0x1000, 0x4000, 0x40000
 _SIOCGIFFLAGS, _SIOCSIFFLAGS, _SIOCSIFADDR, _SIOCSIFNETMASK = 0x8913, 0x8914, 0x8916, 0x891C
 _IFF_UP = 0x1
 _PR_GET_DUMPABLE, _PR_SET_DUMPABLE = 3, 4
+_IFA_F_TENTATIVE = 0x40
+#: Seconds a new IPv6 address may stay tentative (it takes milliseconds on a loopback).
+TENTATIVE_SECONDS = 30.0
 _LOOPBACK_INDEX = 1  # the loopback is the first interface of every new network namespace
 #: What a federating process's resolver reads: no name server, so no look-up leaves.
 RESOLV_CONF = (
@@ -113,12 +117,28 @@ def _bring_up_loopback(extra: tuple[str, ...]) -> None:
 
 
 def _add_ipv6(address: str) -> None:
+    """Add an IPv6 host address to the loopback, and wait until it may be bound: the kernel
+    marks a new IPv6 address tentative until its duplicate address detection has run (at
+    once on a loopback, but in a work queue, so a bind right after it can fail)."""
+    packed = socket.inet_pton(socket.AF_INET6, address)
     with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as probe:
         # struct in6_ifreq: the address, the prefix length, the interface index.
-        request = struct.pack(
-            "16sIi", socket.inet_pton(socket.AF_INET6, address), 128, _LOOPBACK_INDEX
-        )
+        request = struct.pack("16sIi", packed, 128, _LOOPBACK_INDEX)
         fcntl.ioctl(probe, _SIOCSIFADDR, request)
+    deadline = time.monotonic() + TENTATIVE_SECONDS
+    while _tentative(packed.hex()):
+        if time.monotonic() > deadline:
+            raise NamespaceUnavailable(f"{address} stayed tentative on the loopback")
+        time.sleep(0.01)
+
+
+def _tentative(hex_address: str) -> bool:
+    """Whether the address (32 hex digits) is listed in this namespace as tentative."""
+    for line in Path("/proc/net/if_inet6").read_text(encoding="ascii").splitlines():
+        fields = line.split()
+        if fields and fields[0] == hex_address:
+            return bool(int(fields[4], 16) & _IFA_F_TENTATIVE)
+    return True  # not listed yet
 
 
 def _mount_over(target: str, text: str) -> None:
