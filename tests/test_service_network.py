@@ -470,3 +470,19 @@ def test_allow_service_without_namespace_is_read_as_a_yes_or_no(monkeypatch) -> 
     for raw, value in (("1", True), ("true", True), ("0", False), ("no", False)):
         monkeypatch.setenv("KG_ALLOW_SERVICE_WITHOUT_NAMESPACE", raw)
         assert Settings.from_env().allow_service_without_namespace is value
+
+
+def test_kg_sandbox_says_whether_federating_processes_get_their_network(monkeypatch, capsys):
+    """Exit 0 here (both work); 1 where the namespaces fail while the allow-list is set, and
+    still 0 (with the line) where they fail but nothing federates."""
+    from kg import cli
+
+    monkeypatch.delenv("KG_SERVICE_ALLOWLIST", raising=False)
+    assert cli.main(["sandbox"]) == 0
+    assert "get a network of their own here" in capsys.readouterr().out
+    monkeypatch.setattr(private_network, "unavailable", lambda endpoints=(): "no namespaces")
+    assert cli.main(["sandbox"]) == 0
+    assert "NO network of their own here: no namespaces" in capsys.readouterr().out
+    monkeypatch.setenv("KG_SERVICE_ALLOWLIST", "https://partner.example/sparql")
+    assert cli.main(["sandbox"]) == 1
+    assert "(KG_SERVICE_ALLOWLIST is set): no namespaces" in capsys.readouterr().out

@@ -375,7 +375,8 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, Settings], int], str]] =
     ),
     "sandbox": (
         cmd_sandbox,
-        "check that query processes run sealed off the network here (exit 1 if not)",
+        "check that query processes run sealed off the network here, and that federating ones "
+        "get a network of their own (exit 1 if not)",
     ),
     "synth": (cmd_synth, "write a deterministic synthetic project of N triples for benchmarks"),
     "publish": (cmd_publish, "replace every named graph of the build in a Graph Store endpoint"),
