@@ -486,3 +486,45 @@ def test_kg_sandbox_says_whether_federating_processes_get_their_network(monkeypa
     monkeypatch.setenv("KG_SERVICE_ALLOWLIST", "https://partner.example/sparql")
     assert cli.main(["sandbox"]) == 1
     assert "(KG_SERVICE_ALLOWLIST is set): no namespaces" in capsys.readouterr().out
+
+
+def test_a_federating_process_and_its_forwarder_die_with_their_worker(built: Settings) -> None:
+    """A worker that dies (killed by gunicorn, say) leaves neither its federating process nor
+    that process's forwarder behind."""
+    import time
+
+    from kg.web.endpoint.execution import _QueryProcess
+
+    settings = dataclasses.replace(
+        built, cache_entries=0, service_allowlist=("http://127.0.0.1:9/sparql",)
+    )
+    engine = bare(open_engine(settings))
+    read_end, write_end = os.pipe()
+    worker = os.fork()
+    if worker == 0:  # the web worker: starts a federating process, then dies
+        routes = routes_for(settings.service_allowlist)
+        child = _QueryProcess(engine, settings, frozenset(), FEDERATING, routes)
+        os.write(write_end, f"{child.pid} {child.forwarder}".encode())
+        os._exit(0)
+    os.close(write_end)
+    orphans = [int(pid) for pid in os.read(read_end, 64).split()]
+    os.close(read_end)
+    os.waitpid(worker, 0)
+    assert len(orphans) == 2
+
+    def gone(pid: int) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        return state in ("Z", "X")
+
+    deadline = time.monotonic() + 60
+    try:
+        while not all(gone(pid) for pid in orphans):
+            assert time.monotonic() < deadline, "an orphan still runs"
+            time.sleep(0.05)
+    finally:
+        for pid in orphans:
+            if not gone(pid):
+                os.kill(pid, 9)
