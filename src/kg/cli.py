@@ -166,38 +166,84 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 def _unsandboxed(command: str, settings: Settings) -> bool:
     """Whether to refuse to serve: the kernel cannot keep query processes off the network
-    (kg.web.endpoint.sandbox) and the operator did not opt out with KG_ALLOW_UNSANDBOXED=1."""
+    (kg.web.endpoint.sandbox) and the operator did not opt out with KG_ALLOW_UNSANDBOXED=1; or
+    the allow-list is not empty, the kernel cannot give federating query processes a network
+    of their own (kg.web.endpoint.private_network), and the operator did not opt out with
+    KG_ALLOW_SERVICE_WITHOUT_NAMESPACE=1."""
     from kg.web.endpoint.sandbox import unavailable
 
     reason = unavailable()
-    if reason is None:
-        return False
-    if settings.allow_unsandboxed:
+    if reason is not None:
+        if not settings.allow_unsandboxed:
+            print(
+                f"kg {command}: the kernel cannot keep query processes off the network "
+                f"({reason}). Refusing to serve; set KG_ALLOW_UNSANDBOXED=1 to serve anyway, "
+                "knowing that a query that slips SERVICE past the gate could then reach any "
+                "host (SECURITY.md).",
+                file=sys.stderr,
+            )
+            return True
         print(
             f"kg {command}: WARNING: serving without the query sandbox ({reason}); "
             "a query that slips SERVICE past the gate can reach the network (SECURITY.md)",
             file=sys.stderr,
         )
+    return _unfenced(command, settings)
+
+
+def _unfenced(command: str, settings: Settings) -> bool:
+    """The allow-list's half of :func:`_unsandboxed`."""
+    from kg.web.endpoint import private_network
+
+    if not settings.service_allowlist or settings.store.startswith("sparql+"):
+        return False  # nothing federates here (a remote store evaluates queries itself)
+    reason = private_network.unavailable(settings.service_allowlist)
+    if reason is None:
+        return False
+    if settings.allow_service_without_namespace:
+        print(
+            f"kg {command}: WARNING: queries that call an allow-listed SERVICE run without a "
+            f"network of their own ({reason}); one that fools the gate can reach any host on "
+            "an allow-listed port (SECURITY.md)",
+            file=sys.stderr,
+        )
         return False
     print(
-        f"kg {command}: the kernel cannot keep query processes off the network ({reason}). "
-        "Refusing to serve; set KG_ALLOW_UNSANDBOXED=1 to serve anyway, knowing that a query "
-        "that slips SERVICE past the gate could then reach any host (SECURITY.md).",
+        f"kg {command}: KG_SERVICE_ALLOWLIST is set, but the kernel cannot give federating "
+        f"query processes a network of their own ({reason}). Refusing to serve; set "
+        "KG_ALLOW_SERVICE_WITHOUT_NAMESPACE=1 to serve anyway, knowing that a query that fools "
+        "the gate could then reach any host on an allow-listed port (SECURITY.md), or empty "
+        "the allow-list.",
         file=sys.stderr,
     )
     return True
 
 
 def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
-    """Say whether query processes run sealed off the network here (exit 0) or not (1)."""
+    """Say whether query processes run sealed off the network here (exit 0) or not (1), and
+    whether federating ones get a network of their own (needed, exit 1 without, only when
+    KG_SERVICE_ALLOWLIST is set)."""
+    from kg.web.endpoint import private_network
     from kg.web.endpoint.sandbox import unavailable
 
+    code = 0
     reason = unavailable()
     if reason is None:
         print("the query sandbox works here: a query process cannot open a socket")
-        return 0
-    print(f"the query sandbox does NOT work here: {reason}")
-    return 1
+    else:
+        print(f"the query sandbox does NOT work here: {reason}")
+        code = 1
+    fenced = private_network.unavailable(settings.service_allowlist)
+    needed = " (KG_SERVICE_ALLOWLIST is set)" if settings.service_allowlist else ""
+    if fenced is None:
+        print(
+            "federating query processes get a network of their own here: only the "
+            f"allow-listed endpoints can be reached{needed}"
+        )
+    else:
+        print(f"federating query processes get NO network of their own here{needed}: {fenced}")
+        code = 1 if settings.service_allowlist else code
+    return code
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -329,7 +375,8 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, Settings], int], str]] =
     ),
     "sandbox": (
         cmd_sandbox,
-        "check that query processes run sealed off the network here (exit 1 if not)",
+        "check that query processes run sealed off the network here, and that federating ones "
+        "get a network of their own (exit 1 if not)",
     ),
     "synth": (cmd_synth, "write a deterministic synthetic project of N triples for benchmarks"),
     "publish": (cmd_publish, "replace every named graph of the build in a Graph Store endpoint"),

@@ -13,7 +13,9 @@ trip over a pipe, not a fork.
   installs the kernel's rule of :mod:`kg.web.endpoint.sandbox`: it cannot open a socket, so no
   ``SERVICE`` (and no DNS look-up) reaches the network, whatever the gate of
   :mod:`kg.web.endpoint.limits` let through. Queries that name an allow-listed ``SERVICE`` run
-  in a separate class of processes without that rule.
+  in a separate class of processes, each in a network namespace of its own where only the
+  allow-listed endpoints exist (:mod:`kg.web.endpoint.private_network`), reached through a
+  forwarder forked beside it (:mod:`kg.web.endpoint.forwarder`).
 - A query that runs past its time (``KG_QUERY_TIMEOUT``, or ``KG_SERVICE_TIMEOUT`` for one
   that calls an allow-listed ``SERVICE``; the time spent waiting for a slot counts) is killed
   with SIGKILL and its process replaced: 503 with ``Retry-After``.
@@ -47,6 +49,7 @@ import os
 import pickle
 import select
 import signal
+import socket
 import threading
 import time
 from collections.abc import Iterable
@@ -64,6 +67,7 @@ from kg.store import (
     Triples,
     query_as,
 )
+from kg.web.endpoint import forwarder, private_network
 from kg.web.endpoint.http import gzipped
 from kg.web.endpoint.limits import QueryRejected, check_graphs, check_reach, check_text, warm_up
 from kg.web.endpoint.results import formats_for, result_kind, serialise
@@ -74,6 +78,7 @@ from kg.web.endpoint.sandbox import (
     forbid_network,
     limit_network,
 )
+from kg.web.endpoint.service_routes import Routes, routes_for
 from kg.web.endpoint.slots import slots_for
 
 log = logging.getLogger(__name__)
@@ -185,11 +190,23 @@ class _QueryProcess:
     """
 
     def __init__(
-        self, engine: Engine, settings: Settings, graph_names: frozenset[str], kind: str
+        self,
+        engine: Engine,
+        settings: Settings,
+        graph_names: frozenset[str],
+        kind: str,
+        routes: Routes | None = None,
     ) -> None:
+        """``routes``: a federating process's private network (its forwarder is forked
+        first, outside it); None for a sealed one, or where query processes must reach a
+        remote store."""
         self.conn, child_end = multiprocessing.Pipe()
         self.kind = kind
         parent = os.getpid()
+        fence, self.forwarder = None, None
+        if routes is not None:
+            fence, theirs = socket.socketpair()
+            self.forwarder = _fork_forwarder(theirs, routes, settings, parent)
         pid = os.fork()
         if pid == 0:  # the query process
             code = 0
@@ -197,15 +214,21 @@ class _QueryProcess:
                 # Every socket and pipe of the worker goes: its clients' connections, the
                 # listening socket, the pipes of sibling query processes (so that each sibling
                 # sees EOF when the worker exits) and any pipe its host gave it. Only this
-                # process's own pipe and the standard streams stay.
-                close_inherited_channels(keep=child_end.fileno())
+                # process's own pipe (and its forwarder's control socket) and the standard
+                # streams stay.
+                keep = [child_end.fileno()] + ([fence.fileno()] if fence else [])
+                close_inherited_channels(*keep)
+                # Before any thread starts: unshare(CLONE_NEWUSER) refuses a threaded process.
+                unfenced = _enter_private_network(fence, routes) if fence else None
                 _die_with(parent)
-                _serve(child_end, engine, settings, graph_names, kind=kind)
+                _serve(child_end, engine, settings, graph_names, kind=kind, unfenced=unfenced)
             except BaseException:  # never return into the web server's code
                 code = 1
             finally:
                 os._exit(code)
         child_end.close()
+        if fence is not None:
+            fence.close()
         # One poll object for the life of the pipe: Connection.poll builds a selector per call.
         self._poller = select.poll()
         self._poller.register(self.conn.fileno(), select.POLLIN)
@@ -226,10 +249,16 @@ class _QueryProcess:
         return _decode_outcome(self.conn.recv_bytes())
 
     def is_alive(self) -> bool:
-        try:
-            return os.waitpid(self.pid, os.WNOHANG) == (0, 0)
-        except ChildProcessError:
-            return False
+        """Whether the process (and its forwarder, if it has one) still runs."""
+        for pid in (self.pid, self.forwarder):
+            if pid is None:
+                continue
+            try:
+                if os.waitpid(pid, os.WNOHANG) != (0, 0):
+                    return False
+            except ChildProcessError:
+                return False
+        return True
 
     def demote(self) -> None:
         with contextlib.suppress(OSError):
@@ -237,14 +266,22 @@ class _QueryProcess:
             self.demoted = True
 
     def signal_kill(self) -> None:
-        with contextlib.suppress(OSError):
-            os.kill(self.pid, signal.SIGKILL)
+        for pid in (self.pid, self.forwarder):
+            if pid is not None:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+
+    def reap(self) -> None:
+        """Wait for the killed process (and its forwarder) to be gone."""
+        for pid in (self.pid, self.forwarder):
+            if pid is not None:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, 0)
 
     def kill(self) -> None:
         """SIGKILL and reap at once: a killed process dies without running any code."""
         self.signal_kill()
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(self.pid, 0)
+        self.reap()
         self.conn.close()
 
 
@@ -262,6 +299,13 @@ class QueryPool:
         self._owner = os.getpid()
         # Counted once, before forking, so every child inherits the answer and the parser.
         self._graph_names = frozenset(engine.graph_counts())
+        #: The private network of federating processes (none where they must reach a remote
+        #: store, which evaluates queries itself).
+        self._routes = (
+            routes_for(settings.service_allowlist)
+            if settings.service_allowlist and not _is_remote(engine)
+            else None
+        )
         #: Queries answered by a query process (every query is: for tests and logs).
         self.process_runs = 0
         warm_up()
@@ -291,7 +335,8 @@ class QueryPool:
             return idle + [child.pid for child in self._running]
 
     def _fork(self, kind: str) -> _QueryProcess:
-        return _QueryProcess(self._engine, self._settings, self._graph_names, kind)
+        routes = self._routes if kind == FEDERATING else None
+        return _QueryProcess(self._engine, self._settings, self._graph_names, kind, routes)
 
     def _take(self, kind: str) -> _QueryProcess:
         with self._lock:
@@ -448,8 +493,53 @@ class QueryPool:
             self._idle = {SEALED: [], FEDERATING: []}
         for child in children:
             child.signal_kill()
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(child.pid, 0)
+            child.reap()
+
+
+def _is_remote(engine: Engine) -> bool:
+    from kg.store.remote import RemoteEngine
+
+    return isinstance(engine, RemoteEngine)
+
+
+def _default_signals() -> None:
+    """The web server's signal handlers were inherited with the fork; they must not run in a
+    query process or a forwarder."""
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(signum, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
+def _fork_forwarder(theirs: socket.socket, routes: Routes, settings: Settings, parent: int) -> int:
+    """Fork the forwarder of a federating process (:mod:`kg.web.endpoint.forwarder`), in the
+    worker's network; it gets ``theirs``, its end of the control socket, and nothing else of
+    the worker's. Return its pid."""
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            close_inherited_channels(theirs.fileno())
+            _default_signals()
+            _die_with(parent)
+            forwarder.serve(theirs, routes, settings.service_timeout)
+        except BaseException:  # never return into the web server's code
+            code = 1
+        finally:
+            os._exit(code)
+    theirs.close()
+    return pid
+
+
+def _enter_private_network(fence: socket.socket, routes: Routes) -> str | None:
+    """Move this federating process into its private network and hand the listeners to its
+    forwarder over ``fence``; why that failed, or None. ``fence`` stays open either way: the
+    forwarder (idle, on failure) ends when this process does, so that a living process always
+    has a living forwarder and the worker reuses it (with the operator's opt-out)."""
+    try:
+        private_network.hand_over(fence, private_network.enter(routes))
+    except (private_network.NamespaceUnavailable, OSError) as err:
+        return str(err) or type(err).__name__
+    return None
 
 
 def _die_with(parent: int) -> None:
@@ -482,15 +572,14 @@ def _serve(
     graph_names: frozenset[str],
     *,
     kind: str,
+    unfenced: str | None = None,
 ) -> None:
-    """The loop of a query process: one job in, one outcome out, until the pipe closes."""
-    # The web server's signal handlers were inherited with the fork; they must not run here.
-    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
-        signal.signal(signum, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    """The loop of a query process: one job in, one outcome out, until the pipe closes.
+    ``unfenced``: why a federating process could not enter its private network."""
+    _default_signals()
     _cap_memory(settings.query_memory_mb)
     _forbid_rdflib_loading()
-    refusal = _seal(engine, settings, kind)
+    refusal = _seal(engine, settings, kind, unfenced)
     while True:
         try:
             job = _decode_job(conn.recv_bytes())
@@ -500,14 +589,27 @@ def _serve(
         conn.send_bytes(_encode_outcome(outcome))
 
 
-def _seal(engine: Engine, settings: Settings, kind: str) -> QueryRejected | None:
-    """Install the network rule of :mod:`kg.web.endpoint.sandbox` for this ``kind`` of process (none
-    at all for a sealed one; the allow-listed ports only for a federating one); what to answer
-    every query with if it cannot be installed (and the operator did not allow that)."""
-    from kg.store.remote import RemoteEngine
-
-    if isinstance(engine, RemoteEngine):
+def _seal(
+    engine: Engine, settings: Settings, kind: str, unfenced: str | None = None
+) -> QueryRejected | None:
+    """Install the network rule of :mod:`kg.web.endpoint.sandbox` for this ``kind`` of process
+    (none at all for a sealed one; the allow-listed ports only for a federating one, which is
+    in its private network already); what to answer every query with if it cannot be
+    installed, or a federating process has no private network (``unfenced`` says why), and the
+    operator did not allow that."""
+    if _is_remote(engine):
         return None  # evaluation happens in the remote store, which this process must reach
+    if kind == FEDERATING and unfenced is not None:
+        if not settings.allow_service_without_namespace:
+            log.error("federating query process has no private network: %s", unfenced)
+            return QueryRejected(
+                503,
+                "Queries that call an allow-listed SERVICE are not evaluated on this server: "
+                "the kernel gives their process no network of its own (see SECURITY.md, "
+                "KG_ALLOW_SERVICE_WITHOUT_NAMESPACE).",
+                {"Retry-After": "60"},
+            )
+        log.warning("federating query process without its private network (%s)", unfenced)
     try:
         if kind == SEALED:
             forbid_network()

@@ -16,10 +16,11 @@ other socket or pipe (:func:`close_inherited_channels`). The filter cannot be li
 filters are inherited and permanent, and libseccomp sets ``no_new_privs`` first.
 
 Queries that name an allow-listed ``SERVICE`` (``KG_SERVICE_ALLOWLIST`` not empty) run in
-query processes of their own class, which must reach the network: their rule
-(:func:`limit_network`) allows internet sockets only, and, through Landlock, TCP connections to
-the allow-listed endpoints' ports only. Which host on those ports they call is decided by the
-gate alone (``SECURITY.md``).
+query processes of their own class, which must reach the network. Which host they reach is
+decided by construction: each runs in a network namespace of its own whose only way out is a
+forwarder to the allow-listed endpoints (:mod:`kg.web.endpoint.private_network`). Its rule here
+(:func:`limit_network`) adds internet sockets only (a Unix socket would cross the namespace) and,
+through Landlock, TCP connections to the allow-listed endpoints' ports only.
 """
 
 from __future__ import annotations
@@ -94,9 +95,10 @@ def unavailable() -> str | None:
     return None if answer == b"ok" else answer.decode("utf-8", "replace") or "the probe died"
 
 
-def close_inherited_channels(keep: int) -> None:
-    """Close every socket and pipe this process inherited except ``keep`` (its pipe to the
-    worker) and the standard streams.
+def close_inherited_channels(*keep: int) -> None:
+    """Close every socket and pipe this process inherited except those in ``keep`` (its pipe
+    to the worker; a federating process's control socket to its forwarder) and the standard
+    streams.
 
     A query process is forked from a web worker that holds the listening socket, its clients'
     connections and whatever pipes its host gave it; a copy held here would keep a connection
@@ -107,7 +109,7 @@ def close_inherited_channels(keep: int) -> None:
     store) stay open; so do descriptors 0–2, which a later ``open`` must never take over."""
     for entry in Path("/proc/self/fd").iterdir():
         fd = int(entry.name)
-        if fd == keep or fd <= 2:
+        if fd in keep or fd <= 2:
             continue
         try:
             mode = os.fstat(fd).st_mode
@@ -145,10 +147,11 @@ def limit_network(ports: set[int]) -> None:
     """The rule of a federating query process (one that may call an allow-listed SERVICE):
     sockets of the internet families only (no Unix, netlink or raw sockets; no io_uring), and,
     through Landlock, TCP connections to ``ports`` only and no listening socket (where the
-    kernel has Landlock's TCP rules, Linux 6.7 and later; a warning is logged otherwise). Which
-    host is called stays the gate's decision (seccomp cannot read ``connect()``'s address,
-    Landlock rules are per port). Raise :class:`SandboxUnavailable` if the seccomp part cannot
-    be installed.
+    kernel has Landlock's TCP rules, Linux 6.7 and later; a warning is logged otherwise). It
+    cannot tell hosts apart (seccomp cannot read ``connect()``'s address, Landlock rules are per
+    port): which hosts exist is the private network's work
+    (:mod:`kg.web.endpoint.private_network`), entered before this rule. Raise
+    :class:`SandboxUnavailable` if the seccomp part cannot be installed.
     """
     try:
         _restrict_tcp_ports(ports)
