@@ -33,13 +33,13 @@ class LingeringThreadWorker(ThreadWorker):
     """``gthread``, answering a kept-alive connection's next request in the same thread when it
     arrives within :data:`LINGER` and no other connection is waiting for a thread."""
 
-    def handle(self, conn):  # noqa: ANN001, ANN201 (gunicorn's signature)
+    def handle(self, conn):
         keep = super().handle(conn)
         while keep is True and self.alive and self._next_request_ready(conn):
             keep = super().handle(conn)
         return keep
 
-    def _next_request_ready(self, conn) -> bool:  # noqa: ANN001
+    def _next_request_ready(self, conn) -> bool:
         """Whether the connection's next request is here (or arrives within LINGER), and
         this thread may answer it without keeping another connection waiting."""
         if self.tpool._work_queue.qsize():  # another connection waits for a thread
