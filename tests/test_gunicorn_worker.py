@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import io
 import queue
-import select
 import socket
-import threading
 import urllib.parse
 from types import SimpleNamespace
 
@@ -17,7 +15,7 @@ from gunicorn.workers.gthread import ThreadWorker
 
 from kg.settings import Settings
 from kg.web.endpoint import gunicorn_worker
-from kg.web.endpoint.gunicorn_worker import LingeringThreadWorker, OneWrite
+from kg.web.endpoint.gunicorn_worker import LingeringThreadWorker
 
 
 def _worker(waiting: int = 0, alive: bool = True) -> LingeringThreadWorker:
@@ -40,7 +38,6 @@ def _conn(sock: socket.socket, read_ahead: bytes = b"") -> SimpleNamespace:
 @pytest.fixture
 def pair():
     ours, client = socket.socketpair()
-    client.settimeout(30)  # a read that would hang fails instead
     yield ours, client
     ours.close()
     client.close()
@@ -102,9 +99,9 @@ def test_handle_answers_in_the_thread_while_requests_come(
     assert result is answers[calls - 1]
 
 
-def _request(target: str, method: str = "GET", extra: str = "") -> bytes:
+def _request(target: str) -> bytes:
     return (
-        f"{method} {target} HTTP/1.1\r\nHost: localhost\r\n{extra}"
+        f"GET {target} HTTP/1.1\r\nHost: localhost\r\n"
         "Accept: application/sparql-results+json\r\n\r\n".encode("ascii")
     )
 
@@ -115,7 +112,7 @@ class _Reader:
     def __init__(self, conn: socket.socket) -> None:
         self.conn, self.data = conn, b""
 
-    def answer(self, body: bool = True) -> tuple[str, dict[str, str], bytes]:
+    def answer(self) -> tuple[str, dict[str, str], bytes]:
         while b"\r\n\r\n" not in self.data:
             chunk = self.conn.recv(65536)
             assert chunk, "the server closed the connection"
@@ -123,7 +120,7 @@ class _Reader:
         header, _, self.data = self.data.partition(b"\r\n\r\n")
         status, *lines = header.decode("latin-1").split("\r\n")
         headers = dict(line.split(": ", 1) for line in lines)
-        length = int(headers.get("Content-Length", "0")) if body and " 304 " not in status else 0
+        length = int(headers["Content-Length"])
         while len(self.data) < length:
             chunk = self.conn.recv(65536)
             assert chunk, "the server closed the connection"
@@ -161,113 +158,5 @@ def test_answers_in_the_lingering_thread_match_a_new_connections(built: Settings
             kept.sendall(b"".join(_request(target) for target in targets))
             reader = _Reader(kept)
             assert [reader.answer() for _ in targets] == expected
-    finally:
-        stop_process(process)
-
-
-HEAD = b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n"
-
-
-def _readable(sock: socket.socket) -> bool:
-    waiter = select.poll()
-    waiter.register(sock, select.POLLIN)
-    return bool(waiter.poll(0))
-
-
-def test_the_head_waits_for_the_body_and_both_arrive_in_order(pair) -> None:
-    ours, client = pair
-    joined = OneWrite(ours)
-    joined.sendall(HEAD)
-    assert not _readable(client)  # held
-    joined.sendall(b"body")
-    joined.flush()
-    assert client.recv(1000) == HEAD + b"body"
-
-
-def test_a_long_body_follows_the_head(pair) -> None:
-    ours, client = pair
-    body = b"x" * (gunicorn_worker.JOIN_AT_MOST + 1)
-    received = []
-    reader = threading.Thread(
-        target=lambda: received.append(_read_exactly(client, len(HEAD) + len(body)))
-    )
-    reader.start()
-    joined = OneWrite(ours)
-    joined.sendall(HEAD)
-    joined.sendall(body)
-    reader.join(60)
-    assert received == [HEAD + body]
-
-
-def _read_exactly(sock: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            break
-        data += chunk
-    return data
-
-
-def test_a_head_without_body_is_sent_by_flush(pair) -> None:
-    ours, client = pair
-    joined = OneWrite(ours)
-    joined.sendall(HEAD)
-    joined.flush()
-    assert client.recv(1000) == HEAD
-
-
-def test_any_other_use_of_the_socket_sends_the_head_first(pair) -> None:
-    """``sendfile`` (downloads), ``send`` and closing go to the socket itself: the head first."""
-    ours, client = pair
-    joined = OneWrite(ours)
-    joined.sendall(HEAD)
-    joined.send(b"more")
-    assert _read_exactly(client, len(HEAD) + 4) == HEAD + b"more"
-
-
-def test_only_a_head_as_the_first_write_is_held(pair) -> None:
-    ours, client = pair
-    joined = OneWrite(ours)
-    joined.sendall(b"not a head")
-    assert client.recv(1000) == b"not a head"
-    joined.sendall(HEAD)  # a second write is never held
-    assert client.recv(1000) == HEAD
-
-
-@pytest.mark.integration
-def test_answers_without_body_and_files_are_sent_whole(built: Settings) -> None:
-    """The head of a 304 and of a HEAD request (no body to join it) is sent, a download (a
-    file, sent with sendfile after its head) arrives whole, and the connection goes on."""
-    import hashlib
-    import re
-
-    from tests.conftest import free_port, start_gunicorn, stop_process
-
-    port = free_port()
-    process = start_gunicorn(built.build_dir, port, KG_WORKERS="1")
-    ask = "/sparql?query=" + urllib.parse.quote("ASK { ?s ?p ?o }")
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
-            reader = _Reader(conn)
-            conn.sendall(_request(ask))
-            status, headers, body = reader.answer()
-            assert " 200 " in status and body
-            conn.sendall(_request(ask, extra=f"If-None-Match: {headers['ETag']}\r\n"))
-            assert " 304 " in reader.answer()[0]
-            conn.sendall(_request(ask, method="HEAD"))
-            status, headers, _ = reader.answer(body=False)
-            assert " 200 " in status and headers["Content-Length"] == str(len(body))
-            conn.sendall(_request("/downloads"))
-            page = reader.answer()[2].decode("utf-8")
-            trig = re.search(r'href="(/downloads/[^"]+\.trig)"', page).group(1)
-            sums = trig.rsplit("/", 1)[0] + "/SHA256SUMS"
-            conn.sendall(_request(trig) + _request(sums))
-            status, _, data = reader.answer()
-            listed = reader.answer()[2].decode("ascii")
-            assert " 200 " in status
-            assert f"{hashlib.sha256(data).hexdigest()}  {trig.rsplit('/', 1)[1]}" in listed
-            conn.sendall(_request(ask))
-            assert reader.answer()[2] == body
     finally:
         stop_process(process)

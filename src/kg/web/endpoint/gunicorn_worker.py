@@ -15,14 +15,10 @@ and answers it itself; only when none comes in time, or other connections are wa
 thread, does the connection go back to the main thread, exactly as in ``gthread``. Nothing
 else changes: the same parser, the same ``handle``, the same keep-alive timeout afterwards, the
 same graceful stop (a stopping worker does not linger).
-
-It also sends a response's head and body in one write where gunicorn makes two
-(:class:`OneWrite`): one system call and one TCP segment less per answer, the same bytes.
 """
 
 from __future__ import annotations
 
-import contextlib
 import select
 
 from gunicorn.workers.gthread import ThreadWorker
@@ -31,45 +27,6 @@ from gunicorn.workers.gthread import ThreadWorker
 # client in a loop sends it within a fraction of this; a thread held this long by an idle
 # connection delays a waiting connection by no more (and only when no thread is free).
 LINGER = 0.002
-#: Largest body sent in the same write as the head (a longer one is not copied to join it).
-JOIN_AT_MOST = 65536
-
-
-class OneWrite:
-    """A client socket that holds a response's head (gunicorn's first ``sendall`` of the
-    request, ``HTTP/…`` up to the blank line) until the body's first bytes, and sends both in
-    one ``sendall``. Anything else the response does with the socket (``sendfile``, ``send``,
-    closing it) first sends what is held, so the bytes and their order are gunicorn's own;
-    :meth:`flush` sends a head without body (304, HEAD)."""
-
-    __slots__ = ("_first", "_head", "_sock")
-
-    def __init__(self, sock) -> None:
-        self._sock = sock
-        self._head: bytes | None = None
-        self._first = True
-
-    def sendall(self, data, flags: int = 0) -> None:
-        first, self._first = self._first, False
-        head, self._head = self._head, None
-        if head is not None:
-            if len(data) <= JOIN_AT_MOST:
-                data = head + data
-            else:
-                self._sock.sendall(head)
-        elif first and flags == 0 and data[:5] == b"HTTP/" and data[-4:] == b"\r\n\r\n":
-            self._head = bytes(data)
-            return
-        self._sock.sendall(data, flags)
-
-    def flush(self) -> None:
-        head, self._head = self._head, None
-        if head is not None:
-            self._sock.sendall(head)
-
-    def __getattr__(self, name: str):
-        self.flush()
-        return getattr(self._sock, name)
 
 
 class LingeringThreadWorker(ThreadWorker):
@@ -80,21 +37,6 @@ class LingeringThreadWorker(ThreadWorker):
         keep = super().handle(conn)
         while keep is True and self.alive and self._next_request_ready(conn):
             keep = super().handle(conn)
-        return keep
-
-    def handle_request(self, req, conn):
-        """gunicorn's, with the head and body of the response in one write (:class:`OneWrite`)."""
-        sock = conn.sock
-        conn.sock = joined = OneWrite(sock)
-        try:
-            keep = super().handle_request(req, conn)
-        except BaseException:
-            conn.sock = sock
-            with contextlib.suppress(OSError):
-                joined.flush()
-            raise
-        conn.sock = sock
-        joined.flush()
         return keep
 
     def _next_request_ready(self, conn) -> bool:
