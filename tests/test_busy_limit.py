@@ -152,3 +152,34 @@ def test_a_query_of_another_worker_is_shed_and_its_slot_kept_for_the_newcomer(
         query.kill()
         os.close(ready_r)
         os.close(ready_w)
+
+
+def test_a_slot_marked_during_a_hold_is_emptied_when_given_back(tmp_path: Path) -> None:
+    """Only a marked hold is read and emptied at give-back (an ordinary one is left alone): a
+    query that was demoted and then finished leaves no mark for ``shed_oldest`` to act on."""
+    slots = ServerSlots(tmp_path / "slots", 1)
+    slot = slots.try_take()
+    assert slot is not None
+    slots.mark_demoted(slot, os.getpid(), time.monotonic())
+    assert (tmp_path / "slots" / f"slot-{slot}").read_text("ascii")
+    slots.give_back(slot)
+    assert (tmp_path / "slots" / f"slot-{slot}").read_text("ascii") == ""
+    assert slots.try_take() == slot  # and an ordinary hold after it leaves the file empty
+    slots.give_back(slot)
+    assert (tmp_path / "slots" / f"slot-{slot}").read_text("ascii") == ""
+
+
+def test_a_mark_left_by_a_holder_that_died_is_cleared_by_the_next_taker(tmp_path: Path) -> None:
+    slots = ServerSlots(tmp_path / "slots", 1)
+    child = os.fork()
+    if child == 0:  # a worker that dies holding a marked slot
+        slot = slots.try_take()
+        if slot is not None:
+            slots.mark_demoted(slot, os.getpid(), time.monotonic())
+        os._exit(0 if slot is not None else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert (tmp_path / "slots" / "slot-0").read_text("ascii")
+    assert slots.try_take() == 0
+    assert (tmp_path / "slots" / "slot-0").read_text("ascii") == ""
+    slots.give_back(0)

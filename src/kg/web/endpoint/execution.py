@@ -50,6 +50,7 @@ import pickle
 import select
 import signal
 import socket
+import struct
 import threading
 import time
 from collections.abc import Iterable
@@ -136,6 +137,46 @@ def _encode_job(job: _Job) -> bytes:
 
 def _decode_job(data: bytes) -> _Job:
     return _Job(*marshal.loads(data))  # noqa: S302 - written by the worker that forked us
+
+
+#: How the length of a message precedes it on the pipe (as multiprocessing's own framing).
+_LENGTH = struct.Struct("!I")
+#: Bytes asked for by the first read of a message: a job or a typical answer, with its length,
+#: arrives in that one read instead of two (the length, then the rest).
+_FIRST_READ = 65536
+
+
+def _send_message(fd: int, data: bytes) -> None:
+    """One message on the pipe: its length and its bytes in one write (more only if the pipe
+    takes less at once)."""
+    view = memoryview(_LENGTH.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _recv_message(fd: int) -> bytes:
+    """The next message on the pipe; EOFError when the other end is closed. Usually one read:
+    the sender wrote the length and the bytes at once. Worker and query process take turns (a
+    job, then its reply), so nothing follows a message on the pipe when it is read."""
+    data = b""
+    while len(data) < _LENGTH.size:
+        more = os.read(fd, _FIRST_READ)
+        if not more:
+            raise EOFError
+        data += more
+    (size,) = _LENGTH.unpack_from(data)
+    end = _LENGTH.size + size
+    if len(data) >= end:
+        return data[_LENGTH.size : end]
+    parts = [data[_LENGTH.size :]]
+    left = end - len(data)
+    while left:
+        more = os.read(fd, left)
+        if not more:
+            raise EOFError
+        parts.append(more)
+        left -= len(more)
+    return b"".join(parts)
 
 
 #: First byte of a query process's reply: an answer's bytes, or a pickled outcome.
@@ -238,7 +279,7 @@ class _QueryProcess:
 
     def submit(self, job: _Job) -> None:
         """Hand ``job`` to the process: one write on the pipe."""
-        self.conn.send_bytes(_encode_job(job))
+        _send_message(self.conn.fileno(), _encode_job(job))
 
     def ready(self, seconds: float) -> bool:
         """Wait up to ``seconds`` for the reply (or the end of the pipe, if the process died)."""
@@ -246,7 +287,7 @@ class _QueryProcess:
 
     def reply(self) -> tuple[str, object]:
         """The reply, once :meth:`ready`: one read on the pipe (EOFError if the process died)."""
-        return _decode_outcome(self.conn.recv_bytes())
+        return _decode_outcome(_recv_message(self.conn.fileno()))
 
     def is_alive(self) -> bool:
         """Whether the process (and its forwarder, if it has one) still runs."""
@@ -582,11 +623,11 @@ def _serve(
     refusal = _seal(engine, settings, kind, unfenced)
     while True:
         try:
-            job = _decode_job(conn.recv_bytes())
+            job = _decode_job(_recv_message(conn.fileno()))
         except (EOFError, OSError):
             return  # the web worker is gone
         outcome = ("rejected", refusal) if refusal else _answer(job, engine, settings, graph_names)
-        conn.send_bytes(_encode_outcome(outcome))
+        _send_message(conn.fileno(), _encode_outcome(outcome))
 
 
 def _seal(

@@ -3,7 +3,10 @@
 Threaded workers (``gthread``) are chosen so that a worker can still say "busy, retry" (503)
 while its query processes are all taken: the threads only wait on pipes, and the queries
 themselves run in the killable processes of :mod:`kg.web.endpoint.execution`. There are more threads
-than query processes, so the spare threads answer 503, health checks and pages at once.
+than query processes, so the spare threads answer 503, health checks and pages at once. The
+worker is ``gthread`` with one change (:mod:`kg.web.endpoint.gunicorn_worker`): a thread answers
+a kept-alive connection's next request itself when it comes at once, instead of handing the
+connection back through the main thread.
 
 Use it with ``gunicorn -c python:kg.web.endpoint.gunicorn_conf server:app``.
 """
@@ -15,7 +18,7 @@ _settings = Settings.from_env()
 
 bind = [f"{_settings.host}:{_settings.port}"]
 workers = _settings.workers
-worker_class = "gthread"
+worker_class = "kg.web.endpoint.gunicorn_worker.LingeringThreadWorker"  # gthread, lingering
 # One listening socket per worker when asked (KG_REUSE_PORT): the kernel spreads connections over
 # the workers. Off by default, as a stopping worker drops the connections queued at its socket.
 reuse_port = _settings.reuse_port

@@ -56,6 +56,9 @@ class ServerSlots:
         self._owner = -1
         self._fds: list[int] = []
         self._held: set[int] = set()
+        # Slots held now whose file this process wrote a mark into (mark_demoted): only these
+        # can hold anything at give_back, so only these are read and emptied then.
+        self._marked: set[int] = set()
 
     @classmethod
     def private(cls, size: int) -> ServerSlots:
@@ -74,7 +77,7 @@ class ServerSlots:
                 os.open(self.directory / f"slot-{index}", os.O_RDWR | os.O_CLOEXEC)
                 for index in range(self.size)
             ]
-            self._held, self._owner = set(), os.getpid()
+            self._held, self._marked, self._owner = set(), set(), os.getpid()
         return self._fds
 
     def try_take(self) -> int | None:
@@ -88,18 +91,20 @@ class ServerSlots:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     continue
-                if self._reserved_for_another(fd):
+                mark = os.pread(fd, 128, 0)
+                if self._reserved_for_another(mark):
                     fcntl.flock(fd, fcntl.LOCK_UN)
                     continue
                 self._held.add(index)
-                os.ftruncate(fd, 0)  # a mark left by a process that died holding the slot
+                if mark:  # left by a process that died holding the slot, or a stale reservation
+                    os.ftruncate(fd, 0)
                 return index
         return None
 
     @staticmethod
-    def _reserved_for_another(fd: int) -> bool:
+    def _reserved_for_another(mark: bytes) -> bool:
         """Whether the slot was just freed by shedding its query for another request."""
-        words = os.pread(fd, 128, 0).split()
+        words = mark.split()
         if b"shed" not in words:
             return False
         try:
@@ -122,25 +127,32 @@ class ServerSlots:
                         pass
                     else:
                         self._held.add(slot)
-                        os.ftruncate(fd, 0)
+                        os.ftruncate(fd, 0)  # the reservation, used
                         return slot
             if time.monotonic() >= deadline:
                 return None
             time.sleep(POLL_SECONDS)
 
     def give_back(self, slot: int) -> None:
+        """Unlock ``slot``. Its file is empty unless this hold marked it (:meth:`mark_demoted`;
+        only a marked slot is ever shed), so only then is it read and emptied: an ordinary
+        query gives its slot back with one system call, not three."""
         with self._lock:
             if slot in self._held and self._owner == os.getpid():
                 with contextlib.suppress(OSError):
-                    if not self.was_shed(slot):  # a reservation stays for the one who shed
+                    # a reservation stays for the one who shed
+                    if slot in self._marked and not self.was_shed(slot):
                         os.ftruncate(self._fds[slot], 0)
                     fcntl.flock(self._fds[slot], fcntl.LOCK_UN)
                 self._held.discard(slot)
+                self._marked.discard(slot)
 
     def mark_demoted(self, slot: int, pid: int, started: float) -> None:
         """Say that ``slot``'s query (in process ``pid``, since ``started`` on the monotonic
         clock, which all processes share) is past its grace period: it may be shed."""
         fd = self._fds[slot]
+        with self._lock:
+            self._marked.add(slot)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{pid} {started:.6f}\n".encode("ascii"), 0)
 
