@@ -57,6 +57,7 @@ class StoreView:
     def __init__(self, store: ox.Store) -> None:
         self.store = store
         self.namespace_manager = Graph().namespace_manager
+        self._all_subjects: list[object] | None = None
 
     def triples(self, pattern: tuple) -> Iterator[tuple]:
         s, p, o = (to_ox(t) for t in pattern)
@@ -69,6 +70,13 @@ class StoreView:
         return next(self.triples(pattern), None) is not None
 
     def subjects(self, predicate: object = None, obj: object = None) -> Iterator[object]:
+        if predicate is None and obj is None:  # every subject: a hint may ask once per result
+            if self._all_subjects is None:
+                self._all_subjects = list(self._subjects(None, None))
+            return iter(self._all_subjects)
+        return self._subjects(predicate, obj)
+
+    def _subjects(self, predicate: object, obj: object) -> Iterator[object]:
         seen = set()
         for s, _, _ in self.triples((None, predicate, obj)):
             if s not in seen:
