@@ -3,7 +3,8 @@
 The in-memory build (``build._check``) holds the union of every input in rdflib, about 2.8 GB
 per million triples, so a 10 M-triple project cannot be built on a 24 GiB machine. Here:
 
-1. **Load.** Each file is parsed alone (rdflib, so syntax errors keep file and line, and every
+1. **Load.** Each file is parsed alone (by pyoxigraph where ``kg.pipeline.fast_parse`` shows
+   that gives rdflib's very lines, else by rdflib, so syntax errors keep file and line; every
    N-Quads line is written exactly as the in-memory build writes it), appended to an unsorted
    N-Quads file on disk, and bulk-loaded into an on-disk Oxigraph working store: once under its
    graph name, once into the default graph (the union, what the shapes and rules read).
@@ -44,6 +45,7 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from kg.namespaces import INFERRED_GRAPH
+from kg.pipeline.fast_parse import fast_lines
 from kg.pipeline.load import InputFile, discover, load_shapes, parse_file
 from kg.pipeline.locate import Location, Locator
 from kg.pipeline.quotes import QuoteProblem, check_quotes
@@ -96,10 +98,12 @@ def load_files(files: list[InputFile], store: ox.Store, unsorted: Path) -> dict[
     counts: dict[str, int] = {}
     with unsorted.open("ab") as out:
         for item in files:
-            graph = parse_file(item.path, item.relative)
-            data = "".join(_nquads(graph, item.graph)).encode("utf-8")
-            counts[str(item.graph)] = len(graph)
-            del graph
+            lines = fast_lines(item.path, item.graph)
+            if lines is None:  # rdflib: its syntax errors name file and line
+                lines = _nquads(parse_file(item.path, item.relative), item.graph)
+            data = "".join(lines).encode("utf-8")
+            counts[str(item.graph)] = len(lines)
+            del lines
             out.write(data)
             store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
             store.bulk_load(_without_graph_names(data), format=ox.RdfFormat.N_TRIPLES)
