@@ -109,3 +109,33 @@ def test_auto_streams_only_large_inputs(tmp_path, monkeypatch) -> None:
     assert streams(ROOT, "auto")
     with pytest.raises(PipelineError, match="build mode"):
         streams(ROOT, "fast")
+
+
+CLOSED_SHAPE = """@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix dk: <https://w3id.org/digikommun/ontology#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+
+<https://w3id.org/digikommun/shapes#ClosedCountyShape> a sh:NodeShape ;
+    sh:targetClass dk:County ;
+    sh:closed true ; sh:ignoredProperties ( rdf:type rdfs:label ) ;
+    sh:message "A county has only a type and labels."@en .
+"""
+
+EXTRA_COUNTY_FACT = """<https://w3id.org/digikommun/id/county/synth-03>
+    <https://w3id.org/digikommun/ontology#iso31662Code> "SE-AB" .
+"""
+
+
+def test_a_shape_the_compiler_refuses_is_checked_by_pyshacl(tmp_path, small_batches) -> None:
+    """sh:closed is not compiled to SPARQL: the streaming build leaves that shape to pyshacl
+    (in batches) and reports its violation as the in-memory build does."""
+    project = synthesise(tmp_path / "p", 3000).root
+    (project / "shapes" / "closed.ttl").write_text(CLOSED_SHAPE, encoding="utf-8")
+    (project / "data" / "ttl" / "synth" / "zz-county.ttl").write_text(
+        EXTRA_COUNTY_FACT, encoding="utf-8"
+    )
+    memory = _problems(project, tmp_path, "memory")
+    streamed = _problems(project, tmp_path, "stream")
+    assert streamed == memory
+    assert any("A county has only a type and labels." in line for line in streamed)

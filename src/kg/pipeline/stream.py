@@ -3,28 +3,32 @@
 The in-memory build (``build._check``) holds the union of every input in rdflib, about 2.8 GB
 per million triples, so a 10 M-triple project cannot be built on a 24 GiB machine. Here:
 
-1. **Load.** Each file is parsed alone (rdflib, so syntax errors keep file and line, and every
+1. **Load.** Each file is parsed alone (by pyoxigraph where ``kg.pipeline.fast_parse`` shows
+   that gives rdflib's very lines, else by rdflib, so syntax errors keep file and line; every
    N-Quads line is written exactly as the in-memory build writes it), appended to an unsorted
    N-Quads file on disk, and bulk-loaded into an on-disk Oxigraph working store: once under its
    graph name, once into the default graph (the union, what the shapes and rules read).
-2. **Validate** in batches of consecutive files. A batch's data graph is what the shapes can
-   reach from the batch's subjects: every triple about them, every triple about the nodes they
-   point to (``sh:class`` reads their types), the ``rdf:Statement`` records about them and the
-   pages those records cite, the triples records describe, and the class and property
-   hierarchy. Each focus node is judged in exactly one batch (the first whose file describes
-   it), so a node described in two files is reported once, with the facts of both. SPARQL
-   targets are selected once over the whole store (``validate.resolve_sparql_targets``); target
-   nodes described nowhere (a misspelt ``dk:`` term that only appears as an object) get one
-   last batch of their own.
-3. **Quotes** are checked batch by batch on the same data graphs.
+2. **Validate** over the store itself: ``kg.pipeline.shacl_plan`` compiles each shape into
+   SPARQL queries over all its focus nodes at once, ``kg.pipeline.shacl_store`` runs them on the
+   store's default graph (the union of every file, what the in-memory build validates) and
+   reports what pyshacl would (``tests/test_shacl_store.py`` proves the parity). A shape the
+   compiler refuses (a feature it does not translate) is validated by pyshacl, in batches of
+   consecutive files: a batch's data graph is what the shapes can reach from the batch's
+   subjects (every triple about them and the nodes they point to, the ``rdf:Statement``
+   records about them and the pages those cite, the triples records describe, the class and
+   property hierarchy); each focus node is judged in the first batch whose file describes it,
+   and SPARQL targets are selected once over the whole store.
+3. **Quotes** are checked over the store (``kg.pipeline.store_view`` answers the checker's
+   graph calls from the store's indexes).
 4. **Reason** with ``materialise.materialise_store`` on the working store (rules as SPARQL
    updates on disk; the asserted triples are told apart by their named graphs, not a copy).
 5. **Sort** the N-Quads lines with GNU ``sort`` (external merge sort on disk, byte order, which
    for UTF-8 is Python's code-point order), so the artifact and its hash are byte-identical to
    the in-memory build's.
 
-Hints in violation messages (``kg.pipeline.shacl_hints``: "did you mean …") are computed from the
-batch's data graph, so a hint may name fewer candidates than the in-memory build would.
+Hints in violation messages (``kg.pipeline.shacl_hints``: "did you mean …") are computed over
+the whole store, as the in-memory build computes them over its union; only for shapes left to
+pyshacl are they computed from a batch's data graph, and may name fewer candidates.
 """
 
 from __future__ import annotations
@@ -41,9 +45,13 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from kg.namespaces import INFERRED_GRAPH
+from kg.pipeline.fast_parse import fast_lines
 from kg.pipeline.load import InputFile, discover, load_shapes, parse_file
 from kg.pipeline.locate import Location, Locator
 from kg.pipeline.quotes import QuoteProblem, check_quotes
+from kg.pipeline.shacl_plan import SH, top_level_shapes
+from kg.pipeline.shacl_store import validate_store
+from kg.pipeline.store_view import StoreView
 from kg.pipeline.validate import Problem, ValidationReport, resolve_sparql_targets, validate
 
 SH_TARGET_NODE = URIRef("http://www.w3.org/ns/shacl#targetNode")
@@ -90,10 +98,12 @@ def load_files(files: list[InputFile], store: ox.Store, unsorted: Path) -> dict[
     counts: dict[str, int] = {}
     with unsorted.open("ab") as out:
         for item in files:
-            graph = parse_file(item.path, item.relative)
-            data = "".join(_nquads(graph, item.graph)).encode("utf-8")
-            counts[str(item.graph)] = len(graph)
-            del graph
+            lines = fast_lines(item.path, item.graph)
+            if lines is None:  # rdflib: its syntax errors name file and line
+                lines = _nquads(parse_file(item.path, item.relative), item.graph)
+            data = "".join(lines).encode("utf-8")
+            counts[str(item.graph)] = len(lines)
+            del lines
             out.write(data)
             store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
             store.bulk_load(_without_graph_names(data), format=ox.RdfFormat.N_TRIPLES)
@@ -190,22 +200,21 @@ def _batch_shapes(shapes: Graph, targets: dict, judged: set[str]) -> Graph:
 
 
 def validate_batches(
-    root: Path,
+    shapes: Graph,
     files: list[InputFile],
     counts: dict[str, int],
     store: ox.Store,
     ontology: bytes,
-    phase: Callable[[str], None],
-) -> tuple[ValidationReport, list[QuoteProblem]]:
-    """Validate and check quotes batch by batch; see the module's docstring."""
-    shapes = resolve_sparql_targets(load_shapes(root), store)
+    locator: LazyLocator,
+) -> list[Problem]:
+    """pyshacl, batch by batch, for ``shapes`` (those the compiler refused); see the module's
+    docstring."""
+    shapes = resolve_sparql_targets(shapes, store)
     targets: dict = {}
     for shape, node in shapes.subject_objects(SH_TARGET_NODE):
         targets.setdefault(shape, []).append(node)
-    locator = LazyLocator(files)
     seen: set[str] = set()
     problems: list[Problem] = []
-    quote_problems: list[QuoteProblem] = []
     for batch in batches(files, counts):
         names = [f.graph for f in batch]
         judged = subjects_of(store, names) - seen
@@ -213,14 +222,57 @@ def validate_batches(
         data = context_graph(store, names, ontology)
         report = validate(data, _batch_shapes(shapes, targets, judged), locator)
         problems += [p for p in report.problems if p.focus in judged]
-        quote_problems += [q for q in check_quotes(data, root) if q.node in judged]
         del data
     orphans = {str(n) for nodes in targets.values() for n in nodes} - seen
     if orphans:
         data = context_graph(store, [], ontology)
         report = validate(data, _batch_shapes(shapes, targets, orphans), locator)
         problems += [p for p in report.problems if p.focus in orphans]
-    phase("validate and quotes (pyshacl, in batches)")
+    return problems
+
+
+_TARGETING = (
+    SH.targetClass,
+    SH.targetNode,
+    SH.targetSubjectsOf,
+    SH.targetObjectsOf,
+    SH.target,
+)
+
+
+def only_shapes(shapes: Graph, keep: set[object]) -> Graph:
+    """The shapes graph with every top-level shape but ``keep`` untargeted, so that pyshacl
+    checks only those (shapes they refer to stay, as they are)."""
+    kept = Graph()
+    for prefix, namespace in shapes.namespaces():
+        kept.bind(prefix, namespace, override=True, replace=True)
+    dropped = set(top_level_shapes(shapes)) - keep
+    for s, p, o in shapes:
+        if not (s in dropped and p in _TARGETING):
+            kept.add((s, p, o))
+    return kept
+
+
+def validate_streamed(
+    root: Path,
+    files: list[InputFile],
+    counts: dict[str, int],
+    store: ox.Store,
+    ontology: bytes,
+    phase: Callable[[str], None],
+) -> tuple[ValidationReport, list[QuoteProblem]]:
+    """The shapes over the store (compiled to SPARQL; pyshacl in batches for any shape the
+    compiler refuses), then the quotes."""
+    shapes = load_shapes(root)
+    locator = LazyLocator(files)
+    problems, done = validate_store(store, shapes, locator)  # type: ignore[arg-type]
+    phase("validate (SHACL compiled to SPARQL, over the on-disk store)")
+    if done.unsupported:
+        rest = only_shapes(shapes, set(done.unsupported))
+        problems += validate_batches(rest, files, counts, store, ontology, locator)
+        phase(f"validate (pyshacl in batches, {len(done.unsupported)} shapes not compiled)")
+    quote_problems = check_quotes(StoreView(store), root)  # type: ignore[arg-type]
+    phase("quotes (over the on-disk store)")
     problems.sort(key=lambda p: (p.file, p.line, p.focus, p.path, p.message))
     return ValidationReport(tuple(problems)), quote_problems
 
@@ -243,7 +295,7 @@ def stream_check(
     phase("load (file by file into the on-disk store)")
     ontology_nt = ontology_ntriples(store, files)
     ontology = Graph().parse(data=ontology_nt, format="nt")
-    report, quote_problems = validate_batches(root, files, counts, store, ontology_nt, phase)
+    report, quote_problems = validate_streamed(root, files, counts, store, ontology_nt, phase)
     return Streamed(store, unsorted, report, quote_problems, ontology, counts)
 
 

@@ -156,6 +156,74 @@ def _sparql_target_nodes(shapes: Graph, target: object, store: ox.Store) -> list
     return nodes
 
 
+@dataclass(frozen=True)
+class ShaclResult:
+    """One SHACL validation result as terms: what both validators (pyshacl, and
+    ``kg.pipeline.shacl_store`` over the on-disk store) report, and what their parity test
+    compares."""
+
+    focus: object
+    path: object | None
+    value: object | None
+    shape: object
+    component: object
+    severity: object
+    message: str | None
+
+    def key(self) -> tuple[str, str, str, str, str]:
+        """(focus, path, component, severity, message): what must agree between validators
+        (a property shape's blank node is compared by the shape, not by its label)."""
+        path = "" if self.path is None else str(self.path)
+        focus = "_:" if isinstance(self.focus, BNode) else str(self.focus)  # labels differ
+        return (focus, path, str(self.component), str(self.severity), str(self.message))
+
+
+def pyshacl_results(data: Graph, shapes: Graph) -> list[ShaclResult]:
+    """pyshacl's results, run as :func:`validate` runs it, read into :class:`ShaclResult`."""
+    _, results, _ = shacl_validate(
+        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
+    )
+    return [
+        ShaclResult(
+            *(
+                results.value(r, p)
+                for p in (
+                    SH.focusNode,
+                    SH.resultPath,
+                    SH.value,
+                    SH.sourceShape,
+                    SH.sourceConstraintComponent,
+                    SH.resultSeverity,
+                )
+            ),
+            message=str(results.value(r, SH.resultMessage) or "") or None,
+        )
+        for r in results.subjects(RDF.type, SH.ValidationResult)
+    ]
+
+
+def problem_of(
+    result: ShaclResult, data: object, locator: Locator | None, shapes: Graph
+) -> Problem:
+    """The report line of a result found without pyshacl: the same fields as :func:`_problem`
+    (``data`` is a graph, or a ``kg.pipeline.store_view.StoreView`` of the store)."""
+    results = Graph()
+    node = BNode()
+    for predicate, term in (
+        (SH.focusNode, result.focus),
+        (SH.resultPath, result.path),
+        (SH.value, result.value),
+        (SH.sourceShape, result.shape),
+        (SH.sourceConstraintComponent, result.component),
+        (SH.resultSeverity, result.severity),
+    ):
+        if term is not None:
+            results.add((node, predicate, term))
+    if result.message:
+        results.add((node, SH.resultMessage, Literal(result.message)))
+    return _problem(results, node, data, locator, shapes)  # type: ignore[arg-type]
+
+
 def _problem(
     results: Graph, result: object, data: Graph, locator: Locator | None, shapes: Graph
 ) -> Problem:

@@ -1,0 +1,116 @@
+"""Validate the on-disk store with the compiled shapes (``kg.pipeline.shacl_plan``): no pyshacl,
+no copy of the graph in memory.
+
+Each check is one SPARQL query over all focus nodes of its shape, evaluated by Oxigraph over the
+store's default graph (the union of every input file, as the in-memory build validates). The
+rows become the results pyshacl would report (focus node, path, value, source shape,
+constraint component, severity, message), then the same report lines (file and line, label,
+hint). Shapes the plan could not compile, or whose SPARQL target selects blank nodes, are
+returned untouched: the caller validates them with pyshacl.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from kg.pipeline.locate import Locator
+from kg.pipeline.shacl_node_tests import NotCompiledError, evaluate, leaves
+from kg.pipeline.shacl_plan import TARGETS, Check, Plan, compile_shapes
+from kg.pipeline.store_view import StoreView, to_rdflib
+from kg.pipeline.validate import Problem, ShaclResult, problem_of
+
+
+@dataclass
+class StoreValidation:
+    results: list[ShaclResult]
+    #: Top-level shapes not checked here (left to pyshacl), with the reason.
+    unsupported: dict[object, str] = field(default_factory=dict)
+
+
+def _constant(term: object) -> str:
+    if isinstance(term, ox.BlankNode):
+        raise NotCompiledError("a SPARQL target selects a blank node")
+    return str(term)
+
+
+def _targets(plan: Plan, store: ox.Store) -> dict[object, str]:
+    """Each compiled shape's focus-node pattern, SPARQL targets replaced by their nodes."""
+    selected: dict[str, str] = {}
+    refused: dict[str, str] = {}
+    for mark, query in plan.sparql_targets.items():
+        try:
+            nodes = " ".join(sorted({_constant(row["this"]) for row in store.query(query)}))
+            selected[mark] = f"VALUES ?this {{ {nodes} }}"
+        except NotCompiledError as err:
+            refused[mark] = str(err)
+    targets = {}
+    for shape, pattern in plan.targets.items():
+        for mark, reason in refused.items():
+            if mark in pattern:
+                plan.unsupported[shape] = reason
+        if shape in plan.unsupported:
+            continue
+        for mark, values in selected.items():
+            pattern = pattern.replace(mark, values)
+        targets[shape] = pattern
+    return targets
+
+
+def run_plan(plan: Plan, store: ox.Store) -> list[ShaclResult]:
+    """Every result of every compiled check; shapes refused at run time join
+    ``plan.unsupported``."""
+    targets = _targets(plan, store)
+    results: list[ShaclResult] = []
+    for check in plan.checks:
+        if check.root in targets:
+            results += _run(check, targets[check.root], store)
+    return results
+
+
+def _run(check: Check, targets: str, store: ox.Store) -> list[ShaclResult]:
+    solutions = store.query(check.query.replace(TARGETS, targets))
+    names = {v.value for v in solutions.variables}
+    found = []
+    for row in solutions:
+        value = to_rdflib(row["v"]) if "v" in names else None
+        if check.test is not None:
+            columns = {}
+            for n, leaf in enumerate(_leaf_texts(check)):
+                bound = row[f"c{n}"]
+                columns[leaf] = bound is not None and bound.value == "true"
+            if evaluate(check.test, value, columns):
+                continue
+        focus = to_rdflib(row["this"])
+        path = check.path
+        if check.value == "sparql":
+            path = to_rdflib(row["path"]) if "path" in names and row["path"] else None
+            bound = row["value"] if "value" in names else None
+            reported = to_rdflib(bound) if bound is not None else focus
+        else:
+            reported = {"v": value, "none": None}[check.value]
+        found.append(
+            ShaclResult(
+                focus, path, reported, check.shape, check.component, check.severity, check.message
+            )
+        )
+    return found
+
+
+def _leaf_texts(check: Check) -> list[str]:
+    return [leaf.text for leaf in leaves(check.test)]
+
+
+def validate_store(
+    store: ox.Store, shapes: Graph, locator: Locator | None = None
+) -> tuple[list[Problem], StoreValidation]:
+    """The report lines of every compiled shape, sorted as :func:`validate` sorts them, and
+    what was checked (the results, and the shapes left to pyshacl)."""
+    plan = compile_shapes(shapes)
+    results = run_plan(plan, store)
+    view = StoreView(store)
+    problems = [problem_of(r, view, locator, shapes) for r in results]
+    problems.sort(key=lambda p: (p.file, p.line, p.focus, p.path, p.message))
+    return problems, StoreValidation(results, dict(plan.unsupported))
