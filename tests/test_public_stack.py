@@ -302,12 +302,15 @@ def _hold_a_request(port: int, source: str) -> socket.socket:
         b"Content-Length: 50\r\nExpect: 100-continue\r\n\r\n"
     )
     answer = b""
-    while b"\r\n\r\n" not in answer:
-        chunk = sock.recv(4096)
-        if not chunk:
-            break
-        answer += chunk
-    assert answer.startswith(b"HTTP/1.1 100 "), f"a held request was answered: {answer!r}"
+    with contextlib.ExitStack() as on_failure:
+        on_failure.callback(sock.close)
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 100 "), f"a held request was answered: {answer!r}"
+        on_failure.pop_all()  # held: the caller closes it
     return sock
 
 
