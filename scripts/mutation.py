@@ -52,6 +52,7 @@ TESTS = {
               "tests/test_limits_boundaries.py"],
     "limits": ["tests/test_limits.py", "tests/test_limits_boundaries.py"],
     "nginx": ["tests/test_nginx_config.py", "tests/test_nginx_template.py"],
+    "protocol": ["tests/test_protocol_unit.py"],
 }  # fmt: skip
 #: A module fails the check at this share of surviving mutants.
 THRESHOLD = 0.10
