@@ -24,6 +24,7 @@ from kg.namespaces import SD, VOID
 from kg.settings import Settings
 from kg.store.embedded import EmbeddedEngine
 from kg.web.endpoint import http
+from kg.web.endpoint.limits import QueryRejected
 from kg.web.endpoint.protocol import (
     Endpoint,
     ProtocolError,
@@ -288,6 +289,11 @@ def boolean(response: ProtocolResponse) -> bool:
             "The query is 301 characters long; this endpoint accepts at most 300.",
         ),
         (
+            get("query=ASK%7B%7D" + "%20" * 296, method="HEAD"),
+            414,
+            "The query is 301 characters long; this endpoint accepts at most 300.",
+        ),
+        (
             post(b"ASK {}" + b" " * 295, "application/sparql-query"),
             413,
             "The query is 301 characters long; this endpoint accepts at most 300.",
@@ -349,6 +355,9 @@ def test_a_reason_laid_out_on_lines_keeps_them_and_one_final_newline(endpoint: E
     response = endpoint._error(400, "Sentence.\n\n  ASK {\n      ^\n\n", keep_lines=True)
     assert response.body == b"Sentence.\n\n  ASK {\n      ^\n"
     assert header(response, "Content-Length") == str(len(response.body))
+    # Only the final line breaks go: the spaces and letters of the last line stay as laid out.
+    for reason in ("Sentence.\n\n  1 | ASK {  \n", "Sentence.\n\n  1 | ASK { ?X\n"):
+        assert endpoint._error(400, reason, keep_lines=True).body == reason.encode()
 
 
 def test_an_error_carries_its_extra_headers_before_the_length(endpoint: Endpoint) -> None:
@@ -660,8 +669,10 @@ def test_the_public_url_replaces_the_request_url_behind_a_proxy(fresh) -> None:
     assert core.endpoint_url(get()) == "https://data.example/kg/sparql"
     response = core.handle(get(RELATIVE))
     assert rows(response)[0]["x"]["value"] == "https://data.example/kg/r"
-    plain = fresh(dataclasses.replace(SETTINGS, public_url="https://data.example"))
-    assert plain.endpoint_url(dataclasses.replace(get(), path="/q")) == "https://data.example/q"
+    plain = fresh(dataclasses.replace(SETTINGS, public_url="https://data.example/LINX"))
+    assert (
+        plain.endpoint_url(dataclasses.replace(get(), path="/q")) == "https://data.example/LINX/q"
+    )
 
 
 def test_without_a_public_url_the_endpoint_is_the_request_url(endpoint: Endpoint) -> None:
@@ -787,6 +798,7 @@ def test_a_remembered_reading_whose_answer_was_dropped_is_run_again(fresh) -> No
     again = core.handle(get(ASK_ALL))
     assert again.status == 200 and again.body == first.body
     assert header(again, "ETag") == header(first, "ETag")
+    assert core.readings.hits == 1  # the POST took no place in the memo of readings
 
 
 def test_a_new_build_is_never_answered_with_the_old_ones_answer(fresh) -> None:
@@ -1082,3 +1094,37 @@ def test_the_pool_is_made_once_on_first_use(fresh) -> None:
     assert core._pool is None
     pool = core.pool
     assert core.pool is pool
+
+
+def test_a_post_without_a_body_is_never_too_large(fresh) -> None:
+    core = fresh(dataclasses.replace(SETTINGS, max_body_bytes=0))
+    assert core.handle(post(b"", None, ASK_ALL)).status == 200
+    assert refusal(core, post(b"ASK {}", "application/sparql-query"))[0] == 413
+
+
+def test_a_busy_pools_refusal_keeps_its_retry_after(fresh, monkeypatch: pytest.MonkeyPatch) -> None:
+    core = fresh()
+
+    def busy(*args, **kwargs):
+        raise QueryRejected(
+            503, "Every query process is busy; please try again shortly.", {"Retry-After": "1"}
+        )
+
+    monkeypatch.setattr(core.pool, "query", busy)
+    response = core.handle(get("query=ASK%7B%7D"))
+    assert (response.status, response.body) == (
+        503,
+        b"Every query process is busy; please try again shortly.\n",
+    )
+    assert header(response, "Retry-After") == "1"
+    assert refusal(core, get("query=ASK%7B%7D"))[0] == 503
+
+
+def test_a_refusal_quoting_the_clients_words_is_not_read_as_a_lexical_error(
+    endpoint: Endpoint,
+) -> None:
+    """Only the gate's own "Malformed query" refusals are explained with a caret; a graph
+    name that looks like one is repeated as it was given."""
+    name = "urn:example:abcdSELEC at line 1, column 1 is not a SPARQL 1.1 keyword"
+    query = f"query=ASK%7B%7D&default-graph-uri={name.replace(' ', '%20')}"
+    assert refusal(endpoint, get(query)) == (400, f"<{name}> names no graph in this dataset.")
