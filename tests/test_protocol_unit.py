@@ -211,6 +211,21 @@ def boolean(response: ProtocolResponse) -> bool:
             "Queries must be sent as UTF-8, not iso-8859-1.",
         ),
         (
+            post(b"ASK {}", "application/sparql-query;foo=bar;charset=latin-1"),
+            415,
+            "Queries must be sent as UTF-8, not latin-1.",
+        ),
+        (
+            post(b"ASK {}", "application/sparql-query; charset=X-User-Defined"),
+            415,
+            "Queries must be sent as UTF-8, not x-user-defined.",
+        ),
+        (
+            post(b"ASK {}", "application/sparql-query; charset=utf-8=x"),
+            415,
+            "Queries must be sent as UTF-8, not utf-8=x.",
+        ),
+        (
             post(b"query=ASK+%7B%7D", "application/x-www-form-urlencoded; charset=utf-16"),
             415,
             "Queries must be sent as UTF-8, not utf-16.",
@@ -1128,3 +1143,14 @@ def test_a_refusal_quoting_the_clients_words_is_not_read_as_a_lexical_error(
     name = "urn:example:abcdSELEC at line 1, column 1 is not a SPARQL 1.1 keyword"
     query = f"query=ASK%7B%7D&default-graph-uri={name.replace(' ', '%20')}"
     assert refusal(endpoint, get(query)) == (400, f"<{name}> names no graph in this dataset.")
+
+
+def test_a_select_answer_is_the_compact_json_the_query_process_writes(endpoint: Endpoint) -> None:
+    """Oxigraph writes SPARQL JSON in the query process, without spaces: every worker sends
+    the same bytes for the same ETag, and the worker does no serialising of its own."""
+    response = endpoint.handle(get(f"{SELECT_ALL}&default-graph-uri={B}"))
+    assert response.body == (
+        b'{"head":{"vars":["o","p","s"]},"results":{"bindings":[{"o":{"type":"literal",'
+        b'"value":"b"},"p":{"type":"uri","value":"http://www.w3.org/2000/01/rdf-schema#label"},'
+        b'"s":{"type":"uri","value":"https://example.org/id/b"}}]}}'
+    )
