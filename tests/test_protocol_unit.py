@@ -570,6 +570,10 @@ def test_a_gzip_answer_is_marked_and_unpacks_to_the_plain_one(endpoint: Endpoint
     assert header(packed, "ETag") != header(plain, "ETag")
     assert header(packed, "KG-Truncated") == "3"
     assert packed.rows == 3
+    etag = header(packed, "ETag")
+    assert etag.startswith('"v1-') and etag.endswith('"')
+    again = endpoint.handle(get(SELECT_ALL, accept_encoding="gzip", if_none_match=etag))
+    assert again.status == 304
 
 
 def test_a_small_answer_is_not_compressed_even_when_gzip_is_accepted(endpoint: Endpoint) -> None:
