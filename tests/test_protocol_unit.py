@@ -20,6 +20,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF
 
+from kg.lexer import shape
 from kg.namespaces import SD, VOID
 from kg.settings import Settings
 from kg.store.embedded import EmbeddedEngine
@@ -1158,3 +1159,24 @@ def test_a_select_answer_is_the_compact_json_the_query_process_writes(endpoint: 
         b'"value":"b"},"p":{"type":"uri","value":"http://www.w3.org/2000/01/rdf-schema#label"},'
         b'"s":{"type":"uri","value":"https://example.org/id/b"}}]}}'
     )
+
+
+@pytest.mark.parametrize(
+    ("query_string", "accept"),
+    [("query=ASK%7B%7D&format=xml", JSON), ("query=ASK%7B%7D", "application/sparql-results+xml")],
+)
+def test_an_answer_of_another_kind_than_guessed_is_written_in_a_format_of_its_own(
+    endpoint: Endpoint, query_string: str, accept: str
+) -> None:
+    """Should the gate's lexer name a query's form wrongly, the format chosen for the guessed
+    kind may not fit the real one (CSV for an ASK): the query process then leaves the answer
+    unwritten, and the worker chooses again for the real kind, from the same wishes."""
+    csv = choose_format("select", ("csv",), None)
+    req = get(query_string, accept=accept)
+    stored = endpoint._run(
+        req, endpoint._read(req), "ASK {}", shape("ASK {}"), csv, "http://localhost/sparql",
+        '"e"', False,
+    )  # fmt: skip
+    assert stored.content_type == "application/sparql-results+xml; charset=utf-8"
+    assert b"<boolean>true</boolean>" in stored.body
+    assert (stored.etag, stored.rows, stored.gzip) == ('"e"', 1, False)
