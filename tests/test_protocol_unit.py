@@ -1180,3 +1180,21 @@ def test_an_answer_of_another_kind_than_guessed_is_written_in_a_format_of_its_ow
     assert stored.content_type == "application/sparql-results+xml; charset=utf-8"
     assert b"<boolean>true</boolean>" in stored.body
     assert (stored.etag, stored.rows, stored.gzip) == ('"e"', 1, False)
+
+
+def test_an_answer_written_by_the_worker_is_compressed_by_it_when_asked(
+    endpoint: Endpoint,
+) -> None:
+    """The fallback above, for a SELECT taken for a CONSTRUCT: the worker writes the JSON
+    itself, and compresses it as the client accepts (the query process could not)."""
+    turtle = choose_format("graph", ("turtle",), None)
+    text = "SELECT * {?s ?p ?o}"
+    req = get(SELECT_ALL, accept_encoding="gzip")
+    stored = endpoint._run(
+        req, endpoint._read(req), text, shape(text), turtle, "http://localhost/sparql", '"e"',
+        True,
+    )  # fmt: skip
+    assert stored.content_type == "application/sparql-results+json; charset=utf-8"
+    assert stored.gzip is True
+    assert len(json.loads(gzip.decompress(stored.body))["results"]["bindings"]) == 3
+    assert (stored.rows, stored.truncated) == (3, True)
