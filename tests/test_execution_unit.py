@@ -573,6 +573,24 @@ def test_a_pool_starts_processes_ahead_and_reuses_them(make_pool) -> None:
     assert len(pool.processes()) == 3
 
 
+def test_a_pool_used_in_a_forked_worker_starts_its_own_processes(make_pool) -> None:
+    """gunicorn --preload forks workers from a process that may hold a pool: a worker must
+    not write to query processes whose pipes its parent holds too."""
+    pool = make_pool()
+    parents = set(pool.processes())
+
+    def work() -> bool:
+        answer = pool.query(COUNT, media_type=JSON)
+        own = set(pool.processes())
+        pool.close()  # this worker's own processes (the parent's are not its children)
+        return count_of(answer) == 100 and len(own) == 1 and not own & parents
+
+    assert in_child(work) == "True"
+    assert sorted(pool.processes()) == sorted(parents)
+    assert not any(dead(pid) for pid in parents)  # the worker left its parent's alone
+    assert count_of(pool.query(COUNT, media_type=JSON)) == 100
+
+
 def test_a_pool_with_one_slot_starts_one_process(make_pool) -> None:
     for size in (1, 0):
         pool = make_pool(query_processes=size)
