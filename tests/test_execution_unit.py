@@ -891,6 +891,45 @@ def test_each_kind_of_process_installs_its_own_network_rule(
     assert record.read_text().splitlines() == ["none", "ports [9]"]
 
 
+class _Store(BaseHTTPRequestHandler):
+    """A remote SPARQL store that knows one graph and answers every other query ``true``."""
+
+    def do_POST(self) -> None:
+        text = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        if "GROUP+BY" in text:  # graph_counts
+            n = {"type": "literal", "value": "1"}
+            bindings = [{"g": {"type": "uri", "value": G1}, "n": n}]
+            answer = {"head": {"vars": ["g", "n"]}, "results": {"bindings": bindings}}
+        else:
+            answer = {"head": {}, "boolean": True}
+        body = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_query_processes_over_a_remote_store_can_reach_it(engine) -> None:
+    """The store is the network there: a sealed process could not ask it anything."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Store)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    remote = RemoteEngine(f"http://127.0.0.1:{server.server_address[1]}/sparql")
+    pool = QueryPool(remote, BASE)
+    try:
+        assert pool.graph_names == frozenset({G1})
+        answer = pool.query("ASK { ?s ?p ?o }", media_type=JSON)
+        assert json.loads(answer.body)["boolean"] is True
+    finally:
+        pool.close()
+        server.shutdown()
+        server.server_close()
+
+
 def test_a_process_that_cannot_seal_itself_evaluates_nothing(make_pool, monkeypatch) -> None:
     def broken() -> None:
         raise SandboxUnavailable("no seccomp")
