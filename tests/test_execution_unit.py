@@ -99,6 +99,21 @@ def make_pool(engine: EmbeddedEngine) -> Iterator[Callable[..., QueryPool]]:
         pool.close()
 
 
+@pytest.fixture(autouse=True)
+def only_children_exit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a forked child may leave through ``os._exit``: a test process that ran a query
+    process's code by mistake would otherwise end the run at once with status 0, as if every
+    test had passed."""
+    test_process, real_exit = os.getpid(), os._exit
+
+    def exit_child(code: int) -> None:
+        if os.getpid() == test_process:
+            raise AssertionError(f"the test process itself was made to exit ({code})")
+        real_exit(code)
+
+    monkeypatch.setattr(os, "_exit", exit_child)
+
+
 def count_of(answer: Answer) -> int:
     return int(json.loads(answer.body)["results"]["bindings"][0]["n"]["value"])
 
