@@ -103,15 +103,22 @@ def make_pool(engine: EmbeddedEngine) -> Iterator[Callable[..., QueryPool]]:
 def only_children_exit(monkeypatch: pytest.MonkeyPatch) -> None:
     """Only a forked child may leave through ``os._exit``: a test process that ran a query
     process's code by mistake would otherwise end the run at once with status 0, as if every
-    test had passed."""
-    test_process, real_exit = os.getpid(), os._exit
+    test had passed. And no process here signals a whole process group (``os.kill(0, …)``, a
+    pid of 0 taken for a child's): that would stop the test runner itself."""
+    test_process, real_exit, real_kill = os.getpid(), os._exit, os.kill
 
     def exit_child(code: int) -> None:
         if os.getpid() == test_process:
             raise AssertionError(f"the test process itself was made to exit ({code})")
         real_exit(code)
 
+    def kill_one(pid: int, signum: int) -> None:
+        if pid <= 0:
+            raise AssertionError(f"signal {signum} to a process group ({pid})")
+        real_kill(pid, signum)
+
     monkeypatch.setattr(os, "_exit", exit_child)
+    monkeypatch.setattr(os, "kill", kill_one)
 
 
 def count_of(answer: Answer) -> int:
