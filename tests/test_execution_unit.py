@@ -103,14 +103,18 @@ def make_pool(engine: EmbeddedEngine) -> Iterator[Callable[..., QueryPool]]:
 def only_children_exit(monkeypatch: pytest.MonkeyPatch) -> None:
     """Only a forked child may leave through ``os._exit``: a test process that ran a query
     process's code by mistake would otherwise end the run at once with status 0, as if every
-    test had passed. And no process here signals a whole process group (``os.kill(0, …)``, a
-    pid of 0 taken for a child's): that would stop the test runner itself."""
+    test had passed; a child whose ``os._exit`` fails exits with 99 rather than go on running
+    the tests. And no process here signals a whole process group (``os.kill(0, …)``, a pid of
+    0 taken for a child's): that would stop the test runner itself."""
     test_process, real_exit, real_kill = os.getpid(), os._exit, os.kill
 
     def exit_child(code: int) -> None:
         if os.getpid() == test_process:
             raise AssertionError(f"the test process itself was made to exit ({code})")
-        real_exit(code)
+        try:
+            real_exit(code)
+        finally:  # os._exit refused the code: still never return into the tests' code
+            real_exit(99)
 
     def kill_one(pid: int, signum: int) -> None:
         if pid <= 0:
