@@ -53,6 +53,10 @@ TESTS = {
     "limits": ["tests/test_limits.py", "tests/test_limits_boundaries.py"],
     "nginx": ["tests/test_nginx_config.py", "tests/test_nginx_template.py"],
     "protocol": ["tests/test_protocol_unit.py"],
+    # A tiny store made by the test, forked query processes, no build: seconds per mutant.
+    "execution": ["tests/test_execution_unit.py"],
+    # Slot files, forked workers and sleep processes; the pool's tests use the slots for real.
+    "slots": ["tests/test_slots.py", "tests/test_execution_unit.py"],
 }  # fmt: skip
 #: A module fails the check at this share of surviving mutants.
 THRESHOLD = 0.10

@@ -14,6 +14,13 @@ from hypothesis import HealthCheck, settings
 from bench.processes import stop as stop_process
 from kg.settings import PROJECT_ROOT, Settings
 
+# mutmut's stats run: what forked children (query processes) reach counts for the test.
+from tests.mutation_children import (  # noqa: F401
+    pytest_runtest_teardown,
+    pytest_sessionfinish,
+    pytest_sessionstart,
+)
+
 # Hypothesis fails a test whose example took over 200 ms, or whose data came slowly: on a
 # busy machine that measures the machine, not the code (issue 22; it stopped every mutation
 # run of the lexer, whose clean run failed on it). No test here has a deadline.

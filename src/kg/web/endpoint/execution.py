@@ -598,12 +598,16 @@ def _die_with(parent: int) -> None:
 
 
 def _unwrap(outcome: tuple[str, object]) -> Answer:
+    """The answer of an ``ok`` outcome; raise a ``syntax`` or ``rejected`` one. Each tag is
+    named: an outcome of another tag is a defect of the pipe's protocol, not a refusal."""
     kind, payload = outcome
     if kind == "ok":
         return payload  # type: ignore[return-value]
     if kind == "syntax":
         raise QuerySyntaxError(payload)
-    raise payload  # type: ignore[misc]
+    if kind == "rejected":
+        raise payload  # type: ignore[misc]
+    raise TypeError(f"a query process sent an outcome tagged {kind!r}")
 
 
 def _serve(

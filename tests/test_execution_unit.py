@@ -1,0 +1,1000 @@
+"""The query processes and their pool (kg.web.endpoint.execution) on their own: a tiny store made
+here, no build, no app, no server.
+
+Issue 22, item 3: these are the quick tests mutation testing runs against
+``kg.web.endpoint.execution``, so that a mutant costs seconds rather than an app's start-up.
+Each test states what a client, a worker or an operator would see go wrong: a query that runs
+past its time, a process that is reused at the lowest priority or without its memory cap, a
+slot that is not given back, an answer that loses a field on its way over the pipe.
+
+Where a timeout is the subject, the query cannot finish by many orders of magnitude: ENDLESS
+is a COUNT over a six-way product of the store (10^12 solutions), which yields no row until
+the product is done, so no row cap ends it early. Every other query needs milliseconds and runs
+under a timeout of half a minute. Tests wait for events (a mark in a slot file, a process's
+state), never for the clock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import json
+import logging
+import os
+import resource
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import SimpleNamespace
+
+import pyoxigraph as ox
+import pytest
+
+from kg.settings import Settings
+from kg.store import Bindings, Boolean, QuerySyntaxError, Serialised, Term, Triples
+from kg.store.embedded import EmbeddedEngine
+from kg.store.remote import RemoteEngine
+from kg.web.endpoint import execution
+from kg.web.endpoint.execution import (
+    DEMOTED_NICE,
+    FEDERATING,
+    PRESTARTED,
+    SEALED,
+    Answer,
+    QueryPool,
+    _QueryProcess,
+)
+from kg.web.endpoint.limits import QueryRejected
+from kg.web.endpoint.results import serialise
+from kg.web.endpoint.sandbox import SandboxUnavailable, endpoint_ports
+
+JSON = "application/sparql-results+json"
+EX = "http://example.org/"
+G1, G2 = EX + "g1", EX + "g2"
+#: COUNT over a six-way product of the store's 100 triples: 10^12 solutions, and no row until
+#: the product is done; no machine finishes it within any timeout of these tests.
+ENDLESS = (
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
+    "?m ?n1 ?o . ?p ?q ?r }"
+)
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+#: Far beyond what a query of 100 triples needs on a loaded machine (milliseconds).
+TIMEOUT = 30.0
+BASE = Settings(query_timeout=TIMEOUT, query_processes=2, cache_entries=0)
+
+
+def _store() -> ox.Store:
+    """60 triples in graph G1, 40 in G2, and their union in the default graph (as the build
+    writes it)."""
+    store = ox.Store()
+    quads = [
+        ox.Quad(ox.NamedNode(f"{EX}{name}{i}"), ox.NamedNode(EX + "p"), ox.Literal(str(i)), graph)
+        for name, graph, count in (("s", ox.NamedNode(G1), 60), ("t", ox.NamedNode(G2), 40))
+        for i in range(count)
+    ]
+    store.extend(quads)
+    store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+    return store
+
+
+@pytest.fixture(scope="module")
+def engine() -> EmbeddedEngine:
+    return EmbeddedEngine(_store(), "unit")
+
+
+@pytest.fixture
+def make_pool(engine: EmbeddedEngine) -> Iterator[Callable[..., QueryPool]]:
+    pools: list[QueryPool] = []
+
+    def make(**changes: object) -> QueryPool:
+        pool = QueryPool(engine, dataclasses.replace(BASE, **changes))
+        pools.append(pool)
+        return pool
+
+    yield make
+    for pool in pools:
+        pool.close()
+
+
+@pytest.fixture(autouse=True)
+def only_children_exit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a forked child may leave through ``os._exit``: a test process that ran a query
+    process's code by mistake would otherwise end the run at once with status 0, as if every
+    test had passed; a child whose ``os._exit`` fails exits with 99 rather than go on running
+    the tests. And no process here signals a whole process group (``os.kill(0, …)``, a pid of
+    0 taken for a child's): that would stop the test runner itself."""
+    test_process, real_exit, real_kill = os.getpid(), os._exit, os.kill
+
+    def exit_child(code: int) -> None:
+        if os.getpid() == test_process:
+            raise AssertionError(f"the test process itself was made to exit ({code})")
+        try:
+            real_exit(code)
+        finally:  # os._exit refused the code: still never return into the tests' code
+            real_exit(99)
+
+    def kill_one(pid: int, signum: int) -> None:
+        if pid <= 0:
+            raise AssertionError(f"signal {signum} to a process group ({pid})")
+        real_kill(pid, signum)
+
+    monkeypatch.setattr(os, "_exit", exit_child)
+    monkeypatch.setattr(os, "kill", kill_one)
+
+
+def count_of(answer: Answer) -> int:
+    return int(json.loads(answer.body)["results"]["bindings"][0]["n"]["value"])
+
+
+def wait_for(predicate: Callable[[], bool], what: str, seconds: float = 120.0) -> None:
+    """Wait for an event; the bound only keeps a broken build from hanging the run."""
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.01)
+
+
+def gone(pid: int) -> bool:
+    """Whether ``pid`` has exited and been reaped (no zombie left)."""
+    return not Path(f"/proc/{pid}").exists()
+
+
+def dead(pid: int) -> bool:
+    """Whether ``pid`` has exited (a zombie not yet reaped counts)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state in ("Z", "X")
+
+
+def in_background(pool: QueryPool, text: str, **options: object):
+    """Run a query in a thread; returns the thread and the list its outcome lands in."""
+    outcome: list[object] = []
+
+    def ask() -> None:
+        try:
+            outcome.append(pool.query(text, **options))
+        except (QueryRejected, QuerySyntaxError) as err:
+            outcome.append(err)
+
+    thread = threading.Thread(target=ask, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def running_child(pool: QueryPool) -> _QueryProcess:
+    wait_for(lambda: len(pool._running) == 1, "the query runs")
+    (child,) = list(pool._running)
+    return child
+
+
+def in_child(work: Callable[[], object]) -> str:
+    """Run ``work()`` in a forked child and return what it returned, as text."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        try:
+            message = repr(work())
+        except BaseException as err:
+            message = f"raised {type(err).__name__}: {err}"
+        os.write(write_end, message.encode()[:4000])
+        os._exit(0)
+    os.close(write_end)
+    answer = os.read(read_end, 4000).decode()
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    return answer
+
+
+# --- The pipe's protocol ------------------------------------------------------------------------
+
+
+def test_a_job_crosses_the_pipe_field_for_field() -> None:
+    job = execution._Job("ASK {}", [G1], [G2], 7, EX + "base/", JSON, needs_parse=False, gzip=True)
+    assert execution._decode_job(execution._encode_job(job)) == job
+
+
+def test_an_answer_crosses_the_pipe_as_marshalled_bytes() -> None:
+    answer = Answer("select", 3, True, body=b"{}", seconds=0.5, gzipped=True)
+    data = execution._encode_outcome(("ok", answer))
+    assert data[:1] == b"B"  # marshal, not pickle: the common case is the quick one
+    assert execution._decode_outcome(data) == ("ok", answer)
+
+
+def test_refusals_syntax_errors_and_engine_neutral_results_cross_pickled(engine) -> None:
+    result = engine.query("SELECT ?s WHERE { ?s ?p ?o } LIMIT 2")
+    for outcome in (
+        ("ok", Answer("select", 2, False, result=result)),
+        ("rejected", QueryRejected(503, "busy", {"Retry-After": "1"})),
+        ("syntax", "error at line 1"),
+    ):
+        data = execution._encode_outcome(outcome)
+        assert data[:1] == b"P", outcome
+        assert execution._decode_outcome(data) == outcome
+
+
+def test_unwrap_returns_answers_and_raises_refusals_and_syntax_errors() -> None:
+    answer = Answer("ask", 1, False, body=b"true")
+    assert execution._unwrap(("ok", answer)) is answer
+    refusal = QueryRejected(400, "no")
+    with pytest.raises(QueryRejected) as raised:
+        execution._unwrap(("rejected", refusal))
+    assert raised.value is refusal
+    with pytest.raises(QuerySyntaxError, match=r"^error at line 1$"):
+        execution._unwrap(("syntax", "error at line 1"))
+    with pytest.raises(TypeError, match="'other'"):  # a defect of the protocol, not a refusal
+        execution._unwrap(("other", refusal))
+
+
+# --- Packaging an answer -------------------------------------------------------------------------
+
+
+def test_package_keeps_what_the_engine_wrote() -> None:
+    written = Serialised("graph", 4, True, b"<a> <b> <c> .")
+    assert execution._package(written, "text/turtle") == Answer("graph", 4, True, body=written.body)
+
+
+def test_package_counts_rows_triples_and_a_boolean_as_one() -> None:
+    term = Term("uri", EX + "s")
+    rows = Bindings(["s"], [{"s": term}] * 3, truncated=True)
+    triples = Triples([(term, term, term)] * 2)
+    assert execution._package(rows, None) == Answer("select", 3, True, result=rows)
+    assert execution._package(triples, None) == Answer("graph", 2, False, result=triples)
+    # A Boolean has no row cap (no ``truncated`` attribute): never truncated.
+    assert execution._package(Boolean(True), None) == Answer("ask", 1, False, result=Boolean(True))
+
+
+def test_package_serialises_in_the_media_type_asked_for() -> None:
+    rows = Bindings(["s"], [{"s": Term("literal", "Åre")}], truncated=True)
+    answer = execution._package(rows, JSON)
+    assert answer == Answer("select", 1, True, body=serialise(rows, JSON).encode("utf-8"))
+
+
+def test_package_leaves_a_media_type_of_another_kind_to_the_caller() -> None:
+    rows = Bindings(["s"], [{"s": Term("uri", EX + "s")}])
+    assert execution._package(rows, "text/turtle") == Answer("select", 1, False, result=rows)
+
+
+# --- Answering a job (what a query process does with it) ----------------------------------------
+
+NAMES = frozenset({G1, G2})
+
+
+def job(text: str = COUNT, **fields: object) -> execution._Job:
+    values = {
+        "default_graphs": None,
+        "named_graphs": None,
+        "max_rows": None,
+        "base_iri": None,
+        "media_type": JSON,
+        **fields,
+    }
+    return execution._Job(text, **values)  # type: ignore[arg-type]
+
+
+def answer_of(engine, work: execution._Job, settings: Settings = BASE) -> Answer:
+    tag, payload = execution._answer(work, engine, settings, NAMES)
+    assert tag == "ok", payload
+    return payload  # type: ignore[return-value]
+
+
+def refusal_of(engine, work: execution._Job, settings: Settings = BASE) -> QueryRejected:
+    tag, payload = execution._answer(work, engine, settings, NAMES)
+    assert tag == "rejected", payload
+    return payload  # type: ignore[return-value]
+
+
+def test_answer_runs_the_text_and_times_itself(engine) -> None:
+    before = time.perf_counter()
+    answer = answer_of(engine, job())
+    elapsed = time.perf_counter() - before
+    assert count_of(answer) == 100
+    assert answer.body == engine.query_as(COUNT, JSON).body
+    assert (answer.kind, answer.rows, answer.truncated, answer.gzipped) == (
+        "select",
+        1,
+        False,
+        False,
+    )
+    assert 0 < answer.seconds <= elapsed  # its own time, measured inside the call
+
+
+@pytest.mark.parametrize("needs_parse", [True, False])
+def test_answer_selects_the_protocol_graphs(engine, needs_parse: bool) -> None:
+    named = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    assert count_of(answer_of(engine, job(needs_parse=needs_parse))) == 100
+    assert count_of(answer_of(engine, job(default_graphs=[G1], needs_parse=needs_parse))) == 60
+    assert count_of(answer_of(engine, job(named, named_graphs=[G2], needs_parse=needs_parse))) == 40
+    for graphs in ({"default_graphs": [EX + "nope"]}, {"named_graphs": [EX + "nope"]}):
+        refused = refusal_of(engine, job(needs_parse=needs_parse, **graphs))
+        assert (refused.status, refused.reason) == (
+            400,
+            f"<{EX}nope> names no graph in this dataset.",
+        )
+
+
+def test_answer_reads_from_with_the_parser(engine) -> None:
+    assert (
+        count_of(
+            answer_of(engine, job(f"SELECT (COUNT(*) AS ?n) FROM <{G1}> WHERE {{ ?s ?p ?o }}"))
+        )
+        == 60
+    )
+    refused = refusal_of(engine, job(f"SELECT * FROM <{EX}nope> WHERE {{ ?s ?p ?o }}"))
+    assert refused.status == 400 and refused.reason.startswith(f"FROM <{EX}nope> names no graph")
+
+
+def test_answer_caps_rows_and_resolves_against_the_base(engine) -> None:
+    capped = answer_of(engine, job("SELECT * WHERE { ?s ?p ?o }", max_rows=10, needs_parse=False))
+    assert (capped.rows, capped.truncated) == (10, True)
+    based = answer_of(
+        engine, job('SELECT (IRI("x") AS ?i) {}', base_iri=EX + "base/", needs_parse=False)
+    )
+    assert json.loads(based.body)["results"]["bindings"][0]["i"]["value"] == EX + "base/x"
+
+
+def test_answer_gives_an_engine_neutral_result_without_a_media_type(engine) -> None:
+    neutral = answer_of(engine, job(media_type=None, needs_parse=False, gzip=True))
+    assert neutral.body is None and not neutral.gzipped
+    assert isinstance(neutral.result, Bindings) and neutral.result.rows[0]["n"].value == "100"
+
+
+def test_answer_gzips_only_when_asked_and_worth_it(engine) -> None:
+    text = "SELECT * WHERE { ?s ?p ?o }"
+    plain = answer_of(engine, job(text, needs_parse=False))
+    packed = answer_of(engine, job(text, needs_parse=False, gzip=True))
+    assert not plain.gzipped and packed.gzipped
+    assert gzip.decompress(packed.body) == plain.body
+    small = answer_of(engine, job("ASK {}", needs_parse=False, gzip=True))  # under 512 bytes
+    assert not small.gzipped and b"true" in small.body
+
+
+def test_answer_reports_a_syntax_error_with_the_parsers_message(engine) -> None:
+    tag, message = execution._answer(job("SELECT * WHERE { ?s ?p }"), engine, BASE, NAMES)
+    assert tag == "syntax"
+    assert message != "None" and "1" in message  # the parser's position
+
+
+class Failing:
+    """An engine whose every query fails with ``error``."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def query(self, *args: object, **kwargs: object) -> None:
+        raise self.error
+
+
+def test_answer_maps_engine_failures_to_refusals(caplog: pytest.LogCaptureFixture) -> None:
+    work = job(needs_parse=False)
+    memory = refusal_of(Failing(MemoryError()), work)
+    assert memory == QueryRejected(
+        503, "The query needed more memory than a query may use.", {"Retry-After": "10"}
+    )
+    deep = refusal_of(Failing(RecursionError()), work)
+    assert deep == QueryRejected(400, "The query nests too deeply to be evaluated.")
+    with caplog.at_level(logging.WARNING, logger=execution.__name__):
+        other = refusal_of(Failing(RuntimeError("boom")), work)
+    assert other == QueryRejected(400, "The query could not be evaluated (RuntimeError).")
+    assert [r.getMessage() for r in caplog.records] == ["query failed: RuntimeError: boom"]
+
+
+# --- Sealing a process off the network ----------------------------------------------------------
+
+
+@pytest.fixture
+def network_rules(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Record the network rules a process would install, instead of installing them."""
+    installed: list[object] = []
+    monkeypatch.setattr(execution, "forbid_network", lambda: installed.append("none"))
+    monkeypatch.setattr(execution, "limit_network", lambda ports: installed.append(ports))
+    return installed
+
+
+def test_a_sealed_process_forbids_the_network_a_federating_one_limits_it(
+    engine, network_rules: list[object]
+) -> None:
+    allowed = ("https://query.example.org/sparql", "http://127.0.0.1:8890/sparql")
+    settings = dataclasses.replace(BASE, service_allowlist=allowed)
+    assert execution._seal(engine, settings, SEALED) is None
+    assert execution._seal(engine, settings, FEDERATING) is None
+    assert network_rules == ["none", endpoint_ports(allowed)] == ["none", {443, 8890}]
+
+
+def test_a_process_over_a_remote_store_is_left_its_network(network_rules: list[object]) -> None:
+    remote = RemoteEngine("http://127.0.0.1:9/sparql")
+    assert execution._seal(remote, BASE, SEALED) is None
+    assert network_rules == []
+
+
+def test_a_process_that_cannot_seal_itself_refuses_every_query_unless_allowed(
+    engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: object) -> None:
+        raise SandboxUnavailable("no seccomp")
+
+    monkeypatch.setattr(execution, "forbid_network", broken)
+    with caplog.at_level(logging.INFO, logger=execution.__name__):
+        refusal = execution._seal(engine, BASE, SEALED)
+        allowed = dataclasses.replace(BASE, allow_unsandboxed=True)
+        assert execution._seal(engine, allowed, SEALED) is None
+    assert refusal == QueryRejected(
+        503,
+        "The query sandbox is not available on this server; queries are not evaluated "
+        "(see SECURITY.md, KG_ALLOW_UNSANDBOXED).",
+        {"Retry-After": "60"},
+    )
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.ERROR, "query process cannot install its network rule: no seccomp"),
+        (logging.WARNING, "query process runs without its network rule (no seccomp)"),
+    ]
+
+
+# --- The memory cap -------------------------------------------------------------------------------
+
+
+def _vm_size() -> int:
+    with open("/proc/self/status", encoding="ascii") as status:  # noqa: PTH123
+        return next(int(line.split()[1]) for line in status if line.startswith("VmSize:"))
+
+
+def test_the_memory_cap_is_what_the_process_maps_plus_the_allowance() -> None:
+    def capped() -> tuple[int, int, int, int]:
+        before = _vm_size()
+        execution._cap_memory(1000)
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        return before, soft, hard, _vm_size()
+
+    before, soft, hard, after = eval(in_child(capped))  # noqa: S307 - our own child's repr
+    allowance = 1000 * 1024 * 1024
+    assert before * 1024 + allowance <= soft <= after * 1024 + allowance
+    assert hard == resource.RLIM_INFINITY  # the operator's own limit is left alone
+
+
+def test_an_allowance_of_one_megabyte_is_a_cap_and_zero_is_none() -> None:
+    def limit_after(megabytes: int) -> Callable[[], int]:
+        def work() -> int:
+            execution._cap_memory(megabytes)
+            return resource.getrlimit(resource.RLIMIT_AS)[0]
+
+        return work
+
+    unlimited = resource.getrlimit(resource.RLIMIT_AS)[0]
+    assert in_child(limit_after(0)) == repr(unlimited)
+    assert in_child(limit_after(1)) != repr(unlimited)
+
+
+def test_without_proc_the_operator_is_told_there_is_no_cap(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def no_proc(*args: object, **kwargs: object) -> None:
+        raise FileNotFoundError("/proc/self/status")
+
+    monkeypatch.setattr(execution, "open", no_proc, raising=False)
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    with caplog.at_level(logging.INFO, logger=execution.__name__):
+        execution._cap_memory(100)
+    assert resource.getrlimit(resource.RLIMIT_AS) == before
+    assert [r.getMessage() for r in caplog.records] == [
+        "no address-space cap for query processes on this system"
+    ]
+
+
+# --- One query process ----------------------------------------------------------------------------
+
+
+def test_a_query_process_exits_cleanly_when_its_worker_closes_the_pipe(engine) -> None:
+    child = _QueryProcess(engine, BASE, NAMES, SEALED)
+    child.conn.close()
+    _, status = os.waitpid(child.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_query_process_that_fails_never_returns_into_the_workers_code(
+    engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fails(keep: int) -> None:
+        raise RuntimeError("cannot close")
+
+    monkeypatch.setattr(execution, "close_inherited_channels", fails)
+    child = _QueryProcess(engine, BASE, NAMES, SEALED)
+    _, status = os.waitpid(child.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 1
+    child.conn.close()
+
+
+def test_ready_waits_for_the_reply_up_to_its_time(engine) -> None:
+    child = _QueryProcess(engine, BASE, NAMES, SEALED)
+    try:
+        before = time.monotonic()
+        assert not child.ready(0.3)  # no job yet: nothing to read
+        assert time.monotonic() - before >= 0.3  # it did wait (a lower bound only)
+        assert not child.ready(-1.0)  # a deadline already passed: no wait, and no hang
+        child.submit(job())
+        assert child.ready(TIMEOUT)
+        tag, answer = child.reply()
+        assert tag == "ok" and count_of(answer) == 100
+    finally:
+        child.kill()
+
+
+def test_demote_lowers_the_priority_for_good_and_kill_reaps(engine) -> None:
+    child = _QueryProcess(engine, BASE, NAMES, SEALED)
+    assert child.is_alive() and not child.demoted
+    child.demote()
+    assert child.demoted and os.getpriority(os.PRIO_PROCESS, child.pid) == DEMOTED_NICE
+    child.kill()
+    assert gone(child.pid)  # reaped at once: no zombie
+    assert not child.is_alive()
+    child.kill()  # twice (a pool that closes after a timeout did): no error
+    child.signal_kill()
+    later = _QueryProcess(engine, BASE, NAMES, SEALED)
+    later.kill()
+    later.demote()  # a process already gone cannot be demoted, and says so
+    assert not later.demoted
+
+
+def test_signals_meant_for_the_worker_do_not_reach_the_query_code(engine) -> None:
+    """The worker's handlers are not inherited (SIGTERM stops the process as the kernel
+    would), and Ctrl-C is the worker's to handle: the query process ignores it."""
+    previous = signal.signal(signal.SIGTERM, lambda *args: None)
+    try:
+        child = _QueryProcess(engine, BASE, NAMES, SEALED)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    try:
+        for _ in range(2):  # the first answer shows the process is in its loop
+            child.submit(job())
+            assert child.ready(TIMEOUT)
+            assert count_of(child.reply()[1]) == 100
+            os.kill(child.pid, signal.SIGINT)
+        os.kill(child.pid, signal.SIGTERM)
+        _, status = os.waitpid(child.pid, 0)
+        assert os.waitstatus_to_exitcode(status) == -signal.SIGTERM
+    finally:
+        child.signal_kill()
+        child.conn.close()
+
+
+def test_a_query_process_dies_with_its_worker(engine) -> None:
+    """A worker that dies mid-query leaves no query process running an endless product."""
+    read_end, write_end = os.pipe()
+    worker = os.fork()
+    if worker == 0:  # pragma: no cover - the web worker: starts an endless query, then dies
+        child = _QueryProcess(engine, BASE, NAMES, SEALED)
+        child.submit(job(ENDLESS))
+        os.write(write_end, str(child.pid).encode())
+        os._exit(0)
+    os.close(write_end)
+    orphan = int(os.read(read_end, 32))
+    os.close(read_end)
+    os.waitpid(worker, 0)
+    try:
+        wait_for(lambda: dead(orphan), "the orphaned query process still runs")
+    finally:
+        if not dead(orphan):
+            os.kill(orphan, signal.SIGKILL)
+
+
+# --- The pool ------------------------------------------------------------------------------------
+
+
+def test_a_pool_starts_processes_ahead_and_reuses_them(make_pool) -> None:
+    pool = make_pool(query_processes=3)
+    assert pool.graph_names == NAMES
+    started = sorted(pool.processes())
+    assert len(started) == PRESTARTED == 2
+    assert pool.process_runs == 0
+    assert count_of(pool.query(COUNT, media_type=JSON)) == 100
+    assert count_of(pool.query(COUNT, media_type=JSON)) == 100
+    assert pool.process_runs == 2
+    assert sorted(pool.processes()) == started  # the same processes answered, and stay
+    pool.start(1)
+    assert sorted(pool.processes()) == started
+    pool.start()  # what each gunicorn worker does: one process per slot
+    assert len(pool.processes()) == 3
+
+
+def test_a_pool_used_in_a_forked_worker_starts_its_own_processes(make_pool) -> None:
+    """gunicorn --preload forks workers from a process that may hold a pool: a worker must
+    not write to query processes whose pipes its parent holds too."""
+    pool = make_pool()
+    parents = set(pool.processes())
+
+    def work() -> bool:
+        answer = pool.query(COUNT, media_type=JSON)
+        own = set(pool.processes())
+        pool.close()  # this worker's own processes (the parent's are not its children)
+        return count_of(answer) == 100 and len(own) == 1 and not own & parents
+
+    assert in_child(work) == "True"
+    assert sorted(pool.processes()) == sorted(parents)
+    assert not any(dead(pid) for pid in parents)  # the worker left its parent's alone
+    assert count_of(pool.query(COUNT, media_type=JSON)) == 100
+
+
+def test_a_pool_with_one_slot_starts_one_process(make_pool) -> None:
+    for size in (1, 0):
+        pool = make_pool(query_processes=size)
+        assert len(pool.processes()) == 1
+        assert pool._slots.size == 1
+
+
+def test_each_query_gives_its_slot_back(make_pool) -> None:
+    pool = make_pool(query_processes=1)
+    for _ in range(3):
+        assert count_of(pool.query(COUNT, media_type=JSON)) == 100
+    assert pool._slots.taken() == 0
+
+
+def test_every_field_of_a_query_reaches_its_process(make_pool) -> None:
+    pool = make_pool()
+    named = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    assert count_of(pool.query(COUNT, default_graphs=[G1], media_type=JSON)) == 60
+    assert count_of(pool.query(named, named_graphs=iter([G2]), media_type=JSON)) == 40
+    capped = pool.query("SELECT * WHERE { ?s ?p ?o }", max_rows=10, media_type=JSON)
+    assert (capped.rows, capped.truncated) == (10, True)
+    based = pool.query('SELECT (IRI("x") AS ?i) {}', base_iri=EX + "b/", media_type=JSON)
+    assert json.loads(based.body)["results"]["bindings"][0]["i"]["value"] == EX + "b/x"
+    neutral = pool.query(COUNT)
+    assert neutral.body is None and neutral.result.rows[0]["n"].value == "100"
+    text = "SELECT * WHERE { ?s ?p ?o }"
+    plain, packed = pool.query(text, media_type=JSON), pool.query(text, media_type=JSON, gzip=True)
+    assert not plain.gzipped and packed.gzipped
+    assert gzip.decompress(packed.body) == plain.body
+
+
+def test_from_an_unknown_graph_is_refused_in_the_process(make_pool) -> None:
+    pool = make_pool()
+    with pytest.raises(QueryRejected) as refused:
+        pool.query(f"SELECT * FROM <{EX}nope> WHERE {{ ?s ?p ?o }}", media_type=JSON)
+    assert refused.value.status == 400 and "names no graph" in refused.value.reason
+    assert pool.process_runs == 1
+
+
+def test_a_syntax_error_comes_back_as_one(make_pool) -> None:
+    pool = make_pool()
+    with pytest.raises(QuerySyntaxError) as raised:
+        pool.query("SELECT * WHERE { ?s ?p }", media_type=JSON)
+    assert str(raised.value) not in ("", "None")
+
+
+def test_an_over_long_query_is_413_in_a_body_and_414_in_a_url(make_pool) -> None:
+    pool = make_pool(max_query_length=50)
+    text = "ASK {}" + " " * 50
+    for options, status in (({}, 413), ({"via_url": True}, 414)):
+        with pytest.raises(QueryRejected) as refused:
+            pool.query(text, **options)
+        assert refused.value.status == status
+    assert pool.process_runs == 0
+
+
+def test_a_query_past_its_time_is_stopped_and_its_process_replaced(make_pool) -> None:
+    pool = make_pool(query_timeout=0.5)
+    before = pool.processes()
+    with pytest.raises(QueryRejected) as stopped:
+        pool.query(ENDLESS, media_type=JSON)
+    assert stopped.value == QueryRejected(
+        503, "The query ran longer than 0.5 s and was stopped.", {"Retry-After": "1"}
+    )
+    after = pool.processes()
+    assert len(after) == len(before)  # its successor is started at once
+    (killed,) = set(before) - set(after)
+    assert gone(killed)
+    assert pool._slots.taken() == 0
+    assert pool.process_runs == 1
+
+
+def test_retry_after_a_timeout_is_the_timeout_rounded_up(make_pool) -> None:
+    pool = make_pool(query_timeout=1.5)
+    with pytest.raises(QueryRejected) as stopped:
+        pool.query(ENDLESS, media_type=JSON)
+    assert stopped.value.headers == {"Retry-After": "2"}
+    assert stopped.value.reason == "The query ran longer than 1.5 s and was stopped."
+
+
+def test_the_deadline_bounds_the_grace_period(make_pool, monkeypatch) -> None:
+    monkeypatch.setattr(execution, "GRACE_SECONDS", 1000.0)
+    pool = make_pool(query_timeout=0.3)
+    with pytest.raises(QueryRejected) as stopped:
+        pool.query(ENDLESS, media_type=JSON)
+    assert stopped.value.reason == "The query ran longer than 0.3 s and was stopped."
+
+
+def test_a_demoted_process_is_never_reused(make_pool) -> None:
+    """An unprivileged process cannot raise its priority again: a demoted one is replaced."""
+    pool = make_pool()
+    child = pool._take(SEALED)
+    child.demote()
+    pool._give_back(child)
+    assert gone(child.pid)
+    own = os.getpriority(os.PRIO_PROCESS, 0)  # the test may itself run under nice
+    assert len(pool.processes()) == 2
+    for pid in pool.processes():
+        assert os.getpriority(os.PRIO_PROCESS, pid) == own
+    assert pool.query("ASK {}", media_type=JSON).body
+
+
+def test_a_dead_idle_process_is_passed_over_and_reaped(make_pool) -> None:
+    pool = make_pool()
+    victim = pool._idle[SEALED][-1].pid  # the one the next query would take
+    os.kill(victim, signal.SIGKILL)
+    wait_for(lambda: dead(victim), "the process dies")
+    assert count_of(pool.query(COUNT, media_type=JSON)) == 100
+    assert victim not in pool.processes()
+    assert gone(victim)
+
+
+def test_close_stops_every_process_even_one_reaped_elsewhere(make_pool) -> None:
+    """A host that reaps children itself (SIGCHLD ignored) must not make close() fail."""
+    pool = make_pool(query_processes=3)
+    pool.start()
+    reaped, *others = pool.processes()
+    os.kill(reaped, signal.SIGKILL)
+    os.waitpid(reaped, 0)
+    pool.close()
+    assert pool.processes() == []
+    for pid in others:
+        assert gone(pid)
+
+
+def test_young_queries_in_every_slot_make_a_new_query_wait_for_nothing(
+    make_pool, monkeypatch
+) -> None:
+    """No queue: with every slot taken by queries still in their grace period, a new query
+    gets 503 at once. A query process that dies under its query (the memory cap, or an
+    operator's kill) gets 503 too, and the pool answers again."""
+    monkeypatch.setattr(execution, "GRACE_SECONDS", 1000.0)
+    pool = make_pool(query_processes=1, query_timeout=60.0)
+    thread, outcome = in_background(pool, ENDLESS, media_type=JSON)
+    child = running_child(pool)
+    with pytest.raises(QueryRejected) as busy:
+        pool.query("ASK {}", media_type=JSON)
+    assert busy.value == QueryRejected(
+        503, "Every query process is busy; please try again shortly.", {"Retry-After": "1"}
+    )
+    os.kill(child.pid, signal.SIGKILL)
+    thread.join()
+    assert outcome == [
+        QueryRejected(
+            503,
+            "The query stopped its process (too much memory?) and was abandoned.",
+            {"Retry-After": "60"},
+        )
+    ]
+    assert gone(child.pid)
+    assert count_of(pool.query(COUNT, media_type=JSON)) == 100
+
+
+def test_start_counts_the_processes_running_queries(make_pool, monkeypatch) -> None:
+    monkeypatch.setattr(execution, "GRACE_SECONDS", 1000.0)
+    pool = make_pool(query_processes=3)
+    thread, _ = in_background(pool, ENDLESS, media_type=JSON)
+    child = running_child(pool)
+    pool.start()
+    assert len(pool.processes()) == 3 and child.pid in pool.processes()
+    os.kill(child.pid, signal.SIGKILL)
+    thread.join()
+
+
+def test_the_longest_demoted_query_is_shed_for_a_new_one(make_pool, monkeypatch) -> None:
+    # The shed query's thread gives its slot back after it started a successor (a fork), which
+    # on a loaded machine may take longer than the second the pool waits by default.
+    monkeypatch.setattr(execution, "PREEMPT_WAIT_SECONDS", 120.0)
+    pool = make_pool(query_processes=1, query_timeout=60.0)
+    thread, outcome = in_background(pool, ENDLESS, media_type=JSON)
+    child = running_child(pool)
+    mark = pool._slots.directory / "slot-0"
+    wait_for(lambda: mark.read_text().strip() != "", "the long query is marked demoted")
+    pid, started = mark.read_text().split()
+    assert int(pid) == child.pid and float(started) == pytest.approx(child.started, abs=1e-6)
+    assert os.getpriority(os.PRIO_PROCESS, child.pid) == DEMOTED_NICE
+    assert count_of(pool.query(COUNT, media_type=JSON)) == 100  # it took the shed query's slot
+    thread.join()
+    assert outcome == [
+        QueryRejected(
+            503,
+            "The server is overloaded; this long query was stopped to let others run.",
+            {"Retry-After": "60"},
+        )
+    ]
+
+
+def test_time_waiting_for_a_slot_counts_against_the_timeout(make_pool, monkeypatch) -> None:
+    pool = make_pool()
+    waited = 0.2
+    given: list[float] = []
+    real_take, real_run = pool._slots.try_take, pool._run
+
+    def wait_for_room() -> int | None:
+        time.sleep(waited)  # another query is shed meanwhile, and its slot freed
+        return real_take()
+
+    def run(child, work, left, timeout, slot):
+        given.append(left)
+        return real_run(child, work, left, timeout, slot)
+
+    monkeypatch.setattr(pool._slots, "try_take", lambda: None)
+    monkeypatch.setattr(pool, "_make_room", wait_for_room)
+    monkeypatch.setattr(pool, "_run", run)
+    assert count_of(pool.query(COUNT, media_type=JSON)) == 100
+    assert len(given) == 1 and 0 < given[0] <= TIMEOUT - waited, given
+
+
+def test_a_query_with_little_time_left_is_still_run(make_pool, monkeypatch) -> None:
+    """A second, of which checking the text takes microseconds."""
+    pool = make_pool(query_timeout=1.0)
+    given: list[float] = []
+
+    def run(child, work, left, timeout, slot):
+        given.append(left)
+        pool._give_back(child)
+        return "ok", Answer("ask", 1, False, body=b"true")
+
+    monkeypatch.setattr(pool, "_run", run)
+    assert pool.query("ASK {}", media_type=JSON).body == b"true"
+    assert len(given) == 1 and 0 < given[0] <= 1.0
+
+
+def test_a_query_that_waited_its_whole_time_is_not_run(make_pool, monkeypatch) -> None:
+    pool = make_pool(query_timeout=0.2)
+    real_take = pool._slots.try_take
+
+    def wait_too_long() -> int | None:
+        time.sleep(0.3)
+        return real_take()
+
+    monkeypatch.setattr(pool._slots, "try_take", lambda: None)
+    monkeypatch.setattr(pool, "_make_room", wait_too_long)
+    with pytest.raises(QueryRejected) as refused:
+        pool.query("ASK {}", media_type=JSON)
+    assert refused.value == QueryRejected(
+        503, "The query waited 0.2 s for a query process and was abandoned.", {"Retry-After": "1"}
+    )
+    assert pool.process_runs == 0
+    assert pool._slots.taken() == 0  # the slot it won is given back
+
+
+class _Silent(BaseHTTPRequestHandler):
+    """An endpoint that accepts a SERVICE call and never answers it (until the test ends)."""
+
+    release = threading.Event()
+
+    def do_POST(self) -> None:
+        self.release.wait(120)
+
+    do_GET = do_POST  # noqa: N815
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def silent_endpoint() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Silent)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/sparql"
+    finally:
+        _Silent.release.set()
+        server.shutdown()
+        server.server_close()
+
+
+def test_service_queries_run_in_their_own_processes_under_the_service_timeout(
+    make_pool, silent_endpoint: str
+) -> None:
+    pool = make_pool(service_allowlist=(silent_endpoint,), service_timeout=0.5)
+    sealed = sorted(pool.processes())
+    assert pool.query("ASK {}", media_type=JSON).body  # no SERVICE: a sealed process
+    assert sorted(pool.processes()) == sealed
+    with pytest.raises(QueryRejected) as stopped:
+        pool.query(f"SELECT * WHERE {{ SERVICE <{silent_endpoint}> {{ ?s ?p ?o }} }}")
+    assert stopped.value == QueryRejected(
+        503, "The query ran longer than 0.5 s and was stopped.", {"Retry-After": "30"}
+    )
+    assert sorted(pool.processes()) == sealed  # the federating one is gone, not replaced
+
+
+def test_each_kind_of_process_installs_its_own_network_rule(
+    make_pool, monkeypatch, tmp_path: Path
+) -> None:
+    record = tmp_path / "rules"
+
+    def note(text: str) -> None:
+        with record.open("a") as out:
+            out.write(text + "\n")
+
+    monkeypatch.setattr(execution, "forbid_network", lambda: note("none"))
+    monkeypatch.setattr(execution, "limit_network", lambda ports: note(f"ports {sorted(ports)}"))
+    closed = "http://127.0.0.1:9/sparql"  # the discard port: nothing listens
+    pool = make_pool(service_allowlist=(closed,), query_processes=1)
+    assert pool.query("ASK {}", media_type=JSON).body
+    with pytest.raises(QueryRejected):
+        pool.query(f"SELECT * WHERE {{ SERVICE <{closed}> {{ ?s ?p ?o }} }}")
+    assert record.read_text().splitlines() == ["none", "ports [9]"]
+
+
+class _Store(BaseHTTPRequestHandler):
+    """A remote SPARQL store that knows one graph and answers every other query ``true``."""
+
+    def do_POST(self) -> None:
+        text = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        if "GROUP+BY" in text:  # graph_counts
+            n = {"type": "literal", "value": "1"}
+            bindings = [{"g": {"type": "uri", "value": G1}, "n": n}]
+            answer = {"head": {"vars": ["g", "n"]}, "results": {"bindings": bindings}}
+        else:
+            answer = {"head": {}, "boolean": True}
+        body = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_query_processes_over_a_remote_store_can_reach_it(engine) -> None:
+    """The store is the network there: a sealed process could not ask it anything."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Store)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    remote = RemoteEngine(f"http://127.0.0.1:{server.server_address[1]}/sparql")
+    pool = QueryPool(remote, BASE)
+    try:
+        assert pool.graph_names == frozenset({G1})
+        answer = pool.query("ASK { ?s ?p ?o }", media_type=JSON)
+        assert json.loads(answer.body)["boolean"] is True
+    finally:
+        pool.close()
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_process_that_cannot_seal_itself_evaluates_nothing(make_pool, monkeypatch) -> None:
+    def broken() -> None:
+        raise SandboxUnavailable("no seccomp")
+
+    monkeypatch.setattr(execution, "forbid_network", broken)
+    pool = make_pool()
+    with pytest.raises(QueryRejected) as refused:
+        pool.query("ASK {}", media_type=JSON)
+    assert refused.value.status == 503 and refused.value.reason.startswith(
+        "The query sandbox is not available"
+    )
+
+
+def test_a_query_over_the_memory_cap_is_stopped_and_its_process_replaced(make_pool) -> None:
+    """A GROUP_CONCAT over a 10^6-row product needs some hundred megabytes; the process may
+    add 16. (Without the cap it would answer, after a second or two.)"""
+    pool = make_pool(query_memory_mb=16, query_processes=1, query_timeout=120.0)
+    hungry = (
+        "SELECT (STRLEN(GROUP_CONCAT(?x)) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i "
+        'BIND(CONCAT(STR(?a), STR(?d), STR(?g), "-----------------------------") AS ?x) }'
+    )
+    with pytest.raises(QueryRejected) as stopped:
+        pool.query(hungry, media_type=JSON)
+    assert stopped.value.status == 503 and "memory" in stopped.value.reason
+    assert count_of(pool.query(COUNT, media_type=JSON)) == 100
+
+
+def test_a_pool_forbids_rdflib_to_load_graphs(make_pool, monkeypatch) -> None:
+    import rdflib.plugins.sparql as rdflib_sparql
+
+    monkeypatch.setattr(rdflib_sparql, "SPARQL_LOAD_GRAPHS", True)
+    make_pool()
+    assert rdflib_sparql.SPARQL_LOAD_GRAPHS is False
+
+
+def test_pool_for_is_the_endpoints_pool() -> None:
+    pool = object()
+    app = SimpleNamespace(extensions={"kg_endpoint": SimpleNamespace(pool=pool)})
+    assert execution.pool_for(app) is pool
