@@ -120,9 +120,11 @@ def describe(endpoint: str, engine: Engine, settings: Settings, default_size: in
             ),
         )
     )
-    for name, count in engine.graph_counts().items():
-        node = BNode()
-        graph = BNode()
+    # Blank nodes with fixed labels, in a fixed order: every worker writes the same bytes, as
+    # the description's strong ETag promises (random labels reordered rdflib's output).
+    for index, (name, count) in enumerate(sorted(engine.graph_counts().items()), start=1):
+        node = BNode(f"named-graph-{index}")
+        graph = BNode(f"graph-{index}")
         sd.add((dataset, SD.namedGraph, node))
         sd.add((node, RDF.type, SD.NamedGraph))
         sd.add((node, SD.name, URIRef(name)))
