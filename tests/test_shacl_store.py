@@ -1,4 +1,4 @@
-"""The store validator (kg.pipeline.shacl_store) reports what pyshacl reports (issue 27).
+"""The store validator (kg.pipeline.shacl.over_store) reports what pyshacl reports (issue 27).
 
 Parity is the proof that the compiled SPARQL checks are the shapes: on the real project, on
 every broken-data fixture of the shapes tests, on the real project with one mutation of each
@@ -17,8 +17,8 @@ from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, Namespace, URIRef
 
 from kg.pipeline.load import discover, load_shapes, load_union
 from kg.pipeline.locate import Locator
-from kg.pipeline.shacl_plan import compile_shapes
-from kg.pipeline.shacl_store import run_plan, validate_store
+from kg.pipeline.shacl.over_store import run_plan, validate_store
+from kg.pipeline.shacl.plan import compile_shapes
 from kg.pipeline.validate import SH, pyshacl_results, validate
 from tests.conftest import ROOT
 

@@ -8,16 +8,16 @@ per million triples, so a 10 M-triple project cannot be built on a 24 GiB machin
    N-Quads line is written exactly as the in-memory build writes it), appended to an unsorted
    N-Quads file on disk, and bulk-loaded into an on-disk Oxigraph working store: once under its
    graph name, once into the default graph (the union, what the shapes and rules read).
-2. **Validate** over the store itself: ``kg.pipeline.shacl_plan`` compiles each shape into
-   SPARQL queries over all its focus nodes at once, ``kg.pipeline.shacl_store`` runs them on the
-   store's default graph (the union of every file, what the in-memory build validates) and
-   reports what pyshacl would (``tests/test_shacl_store.py`` proves the parity). A shape the
+2. **Validate** over the store itself: ``kg.pipeline.shacl.plan`` compiles each shape into
+   SPARQL queries over all its focus nodes at once, ``kg.pipeline.shacl.over_store`` runs them
+   on the store's default graph (the union of every file, what the in-memory build validates)
+   and reports what pyshacl would (``tests/test_shacl_store.py`` proves the parity). A shape the
    compiler refuses (a feature it does not translate) is validated by pyshacl, in batches of
    consecutive files: a batch's data graph is what the shapes can reach from the batch's
-   subjects (every triple about them and the nodes they point to, the ``rdf:Statement``
-   records about them and the pages those cite, the triples records describe, the class and
-   property hierarchy); each focus node is judged in the first batch whose file describes it,
-   and SPARQL targets are selected once over the whole store.
+   subjects (every triple about them and the nodes they point to, the ``rdf:Statement`` records
+   about them and the pages those cite, the triples records describe, the class and property
+   hierarchy); each focus node is judged in the first batch whose file describes it, and SPARQL
+   targets are selected once over the whole store.
 3. **Quotes** are checked over the store (``kg.pipeline.store_view`` answers the checker's
    graph calls from the store's indexes).
 4. **Reason** with ``materialise.materialise_store`` on the working store (rules as SPARQL
@@ -26,7 +26,7 @@ per million triples, so a 10 M-triple project cannot be built on a 24 GiB machin
    for UTF-8 is Python's code-point order), so the artifact and its hash are byte-identical to
    the in-memory build's.
 
-Hints in violation messages (``kg.pipeline.shacl_hints``: "did you mean …") are computed over
+Hints in violation messages (``kg.pipeline.shacl.hints``: "did you mean …") are computed over
 the whole store, as the in-memory build computes them over its union; only for shapes left to
 pyshacl are they computed from a batch's data graph, and may name fewer candidates.
 """
@@ -49,8 +49,8 @@ from kg.pipeline.fast_parse import fast_lines
 from kg.pipeline.load import InputFile, discover, load_shapes, parse_file
 from kg.pipeline.locate import Location, Locator
 from kg.pipeline.quotes import QuoteProblem, check_quotes
-from kg.pipeline.shacl_plan import SH, top_level_shapes
-from kg.pipeline.shacl_store import validate_store
+from kg.pipeline.shacl.over_store import validate_store
+from kg.pipeline.shacl.plan import SH, top_level_shapes
 from kg.pipeline.store_view import StoreView
 from kg.pipeline.validate import Problem, ValidationReport, resolve_sparql_targets, validate
 

@@ -9,7 +9,7 @@ from pyshacl import validate as shacl_validate
 from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, Namespace, URIRef
 
 from kg.pipeline.locate import Locator
-from kg.pipeline.shacl_hints import hint
+from kg.pipeline.shacl.hints import hint
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 SKOS_PREF = URIRef("http://www.w3.org/2004/02/skos/core#prefLabel")
@@ -26,7 +26,7 @@ class Problem:
     shape: str
     file: str
     line: int
-    #: The likely fix (``kg.pipeline.shacl_hints``): the term meant, or the values allowed.
+    #: The likely fix (``kg.pipeline.shacl.hints``): the term meant, or the values allowed.
     hint: str = ""
 
     def __str__(self) -> str:
@@ -159,7 +159,7 @@ def _sparql_target_nodes(shapes: Graph, target: object, store: ox.Store) -> list
 @dataclass(frozen=True)
 class ShaclResult:
     """One SHACL validation result as terms: what both validators (pyshacl, and
-    ``kg.pipeline.shacl_store`` over the on-disk store) report, and what their parity test
+    ``kg.pipeline.shacl.over_store`` over the on-disk store) report, and what their parity test
     compares."""
 
     focus: object

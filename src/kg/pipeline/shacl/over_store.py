@@ -1,4 +1,4 @@
-"""Validate the on-disk store with the compiled shapes (``kg.pipeline.shacl_plan``): no pyshacl,
+"""Validate the on-disk store with the compiled shapes (``kg.pipeline.shacl.plan``): no pyshacl,
 no copy of the graph in memory.
 
 Each check is one SPARQL query over all focus nodes of its shape, evaluated by Oxigraph over the
@@ -17,8 +17,8 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from kg.pipeline.locate import Locator
-from kg.pipeline.shacl_node_tests import NotCompiledError, evaluate, leaves
-from kg.pipeline.shacl_plan import TARGETS, Check, Plan, compile_shapes
+from kg.pipeline.shacl.node_tests import NotCompiledError, evaluate, leaves
+from kg.pipeline.shacl.plan import TARGETS, Check, Plan, compile_shapes
 from kg.pipeline.store_view import StoreView, to_rdflib
 from kg.pipeline.validate import Problem, ShaclResult, problem_of
 

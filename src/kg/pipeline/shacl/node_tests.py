@@ -1,4 +1,4 @@
-"""Conformance tests of one node, for the compiled shapes (``kg.pipeline.shacl_plan``).
+"""Conformance tests of one node, for the compiled shapes (``kg.pipeline.shacl.plan``).
 
 A test is a tree: :class:`Expr` is a SPARQL boolean expression (exact, and never an error, so
 that ``!`` of it is safe), :class:`Py` a check only Python can answer as pyshacl does (rdflib's

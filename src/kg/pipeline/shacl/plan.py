@@ -4,8 +4,8 @@ pyshacl walks an rdflib graph in Python: at a million triples it costs minutes o
 million, and the graph must first be copied out of the store into memory. Most constraints are
 one SPARQL query over every focus node at once ("each target without a value", "each value that
 is not an instance of …"), which Oxigraph answers from its indexes. This module turns each
-shape into such queries (a :class:`Check` per constraint component); ``kg.pipeline.shacl_store``
-runs them and reports what pyshacl would report.
+shape into such queries (a :class:`Check` per constraint component);
+``kg.pipeline.shacl.over_store`` runs them and reports what pyshacl would report.
 
 What is compiled (the features our shapes use, and their near relations): targets by class
 (``rdf:type/rdfs:subClassOf*`` in the data, as pyshacl reads it), subjects or objects of a
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 
-from kg.pipeline.shacl_node_tests import (
+from kg.pipeline.shacl.node_tests import (
     Combo,
     Expr,
     NotCompiledError,
