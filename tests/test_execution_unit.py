@@ -47,9 +47,9 @@ from kg.web.endpoint.execution import (
     QueryPool,
     _QueryProcess,
 )
+from kg.web.endpoint.isolation.sandbox import SandboxUnavailable, endpoint_ports
 from kg.web.endpoint.limits import QueryRejected
 from kg.web.endpoint.results import serialise
-from kg.web.endpoint.sandbox import SandboxUnavailable, endpoint_ports
 
 JSON = "application/sparql-results+json"
 EX = "http://example.org/"

@@ -19,8 +19,9 @@ import pytest
 
 from kg.settings import Settings
 from kg.store import bare, open_engine
-from kg.web.endpoint import execution, sandbox
+from kg.web.endpoint import execution
 from kg.web.endpoint.execution import FEDERATING, SEALED, QueryPool, _QueryProcess
+from kg.web.endpoint.isolation import sandbox
 from kg.web.endpoint.limits import QueryRejected
 from tests.canary import Canary, singing
 

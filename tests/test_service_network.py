@@ -2,11 +2,12 @@
 by the kernel below the gate (issue 23, item 1, last sentence).
 
 A federating query process runs in a network namespace of its own whose only way out is its
-forwarder to the allow-listed ``host:port`` pairs (:mod:`kg.web.endpoint.private_network`).
-The tests switch the gate off (``check_reach`` in the query process does nothing) and send
-SERVICE calls through the real query pool: to an allow-listed SPARQL endpoint (it answers),
-to a canary on another port, to a canary on the SAME port at another loopback address, and to
-an allow-listed host NAME and the same server by its address. Real sockets, real kernel.
+forwarder to the allow-listed ``host:port`` pairs
+(:mod:`kg.web.endpoint.isolation.private_network`). The tests switch the gate off (``check_reach``
+in the query process does nothing) and send SERVICE calls through the real query pool: to an
+allow-listed SPARQL endpoint (it answers), to a canary on another port, to a canary on the SAME port
+at another loopback address, and to an allow-listed host NAME and the same server by its address.
+Real sockets, real kernel.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ import pytest
 
 from kg.settings import Settings
 from kg.store import bare, open_engine
-from kg.web.endpoint import execution, private_network
+from kg.web.endpoint import execution
 from kg.web.endpoint.execution import FEDERATING, QueryPool
+from kg.web.endpoint.isolation import private_network
+from kg.web.endpoint.isolation.service_routes import Route, RoutesUnavailable, routes_for
 from kg.web.endpoint.limits import QueryRejected
-from kg.web.endpoint.service_routes import Route, RoutesUnavailable, routes_for
 
 JSON = "application/sparql-results+json"
 
@@ -360,7 +362,7 @@ def test_the_forwarder_passes_bytes_untouched_both_ways() -> None:
     socket closes."""
     import hashlib
 
-    from kg.web.endpoint import forwarder
+    from kg.web.endpoint.isolation import forwarder
 
     sent = os.urandom(1 << 20)
     reply = os.urandom(1 << 20)
@@ -445,7 +447,7 @@ def test_kg_serve_refuses_an_allow_list_without_namespaces_unless_allowed(
     monkeypatch, capsys
 ) -> None:
     from kg import cli
-    from kg.web.endpoint import sandbox
+    from kg.web.endpoint.isolation import sandbox
 
     monkeypatch.setattr(sandbox, "unavailable", lambda: None)
     monkeypatch.setattr(private_network, "unavailable", lambda endpoints=(): "no user namespaces")

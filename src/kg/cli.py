@@ -166,11 +166,11 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 def _unsandboxed(command: str, settings: Settings) -> bool:
     """Whether to refuse to serve: the kernel cannot keep query processes off the network
-    (kg.web.endpoint.sandbox) and the operator did not opt out with KG_ALLOW_UNSANDBOXED=1; or
-    the allow-list is not empty, the kernel cannot give federating query processes a network
-    of their own (kg.web.endpoint.private_network), and the operator did not opt out with
-    KG_ALLOW_SERVICE_WITHOUT_NAMESPACE=1."""
-    from kg.web.endpoint.sandbox import unavailable
+    (kg.web.endpoint.isolation.sandbox) and the operator did not opt out with
+    KG_ALLOW_UNSANDBOXED=1; or the allow-list is not empty, the kernel cannot give federating query
+    processes a network of their own (kg.web.endpoint.isolation.private_network), and the operator
+    did not opt out with KG_ALLOW_SERVICE_WITHOUT_NAMESPACE=1."""
+    from kg.web.endpoint.isolation.sandbox import unavailable
 
     reason = unavailable()
     if reason is not None:
@@ -193,7 +193,7 @@ def _unsandboxed(command: str, settings: Settings) -> bool:
 
 def _unfenced(command: str, settings: Settings) -> bool:
     """The allow-list's half of :func:`_unsandboxed`."""
-    from kg.web.endpoint import private_network
+    from kg.web.endpoint.isolation import private_network
 
     if not settings.service_allowlist or settings.store.startswith("sparql+"):
         return False  # nothing federates here (a remote store evaluates queries itself)
@@ -223,8 +223,8 @@ def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
     """Say whether query processes run sealed off the network here (exit 0) or not (1), and
     whether federating ones get a network of their own (needed, exit 1 without, only when
     KG_SERVICE_ALLOWLIST is set)."""
-    from kg.web.endpoint import private_network
-    from kg.web.endpoint.sandbox import unavailable
+    from kg.web.endpoint.isolation import private_network
+    from kg.web.endpoint.isolation.sandbox import unavailable
 
     code = 0
     reason = unavailable()

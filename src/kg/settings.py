@@ -63,9 +63,10 @@ class Settings:
     #: A query that slips SERVICE past the gate can then make the server call any host.
     allow_unsandboxed: bool = False
     #: Run queries that call an allow-listed SERVICE even where the kernel cannot give their
-    #: process a network namespace of its own (kg.web.endpoint.private_network): ``kg serve``
-    #: and ``kg serve-public`` refuse to start with a non-empty allow-list otherwise. Such a
-    #: query that fools the gate can then reach any host on an allow-listed port.
+    #: process a network namespace of its own (kg.web.endpoint.isolation.private_network):
+    #: ``kg serve`` and ``kg serve-public`` refuse to start with a non-empty allow-list
+    #: otherwise. Such a query that fools the gate can then reach any host on an allow-listed
+    #: port.
     allow_service_without_namespace: bool = False
     #: Public base URL used in links when behind a proxy (empty: taken from the request).
     public_url: str = ""

@@ -10,12 +10,12 @@ trip over a pipe, not a fork.
 
 - Every query process closes the sockets and pipes it inherited from the worker (the
   listening socket, client connections, its host's pipes) and, before it evaluates anything,
-  installs the kernel's rule of :mod:`kg.web.endpoint.sandbox`: it cannot open a socket, so no
-  ``SERVICE`` (and no DNS look-up) reaches the network, whatever the gate of
+  installs the kernel's rule of :mod:`kg.web.endpoint.isolation.sandbox`: it cannot open a socket,
+  so no ``SERVICE`` (and no DNS look-up) reaches the network, whatever the gate of
   :mod:`kg.web.endpoint.limits` let through. Queries that name an allow-listed ``SERVICE`` run
   in a separate class of processes, each in a network namespace of its own where only the
-  allow-listed endpoints exist (:mod:`kg.web.endpoint.private_network`), reached through a
-  forwarder forked beside it (:mod:`kg.web.endpoint.forwarder`).
+  allow-listed endpoints exist (:mod:`kg.web.endpoint.isolation.private_network`), reached through a
+  forwarder forked beside it (:mod:`kg.web.endpoint.isolation.forwarder`).
 - A query that runs past its time (``KG_QUERY_TIMEOUT``, or ``KG_SERVICE_TIMEOUT`` for one
   that calls an allow-listed ``SERVICE``; the time spent waiting for a slot counts) is killed
   with SIGKILL and its process replaced: 503 with ``Retry-After``.
@@ -68,18 +68,18 @@ from kg.store import (
     Triples,
     query_as,
 )
-from kg.web.endpoint import forwarder, private_network
 from kg.web.endpoint.http import gzipped
-from kg.web.endpoint.limits import QueryRejected, check_graphs, check_reach, check_text, warm_up
-from kg.web.endpoint.results import formats_for, result_kind, serialise
-from kg.web.endpoint.sandbox import (
+from kg.web.endpoint.isolation import forwarder, private_network
+from kg.web.endpoint.isolation.sandbox import (
     SandboxUnavailable,
     close_inherited_channels,
     endpoint_ports,
     forbid_network,
     limit_network,
 )
-from kg.web.endpoint.service_routes import Routes, routes_for
+from kg.web.endpoint.isolation.service_routes import Routes, routes_for
+from kg.web.endpoint.limits import QueryRejected, check_graphs, check_reach, check_text, warm_up
+from kg.web.endpoint.results import formats_for, result_kind, serialise
 from kg.web.endpoint.slots import slots_for
 
 log = logging.getLogger(__name__)
@@ -552,8 +552,8 @@ def _default_signals() -> None:
 
 
 def _fork_forwarder(theirs: socket.socket, routes: Routes, settings: Settings, parent: int) -> int:
-    """Fork the forwarder of a federating process (:mod:`kg.web.endpoint.forwarder`), in the
-    worker's network; it gets ``theirs``, its end of the control socket, and nothing else of
+    """Fork the forwarder of a federating process (:mod:`kg.web.endpoint.isolation.forwarder`), in
+    the worker's network; it gets ``theirs``, its end of the control socket, and nothing else of
     the worker's. Return its pid."""
     pid = os.fork()
     if pid == 0:
@@ -637,9 +637,9 @@ def _serve(
 def _seal(
     engine: Engine, settings: Settings, kind: str, unfenced: str | None = None
 ) -> QueryRejected | None:
-    """Install the network rule of :mod:`kg.web.endpoint.sandbox` for this ``kind`` of process
-    (none at all for a sealed one; the allow-listed ports only for a federating one, which is
-    in its private network already); what to answer every query with if it cannot be
+    """Install the network rule of :mod:`kg.web.endpoint.isolation.sandbox` for this ``kind`` of
+    process (none at all for a sealed one; the allow-listed ports only for a federating one, which
+    is in its private network already); what to answer every query with if it cannot be
     installed, or a federating process has no private network (``unfenced`` says why), and the
     operator did not allow that."""
     if _is_remote(engine):

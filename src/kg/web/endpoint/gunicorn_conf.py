@@ -61,7 +61,7 @@ def on_exit(server) -> None:
 # --- Query processes started ahead of time (kg.web.endpoint.execution) ----------------------------
 # Each worker forks its query processes once it has loaded the app and before it accepts a
 # connection, so no query waits for a fork and no query process is forked holding a client's
-# connection (each also closes every inherited socket: kg.web.endpoint.sandbox).
+# connection (each also closes every inherited socket: kg.web.endpoint.isolation.sandbox).
 def post_worker_init(worker) -> None:
     endpoint = worker.wsgi.extensions.get("kg_endpoint")
     if endpoint is not None:

@@ -1,11 +1,11 @@
 """Which address inside a federating query process stands for which allow-listed endpoint.
 
 A query that names an allow-listed ``SERVICE`` runs in a network namespace of its own
-(:mod:`kg.web.endpoint.private_network`) whose only interface is its loopback. There, each
+(:mod:`kg.web.endpoint.isolation.private_network`) whose only interface is its loopback. There, each
 allow-listed ``host:port`` gets one listening address: an IP-literal host keeps its own address
 (added to the loopback when it is not a loopback address already), and a host *name* is given a
 loopback address ``127.0.0.N`` of its own through the namespace's ``/etc/hosts``. A forwarder
-outside (:mod:`kg.web.endpoint.forwarder`) joins each listening address to the one real
+outside (:mod:`kg.web.endpoint.isolation.forwarder`) joins each listening address to the one real
 ``host:port`` it stands for. This module only computes that plan, from the allow-list: no
 kernel, no sockets, so it is tested on its own.
 
@@ -56,8 +56,8 @@ class Routes:
         """The namespace's ``/etc/hosts``: the allow-listed names and nothing else (no
         ``localhost`` unless allow-listed), so any other name does not resolve."""
         lines = [
-            "# A federating query process's hosts (kg.web.endpoint.service_routes): each name",
-            "# stands for one allow-listed endpoint, reached through the forwarder.",
+            "# A federating query process's hosts (kg.web.endpoint.isolation.service_routes):",
+            "# each name stands for one allow-listed endpoint, reached through the forwarder.",
         ]
         lines += [f"{address} {name}" for name, address in self.names]
         return "\n".join(lines) + "\n"

@@ -1,10 +1,10 @@
 """The forwarder of a federating query process: the only way out of its private network.
 
 It runs as a sibling of the query process, outside the query process's network namespace
-(:mod:`kg.web.endpoint.private_network`). It receives the listening sockets the query process
-made inside its namespace, one per allow-listed ``host:port``
-(:mod:`kg.web.endpoint.service_routes`), and for each connection accepted on one of them opens
-a connection to the one real ``host:port`` that listener stands for, then copies bytes both
+(:mod:`kg.web.endpoint.isolation.private_network`). It receives the listening sockets the query
+process made inside its namespace, one per allow-listed ``host:port``
+(:mod:`kg.web.endpoint.isolation.service_routes`), and for each connection accepted on one of them
+opens a connection to the one real ``host:port`` that listener stands for, then copies bytes both
 ways untouched (TLS passes through: the certificate is checked against the real host name by
 the query process). Where it connects never depends on what arrives: no Host header, no
 CONNECT line, no SNI is read. It ends when the query process ends (its control socket closes)
@@ -19,7 +19,7 @@ import selectors
 import socket
 import threading
 
-from kg.web.endpoint.service_routes import Route, Routes
+from kg.web.endpoint.isolation.service_routes import Route, Routes
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ filters are inherited and permanent, and libseccomp sets ``no_new_privs`` first.
 Queries that name an allow-listed ``SERVICE`` (``KG_SERVICE_ALLOWLIST`` not empty) run in
 query processes of their own class, which must reach the network. Which host they reach is
 decided by construction: each runs in a network namespace of its own whose only way out is a
-forwarder to the allow-listed endpoints (:mod:`kg.web.endpoint.private_network`). Its rule here
-(:func:`limit_network`) adds internet sockets only (a Unix socket would cross the namespace) and,
-through Landlock, TCP connections to the allow-listed endpoints' ports only.
+forwarder to the allow-listed endpoints (:mod:`kg.web.endpoint.isolation.private_network`). Its rule
+here (:func:`limit_network`) adds internet sockets only (a Unix socket would cross the namespace)
+and, through Landlock, TCP connections to the allow-listed endpoints' ports only.
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ def limit_network(ports: set[int]) -> None:
     kernel has Landlock's TCP rules, Linux 6.7 and later; a warning is logged otherwise). It
     cannot tell hosts apart (seccomp cannot read ``connect()``'s address, Landlock rules are per
     port): which hosts exist is the private network's work
-    (:mod:`kg.web.endpoint.private_network`), entered before this rule. Raise
+    (:mod:`kg.web.endpoint.isolation.private_network`), entered before this rule. Raise
     :class:`SandboxUnavailable` if the seccomp part cannot be installed.
     """
     try:

@@ -11,12 +11,13 @@ construction. Before anything else runs in it (before any thread starts, which
 2. brings up that namespace's loopback interface, its only interface: there is no route to
    any other address, so nothing the process sends can leave it;
 3. bind-mounts a generated ``/etc/hosts`` that maps each allow-listed host name to a loopback
-   address of its own (:mod:`kg.web.endpoint.service_routes`), and a ``/etc/resolv.conf``
+   address of its own (:mod:`kg.web.endpoint.isolation.service_routes`), and a ``/etc/resolv.conf``
    naming no name server: no DNS look-up leaves, any other name does not resolve;
 4. listens on each allow-listed endpoint's address and port *inside* the namespace, and hands
    these listening sockets (``SCM_RIGHTS``) to its forwarder, a sibling process outside the
-   namespace (:mod:`kg.web.endpoint.forwarder`) that joins each to the one real ``host:port``
-   it stands for. Bytes pass untouched, so TLS still checks the real host's certificate.
+   namespace (:mod:`kg.web.endpoint.isolation.forwarder`) that joins each to the one real
+   ``host:port`` it stands for. Bytes pass untouched, so TLS still checks the real host's
+   certificate.
 
 Whatever a parser reads in a query, a connection can only reach a listener that stands for an
 allow-listed endpoint. Mounts are made private first, so the bind mounts never show outside.
@@ -35,7 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from kg.web.endpoint.service_routes import Routes, RoutesUnavailable, routes_for
+from kg.web.endpoint.isolation.service_routes import Routes, RoutesUnavailable, routes_for
 
 _CLONE_NEWNS, _CLONE_NEWUSER, _CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
 _MS_BIND, _MS_REC, _MS_PRIVATE = 0x1000, 0x4000, 0x40000
@@ -48,8 +49,8 @@ TENTATIVE_SECONDS = 30.0
 _LOOPBACK_INDEX = 1  # the loopback is the first interface of every new network namespace
 #: What a federating process's resolver reads: no name server, so no look-up leaves.
 RESOLV_CONF = (
-    "# A federating query process (kg.web.endpoint.private_network): no name server; the\n"
-    "# allow-listed host names are in /etc/hosts.\n"
+    "# A federating query process (kg.web.endpoint.isolation.private_network): no name\n"
+    "# server; the allow-listed host names are in /etc/hosts.\n"
 )
 #: The allow-list the probe lays out when the operator's is empty: a name and a literal.
 PROBE_ALLOWLIST = ("https://partner.invalid/sparql", "http://192.0.2.1:8080/sparql")
