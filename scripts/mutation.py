@@ -70,6 +70,14 @@ SURVIVED = {0: "survived", 5: "no tests", 33: "no tests"}
 NOT_COUNTED = {None: "not checked", 34: "skipped", 2: "interrupted"}
 
 
+def stale(dotted: str) -> bool:
+    """Whether the module changed since mutmut last made its mutants (and wrote its verdicts):
+    a checkout or merge that touches the file gives it a newer time than the ``.meta`` file."""
+    source = ROOT / "src" / (dotted.replace(".", "/") + ".py")
+    meta = ROOT / "mutants" / "src" / (dotted.replace(".", "/") + ".py.meta")
+    return meta.exists() and source.stat().st_mtime > meta.stat().st_mtime
+
+
 def verdicts(dotted: str) -> dict[str, int | None]:
     """mutmut's exit code per mutant of one module, from its ``.meta`` file."""
     meta = ROOT / "mutants" / "src" / (dotted.replace(".", "/") + ".py.meta")
@@ -168,9 +176,14 @@ def run(name: str, dotted: str, jobs: int) -> int:
                 if code is None
                 or (code in SURVIVED and key not in recorded)  # an equivalent one stays one
             ]
-            if not names:
+            if not names and not stale(dotted):
                 print(f"{dotted}: every mutant has a verdict and none survived", flush=True)
                 return 0
+            if not names:
+                # The module changed since mutmut made its mutants: the verdicts above are of
+                # the old code. Any one name makes mutmut make them anew (and drop the
+                # verdicts of changed functions); the second pass tests those.
+                names = [next(iter(codes))]
         else:
             names = [f"{dotted}.*"]  # the first run: mutmut makes the mutants
         command = [str(MUTMUT), "run", "--max-children", str(jobs), *names]
