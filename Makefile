@@ -25,12 +25,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# The artifact is dated from the build's start, so an input edited while a build runs is newer
-# than the artifact and the next `make build` builds again.
+# The artifact is dated a second before the build's start, so an input edited while a build
+# runs is newer than the artifact and the next `make build` builds again: file times advance
+# in clock ticks, and an edit in the same tick as the start would look no newer. The start's
+# stamp sits beside the artifact, so two builds of different artifacts never share one.
 $(ARTIFACT): $(STAMP) $(INPUTS) $(BUILD_CODE)
-	@mkdir -p build && touch build/.build-started
+	@mkdir -p $(dir $@) && touch -d '1 second ago' $@.build-started
 	$(BIN)/kg build
-	@touch -r build/.build-started $@
+	@touch -r $@.build-started $@ && rm -f $@.build-started
 
 build: $(ARTIFACT) ## build the artifact when the inputs or the build's code changed
 

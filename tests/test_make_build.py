@@ -25,7 +25,11 @@ def stand_in(tmp_path):
     kg = bin_dir / "kg"
     kg.write_text(
         "#!/bin/sh\n"
-        'if [ -n "$EDIT_DURING_BUILD" ]; then touch "$EDIT_DURING_BUILD"; fi\n'
+        # The edit's time cut to the whole second: the earliest an edit in this second can be
+        # dated, as coarse file clocks date it; never after the build started, often before.
+        'if [ -n "$EDIT_DURING_BUILD" ]; then\n'
+        '  touch -d "$(date +%Y-%m-%dT%H:%M:%S)" "$EDIT_DURING_BUILD"\n'
+        "fi\n"
         'touch "$ARTIFACT_PATH"\n',
         encoding="utf-8",
     )
