@@ -5,7 +5,9 @@ Issue 22, item 3: these are the quick tests mutation testing runs against
 ``kg.web.endpoint.execution``, so that a mutant costs seconds rather than an app's start-up.
 Each test states what a client, a worker or an operator would see go wrong: a query that runs
 past its time, a process that is reused at the lowest priority or without its memory cap, a
-slot that is not given back, an answer that loses a field on its way over the pipe.
+slot that is not given back, an answer that loses a field on its way over the pipe, a
+federating process that reaches a canary beside its allow-listed endpoint or outlives half of
+itself (its forwarder).
 
 Where a timeout is the subject, the query cannot finish by many orders of magnitude: ENDLESS
 is a COUNT over a six-way product of the store (10^12 solutions), which yields no row until
@@ -23,6 +25,7 @@ import logging
 import os
 import resource
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -47,9 +50,12 @@ from kg.web.endpoint.execution import (
     QueryPool,
     _QueryProcess,
 )
+from kg.web.endpoint.isolation import private_network
 from kg.web.endpoint.isolation.sandbox import SandboxUnavailable, endpoint_ports
+from kg.web.endpoint.isolation.service_routes import routes_for
 from kg.web.endpoint.limits import QueryRejected
 from kg.web.endpoint.results import serialise
+from tests.test_service_network import Endpoint, _call, _pair_on_one_port
 
 JSON = "application/sparql-results+json"
 EX = "http://example.org/"
@@ -998,3 +1004,344 @@ def test_pool_for_is_the_endpoints_pool() -> None:
     pool = object()
     app = SimpleNamespace(extensions={"kg_endpoint": SimpleNamespace(pool=pool)})
     assert execution.pool_for(app) is pool
+
+
+# --- Federating processes: a private network, reached through a forwarder ----------------------
+#
+# The tests switch the gate off (``check_reach`` in the query process does nothing), so that
+# only the kernel stands between a SERVICE call and a canary; the endpoints and ``_call`` are
+# those of tests/test_service_network.py, whose tests cover the same path over the built graph.
+
+
+@pytest.fixture
+def partners() -> Iterator[SimpleNamespace]:
+    """The allow-listed endpoint on 127.0.0.1:P, a canary on 127.0.0.2:P (the same port) and
+    one on 127.0.0.1:Q (another port)."""
+    allowed, same_port = _pair_on_one_port()
+    other_port = Endpoint("other-port", "127.0.0.1")
+    try:
+        yield SimpleNamespace(
+            allowed=allowed,
+            same_port=same_port,
+            other_port=other_port,
+            same_port_url=f"http://127.0.0.2:{allowed.port}/sparql",
+        )
+    finally:
+        for endpoint in (allowed, same_port, other_port):
+            endpoint.close()
+
+
+@pytest.fixture
+def federating(make_pool, partners, monkeypatch: pytest.MonkeyPatch) -> Callable[..., QueryPool]:
+    """A pool over the tiny store allow-listing ``partners.allowed``, the gate switched off in
+    its query processes (forked after the patch) and no demotion however slow the machine (a
+    demoted process would be replaced rather than reused)."""
+    monkeypatch.setattr(execution, "check_reach", lambda *args, **kwargs: None)
+    monkeypatch.setattr(execution, "GRACE_SECONDS", 1000.0)
+
+    def make(**changes: object) -> QueryPool:
+        return make_pool(
+            service_allowlist=(partners.allowed.url,), service_timeout=TIMEOUT, **changes
+        )
+
+    return make
+
+
+def _namespace_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the namespace step fail in every query process forked from now on."""
+
+    def refused(routes: object) -> None:
+        raise private_network.NamespaceUnavailable("switched off by the test")
+
+    monkeypatch.setattr(private_network, "enter", refused)
+
+
+def test_an_allow_listed_service_is_answered_through_the_forwarder_and_no_canary(
+    federating, partners
+) -> None:
+    """The federating process lives in a network of its own, its forwarder in the worker's;
+    only the allow-listed host:port is reached, not the same port at another address (which the
+    port rule alone would let through), nor another port. The process is reused."""
+    pool = federating()
+    assert pool._routes == routes_for((partners.allowed.url,))
+    assert [child.forwarder for child in pool._idle[SEALED]] == [None] * PRESTARTED
+    assert _call(pool, partners.allowed.url) == "allowed"
+    (child,) = pool._idle[FEDERATING]
+    own = Path("/proc/self/ns/net").readlink()
+    assert Path(f"/proc/{child.pid}/ns/net").readlink() != own
+    assert Path(f"/proc/{child.forwarder}/ns/net").readlink() == own
+    assert child.is_alive()
+    assert _call(pool, partners.same_port_url).startswith("refused 400")
+    assert _call(pool, partners.other_port.url).startswith("refused 400")
+    assert pool._idle[FEDERATING] == [child]
+    assert len(partners.allowed.hits) == 1
+    assert not partners.same_port.hits and not partners.other_port.hits
+
+
+def test_a_pool_has_a_private_network_only_with_an_allow_list(make_pool) -> None:
+    assert make_pool()._routes is None
+
+
+@pytest.mark.parametrize("killed", ["query process", "forwarder"])
+def test_a_federating_process_is_dead_when_either_half_is_and_is_replaced(
+    federating, partners, killed: str
+) -> None:
+    """Killing the query process ends its forwarder too (its control socket closes); a
+    process whose forwarder died is dead as well. The next query passes it over, reaps both
+    and forks a new pair."""
+    pool = federating()
+    assert _call(pool, partners.allowed.url) == "allowed"
+    (child,) = pool._idle[FEDERATING]
+    os.kill(child.pid if killed == "query process" else child.forwarder, signal.SIGKILL)
+    wait_for(lambda: dead(child.forwarder), "the forwarder outlived its query process")
+    if killed == "query process":  # the forwarder ended by itself, cleanly
+        how = os.waitid(os.P_PID, child.forwarder, os.WEXITED | os.WNOWAIT)  # not reaped yet
+        assert (how.si_code, how.si_status) == (os.CLD_EXITED, 0)
+    assert not child.is_alive()
+    assert not child.is_alive()  # asked again, once a half is reaped
+    assert _call(pool, partners.allowed.url) == "allowed"
+    assert gone(child.pid) and gone(child.forwarder)
+    (successor,) = pool._idle[FEDERATING]
+    assert successor.pid != child.pid and successor.forwarder != child.forwarder
+    assert successor.is_alive()
+
+
+def _stopped(pid: int) -> bool:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T"
+
+
+def test_signal_kill_kills_both_halves_reap_and_kill_reap_them(federating, partners) -> None:
+    """The forwarder is stopped first, so that it cannot end on its own when its query
+    process dies: only a SIGKILL sent to it ends it."""
+    pool = federating()
+    assert _call(pool, partners.allowed.url) == "allowed"
+    child = pool._idle[FEDERATING].pop()
+    try:
+        os.kill(child.forwarder, signal.SIGSTOP)
+        wait_for(lambda: _stopped(child.forwarder), "the forwarder stops")
+        child.signal_kill()
+        for pid in (child.pid, child.forwarder):
+            wait_for(lambda pid=pid: dead(pid), f"{pid} survived SIGKILL")
+            how = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # not reaped yet
+            assert (how.si_code, how.si_status) == (os.CLD_KILLED, signal.SIGKILL)
+        child.reap()
+        assert gone(child.pid) and gone(child.forwarder)
+    finally:
+        for pid in (child.pid, child.forwarder):
+            if not dead(pid):
+                os.kill(pid, signal.SIGKILL)
+        child.conn.close()
+    assert _call(pool, partners.allowed.url) == "allowed"
+    later = pool._idle[FEDERATING].pop()
+    later.kill()
+    assert gone(later.pid) and gone(later.forwarder) and later.conn.closed
+
+
+def _descriptors() -> list[str]:
+    return sorted(path.name for path in Path("/proc/self/fd").iterdir())
+
+
+def test_a_federating_process_leaves_no_descriptor_in_its_worker(engine) -> None:
+    """The worker keeps only its end of the process's pipe, and kill closes that: neither
+    end of the forwarder's control socket stays open in the worker."""
+    settings = dataclasses.replace(BASE, service_allowlist=("http://127.0.0.1:9/sparql",))
+    before = _descriptors()
+    child = _QueryProcess(
+        engine, settings, NAMES, FEDERATING, routes_for(settings.service_allowlist)
+    )
+    try:
+        assert len(_descriptors()) == len(before) + 1
+        child.submit(job())
+        assert child.ready(TIMEOUT)
+        assert count_of(child.reply()[1]) == 100
+    finally:
+        child.kill()
+    assert _descriptors() == before
+
+
+def test_a_forwarder_that_fails_exits_and_never_returns_into_the_workers_code(
+    engine, monkeypatch
+) -> None:
+    from kg.web.endpoint.isolation import forwarder
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("the forwarder broke")
+
+    monkeypatch.setattr(forwarder, "serve", broken)
+    routes = routes_for(("http://127.0.0.1:9/sparql",))
+    child = _QueryProcess(engine, BASE, NAMES, FEDERATING, routes)
+    try:
+        wait_for(lambda: dead(child.forwarder), "the broken forwarder still runs")
+        how = os.waitid(os.P_PID, child.forwarder, os.WEXITED | os.WNOWAIT)
+        assert (how.si_code, how.si_status) == (os.CLD_EXITED, 1)
+        assert not child.is_alive()
+    finally:
+        child.kill()
+
+
+def test_without_a_namespace_a_federating_query_gets_503_and_calls_nothing(
+    federating, partners, monkeypatch
+) -> None:
+    _namespace_fails(monkeypatch)
+    pool = federating()
+    with pytest.raises(QueryRejected) as refused:
+        pool.query(f"SELECT ?x WHERE {{ SERVICE <{partners.allowed.url}> {{ ?s ?p ?x }} }}")
+    assert refused.value == QueryRejected(
+        503,
+        "Queries that call an allow-listed SERVICE are not evaluated on this server: "
+        "the kernel gives their process no network of its own (see SECURITY.md, "
+        "KG_ALLOW_SERVICE_WITHOUT_NAMESPACE).",
+        {"Retry-After": "60"},
+    )
+    assert not partners.allowed.hits
+
+
+def test_with_the_opt_out_a_process_without_its_namespace_federates_and_is_reused(
+    federating, partners, monkeypatch
+) -> None:
+    """The oracle for the canary tests: without its private network the process is held only
+    by the port rule, so the same-port canary is reached. Its idle forwarder lives as long as
+    it does, so the worker reuses the pair."""
+    _namespace_fails(monkeypatch)
+    pool = federating(allow_service_without_namespace=True)
+    assert _call(pool, partners.same_port_url) == "same-port"
+    (child,) = pool._idle[FEDERATING]
+    assert Path(f"/proc/{child.pid}/ns/net").readlink() == Path("/proc/self/ns/net").readlink()
+    assert child.is_alive()
+    assert _call(pool, partners.allowed.url) == "allowed"
+    assert pool._idle[FEDERATING] == [child]
+    assert len(partners.same_port.hits) == 1
+
+
+def test_a_federating_process_without_its_network_refuses_unless_the_operator_allows(
+    engine, network_rules: list[object], caplog: pytest.LogCaptureFixture
+) -> None:
+    allowed = ("http://127.0.0.1:8890/sparql",)
+    settings = dataclasses.replace(BASE, service_allowlist=allowed)
+    opted_out = dataclasses.replace(settings, allow_service_without_namespace=True)
+    with caplog.at_level(logging.INFO, logger=execution.__name__):
+        refusal = execution._seal(engine, settings, FEDERATING, "no user namespaces")
+        assert network_rules == []  # nothing is evaluated: no rule needed
+        assert execution._seal(engine, opted_out, FEDERATING, "no user namespaces") is None
+        assert execution._seal(engine, settings, SEALED, "ignored for a sealed process") is None
+    assert refusal is not None and refusal.status == 503
+    assert "KG_ALLOW_SERVICE_WITHOUT_NAMESPACE" in refusal.reason
+    assert network_rules == [{8890}, "none"]
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.ERROR, "federating query process has no private network: no user namespaces"),
+        (
+            logging.WARNING,
+            "federating query process without its private network (no user namespaces)",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("failure", "said"),
+    [
+        (private_network.NamespaceUnavailable("unshare: EPERM"), "'unshare: EPERM'"),
+        (private_network.NamespaceUnavailable(), "'NamespaceUnavailable'"),
+        (OSError(), "'OSError'"),
+        (None, "None, 1 listener"),
+    ],
+)
+def test_entering_the_private_network_says_why_it_failed(
+    monkeypatch, failure: BaseException | None, said: str
+) -> None:
+    """In a forked (single-threaded) child, as in a federating process. On success the
+    listener is handed over to the forwarder's end of the control socket."""
+    if failure is not None:
+
+        def refused(routes: object) -> None:
+            raise failure
+
+        monkeypatch.setattr(private_network, "enter", refused)
+    routes = routes_for(("http://127.0.0.1:8890/sparql",))
+
+    def enter() -> str:
+        fence, theirs = socket.socketpair()
+        why = execution._enter_private_network(fence, routes)
+        if why is not None:
+            return repr(why)
+        fence.close()
+        _message, fds, _flags, _address = socket.recv_fds(theirs, 16, 4)
+        return f"None, {len(fds)} listener"
+
+    assert in_child(enter) == repr(said)
+
+
+def _signal_dispositions(pid: int) -> tuple[set[int], set[int]]:
+    """The signals ``pid`` catches and those it ignores, as the kernel says."""
+    masks = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("SigCgt", "SigIgn"):
+            masks[name] = int(value, 16)
+    return tuple(  # type: ignore[return-value]
+        {n for n in range(1, 65) if masks[name] >> (n - 1) & 1} for name in ("SigCgt", "SigIgn")
+    )
+
+
+WORKER_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+
+
+def test_default_signals_drops_the_workers_handlers_and_ignores_ctrl_c() -> None:
+    def in_a_fork() -> str:
+        for signum in (*WORKER_SIGNALS, signal.SIGINT):
+            signal.signal(signum, lambda *args: None)
+        execution._default_signals()
+        return " ".join(
+            "default"
+            if signal.getsignal(s) == signal.SIG_DFL
+            else "ignored"
+            if signal.getsignal(s) == signal.SIG_IGN
+            else "handled"
+            for s in (*WORKER_SIGNALS, signal.SIGINT)
+        )
+
+    assert in_child(in_a_fork) == repr("default " * 5 + "ignored")
+
+
+def test_neither_half_of_a_federating_process_keeps_the_workers_handlers(
+    federating, partners
+) -> None:
+    """The worker's handlers are installed before the pool forks; once a query is answered
+    (both halves are in their loops), neither catches them, and both ignore Ctrl-C."""
+    previous = {signum: signal.signal(signum, lambda *args: None) for signum in WORKER_SIGNALS}
+    try:
+        pool = federating()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    assert _call(pool, partners.allowed.url) == "allowed"
+    (child,) = pool._idle[FEDERATING]
+    for pid in (child.pid, child.forwarder):
+        caught, ignored = _signal_dispositions(pid)
+        assert not caught.intersection(WORKER_SIGNALS), pid
+        assert signal.SIGINT in ignored, pid
+
+
+def test_is_remote_tells_the_two_engines_apart(engine) -> None:
+    assert execution._is_remote(RemoteEngine("http://127.0.0.1:9/sparql"))
+    assert not execution._is_remote(engine)
+
+
+def test_federating_processes_over_a_remote_store_keep_its_network(engine) -> None:
+    """The remote store evaluates the SERVICE itself: the federating process must reach it, so
+    it gets no private network and no forwarder."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Store)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/sparql"
+    settings = dataclasses.replace(BASE, service_allowlist=(url,))
+    pool = QueryPool(RemoteEngine(url), settings)
+    try:
+        assert pool._routes is None
+        answer = pool.query(f"ASK {{ SERVICE <{url}> {{ ?s ?p ?o }} }}", media_type=JSON)
+        assert json.loads(answer.body)["boolean"] is True
+        (child,) = pool._idle[FEDERATING]
+        assert child.forwarder is None
+    finally:
+        pool.close()
+        server.shutdown()
+        server.server_close()
