@@ -149,7 +149,13 @@ def gone(pid: int) -> bool:
 
 
 def dead(pid: int) -> bool:
-    """Whether ``pid`` has exited (a zombie not yet reaped counts)."""
+    """Whether ``pid`` has exited (a zombie not yet reaped counts). For a child of this
+    process the kernel's own answer (``waitid`` without reaping): /proc of a dying process can
+    fail to read before it is a zombie that ``waitpid`` sees (fresh15 was fooled once)."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:  # not our child (or reaped already): read /proc
+        pass
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
