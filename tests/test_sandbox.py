@@ -549,3 +549,19 @@ def test_a_query_process_gzips_the_answer_it_is_asked_to(pool_for_settings) -> N
     assert not plain.gzipped and packed.gzipped
     assert gzip.decompress(packed.body) == plain.body
     assert (packed.rows, packed.truncated) == (plain.rows, plain.truncated) == (200, False)
+
+
+def test_a_probe_in_a_child_reports_what_its_check_found() -> None:
+    """The probes of the sandbox and of the private network run their check in a forked child:
+    what the check answers or raises there must reach the caller, and only success is None."""
+    from kg.web.endpoint.isolation.sandbox import probe_in_child
+
+    assert probe_in_child(lambda: None) is None
+    assert probe_in_child(lambda: "a TCP socket was still allowed") == (
+        "a TCP socket was still allowed"
+    )
+
+    def raises() -> str | None:
+        raise OSError("no libseccomp")
+
+    assert probe_in_child(raises) == "no libseccomp"

@@ -36,6 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from kg.web.endpoint.isolation.sandbox import probe_in_child
 from kg.web.endpoint.isolation.service_routes import Routes, RoutesUnavailable, routes_for
 
 _CLONE_NEWNS, _CLONE_NEWUSER, _CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
@@ -201,43 +202,29 @@ def unavailable(endpoints: tuple[str, ...] = ()) -> str | None:
         routes = routes_for(endpoints or PROBE_ALLOWLIST)
     except RoutesUnavailable as err:
         return str(err)
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the probe
-        message = b"ok"
-        try:
-            for listener in enter(routes):
-                listener.close()
-            if Path("/etc/hosts").read_text(encoding="utf-8") != routes.hosts_file():
-                message = b"the generated /etc/hosts is not the one this process reads"
-            else:
-                listening = {route.listen for route in routes.routes}
-                message = _outside_unreachable(
-                    next(a for a in ("203.0.113.1", "198.51.100.1") if a not in listening)
-                )
-        except BaseException as err:
-            message = str(err).encode("utf-8", "replace")[:500] or b"unknown failure"
-        finally:
-            with contextlib.suppress(OSError):
-                os.write(write_end, message)
-            os._exit(0)
-    os.close(write_end)
-    try:
-        answer = os.read(read_end, 1000)
-    finally:
-        os.close(read_end)
-        os.waitpid(pid, 0)
-    return None if answer == b"ok" else answer.decode("utf-8", "replace") or "the probe died"
+
+    def check() -> str | None:
+        for listener in enter(routes):
+            listener.close()
+        if Path("/etc/hosts").read_text(encoding="utf-8") != routes.hosts_file():
+            return "the generated /etc/hosts is not the one this process reads"
+        listening = {route.listen for route in routes.routes}
+        return _outside_unreachable(
+            next(a for a in ("203.0.113.1", "198.51.100.1") if a not in listening)
+        )
+
+    return probe_in_child(check)
 
 
-def _outside_unreachable(address: str) -> bytes:
-    """Whether ``address`` (a documentation address: never anyone's host) has no route."""
+def _outside_unreachable(address: str) -> str | None:
+    """Why ``address`` (a documentation address: never anyone's host) is not without a route,
+    or None when it has none."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as outside:
         outside.settimeout(10)
         try:
             outside.connect((address, 9))
         except OSError as err:
             if err.errno == errno.ENETUNREACH:
-                return b"ok"
-            return f"an outside address was not unreachable ({err})".encode()
-    return b"an outside address was reachable from the namespace"
+                return None
+            return f"an outside address was not unreachable ({err})"
+    return "an outside address was reachable from the namespace"

@@ -32,6 +32,7 @@ import logging
 import os
 import socket
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -67,19 +68,29 @@ def unavailable() -> str | None:
 
     Tried for real, in a forked child: the filter is installed, then a TCP socket must be
     refused with ``EPERM``. The child exits at once, so this process stays unfiltered."""
+
+    def check() -> str | None:
+        forbid_network()
+        try:
+            socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()
+        except PermissionError:
+            return None
+        return "the filter was installed but a TCP socket was still allowed"
+
+    return probe_in_child(check)
+
+
+def probe_in_child(check: Callable[[], str | None]) -> str | None:
+    """Run ``check`` in a forked child that exits at once, so whatever rule it installs never
+    touches this process; what went wrong (its answer, or what it raised), or None."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the probe
         message = b"ok"
         try:
-            forbid_network()
-            try:
-                import socket
-
-                socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()
-                message = b"the filter was installed but a TCP socket was still allowed"
-            except PermissionError:
-                pass
+            failure = check()
+            if failure is not None:
+                message = failure.encode("utf-8", "replace")
         except BaseException as err:
             message = str(err).encode("utf-8", "replace")[:500] or b"unknown failure"
         finally:
