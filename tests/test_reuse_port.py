@@ -1,4 +1,4 @@
-"""KG_REUSE_PORT: one listening socket per gunicorn worker, held by the master (the default).
+"""KG_REUSE_PORT: one listening socket per gunicorn worker, held by the master, when asked.
 
 The kernel spreads connections over the workers' own sockets (``SO_REUSEPORT``); with one
 shared socket the worker that wakes first takes them. The sockets are the master's
@@ -33,12 +33,12 @@ def _conf(monkeypatch: pytest.MonkeyPatch, value: str | None) -> dict:
     return runpy.run_path(str(CONF))
 
 
-def test_per_worker_sockets_unless_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    """On by default; gunicorn's own reuse_port (a socket opened in each worker) never."""
+def test_per_worker_sockets_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Off by default; gunicorn's own reuse_port (a socket opened in each worker) never."""
     monkeypatch.delenv("KG_REUSE_PORT", raising=False)
-    assert Settings.from_env().reuse_port is True
-    monkeypatch.setenv("KG_REUSE_PORT", "0")
     assert Settings.from_env().reuse_port is False
+    monkeypatch.setenv("KG_REUSE_PORT", "1")
+    assert Settings.from_env().reuse_port is True
     for value in (None, "0", "1"):
         assert _conf(monkeypatch, value)["reuse_port"] is False
 
@@ -112,7 +112,9 @@ def test_a_worker_killed_loses_no_queued_connection(built: Settings) -> None:
     answers every one of them (gunicorn's own reuse_port closed the socket with the worker,
     and the kernel reset them)."""
     port = free_port()
-    process = start_gunicorn(built.build_dir, port, KG_WORKERS="2", KG_QUERY_PROCESSES="1")
+    process = start_gunicorn(
+        built.build_dir, port, KG_WORKERS="2", KG_QUERY_PROCESSES="1", KG_REUSE_PORT="1"
+    )
     conns: list[socket.socket] = []
     try:
         _wait_for(lambda: _both_workers_started(process.pid), "two workers started")
@@ -136,6 +138,40 @@ def test_a_worker_killed_loses_no_queued_connection(built: Settings) -> None:
         for conn in conns:
             assert _answer(conn).startswith(b"HTTP/1.1 200 ")
         assert frozen not in {p.pid for p in children(process.pid)}
+    finally:
+        for conn in conns:
+            conn.close()
+        stop_process(process)
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").is_file(), reason="needs Linux /proc")
+def test_after_a_reload_every_socket_has_a_worker(built: Settings) -> None:
+    """SIGHUP: new workers start beside the old, which then stop; afterwards connections on
+    every socket of the group are answered (a socket left without a worker would hang)."""
+    port = free_port()
+    process = start_gunicorn(
+        built.build_dir, port, KG_WORKERS="2", KG_QUERY_PROCESSES="1", KG_REUSE_PORT="1"
+    )
+    conns: list[socket.socket] = []
+    try:
+        _wait_for(lambda: _both_workers_started(process.pid), "two workers started")
+        old = {p.pid for p in children(process.pid)}
+        os.kill(process.pid, signal.SIGHUP)
+        _wait_for(
+            lambda: (
+                _both_workers_started(process.pid)
+                and not old & {p.pid for p in children(process.pid)}
+            ),
+            "two new workers, the old ones gone",
+        )
+        assert _listening_sockets(port) == 2
+        request = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        for _ in range(24):  # spread over both sockets by the kernel's hash
+            conn = socket.create_connection(("127.0.0.1", port), timeout=120)
+            conn.sendall(request)
+            conns.append(conn)
+        for conn in conns:
+            assert _answer(conn).startswith(b"HTTP/1.1 200 ")
     finally:
         for conn in conns:
             conn.close()

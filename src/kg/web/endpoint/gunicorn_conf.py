@@ -51,9 +51,9 @@ def on_starting(server) -> None:
     from kg.web.endpoint.listeners import open_per_worker
     from kg.web.endpoint.slots import share_across_workers
 
-    # One listening socket per worker (KG_REUSE_PORT, on by default), held by the master: the
-    # kernel spreads connections over the workers, and a stopping worker drops none. First,
-    # so that a port in use stops the start before the slots exist.
+    # One listening socket per worker when asked (KG_REUSE_PORT), held by the master: the kernel
+    # spreads connections over the workers, and a stopping worker drops none. First, so that a
+    # port in use stops the start before the slots exist.
     if _settings.reuse_port:
         open_per_worker(server)
     share_across_workers(_settings.query_processes)

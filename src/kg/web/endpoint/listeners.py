@@ -1,11 +1,12 @@
 """One listening socket per gunicorn worker, opened and held by the master for the server's life.
 
 With one socket shared by all workers, the worker whose main thread wakes first takes the
-connections: under the bench's 4 keep-alive clients one worker often held 3 or 4 of them and
-the other idled, so most requests ran under one interpreter lock. With ``SO_REUSEPORT`` the
-kernel spreads new connections over the sockets of a group instead (by a hash of their
-addresses), and each worker accepts from its own socket only (``bench/RESULTS.md``: cached,
-the same code answered 30–47 % more requests per second so).
+connection. With ``SO_REUSEPORT`` (``KG_REUSE_PORT=1``) the kernel spreads new connections over
+the sockets of a group instead, by a hash of their addresses, and each worker accepts from its
+own socket only. Measured (``bench/RESULTS.md``): before the lingering worker
+(:mod:`kg.web.endpoint.gunicorn_worker`) one worker often held most kept-alive clients and
+this answered cached requests about 20 % faster; since, with a load generator that is not itself
+the ceiling, it was no faster in 6 interleaved runs, so it stays off by default.
 
 gunicorn's own ``reuse_port`` opens each worker's socket *in* the worker, so a worker that stops
 (a reload, a crash, a rolled replica) closes its socket with the connections still queued at it,
@@ -20,7 +21,7 @@ What stays as it was: a server that finds its port taken refuses to start (a pla
 tried first, so a second ``kg serve`` on the same port fails as it would with one socket). What
 does not: any process of the *same user* that sets ``SO_REUSEPORT`` may still join the group and
 receive a share of the connections (SECURITY.md): run the server as a user of its own.
-``KG_REUSE_PORT=0`` gives the single shared socket back. Inherited sockets (systemd socket
+Without ``KG_REUSE_PORT`` all workers share one socket. Inherited sockets (systemd socket
 activation, gunicorn's ``USR2`` re-exec) and Unix or several addresses keep gunicorn's shared
 sockets; so do gunicorn's ``TTIN``/``TTOU`` signals not fit this scheme (a worker count lowered
 at run time would leave a socket that no worker accepts from), and ``kg`` never sends them.
