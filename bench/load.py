@@ -1,10 +1,10 @@
 """The bench's load generator: keep-alive HTTP/1.1 clients, each in a process of its own.
 
 Measured on 2026-12-06 (bench/RESULTS.md): 4 clients as threads of one process, each with
-``http.client``, drove a static file served by nginx at 2,000–5,600 requests per second on the
-shared 2-core machine, while ``ab -k -c 4`` drove the same file at 25,000–29,000: the threads'
-one interpreter lock and ``http.client``'s header parsing (``email.parser``) were the ceiling,
-about as fast as our cached answers, so the cached ratio to Oxigraph measured the client.
+``http.client``, drove a static file served by nginx at 1,900–5,900 requests per second on the
+shared 2-core machine, while ``ab -k -c 4`` drove the same file at 25,000–29,000: the client
+itself was the ceiling (one interpreter lock for all clients, ``http.client``'s parsing), about
+as fast as our cached answers, so the cached ratio to Oxigraph measured the client.
 Here each client is a forked process (no lock shared between clients), sends request bytes
 prepared once, and reads each answer with a buffered reader: the status line, the headers, and
 a body framed by ``Content-Length`` or chunked transfer coding (Oxigraph's server sends

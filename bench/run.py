@@ -258,7 +258,7 @@ def main() -> int:
         "--threaded-client",
         action="store_true",
         help="the former load generator (threads of http.client in one process), for "
-        "comparing with runs recorded before 2026-12-06 11:00 UTC (bench/load.py)",
+        "comparing with runs recorded before it (bench/load.py, bench/RESULTS.md of 2026-12-06)",
     )
     args = parser.parse_args()
     threads = args.threaded_client
