@@ -36,9 +36,9 @@ class Settings:
     #: Give each gunicorn worker a listening socket of its own (``SO_REUSEPORT``), so that the
     #: kernel spreads new connections over the workers; otherwise the worker that wakes first
     #: takes them. The master opens and holds the sockets, so a worker that stops drops no
-    #: queued connection (:mod:`kg.web.endpoint.listeners`). Off by default: no faster than one
-    #: shared socket in 6 interleaved runs (``bench/RESULTS.md``), and any process of the same
-    #: user may join the port.
+    #: queued connection (:mod:`kg.web.endpoint.listeners`). Off by default: not measurably
+    #: faster than one shared socket (ahead in 9 of 15 interleaved runs, ``bench/RESULTS.md``),
+    #: and any process of the same user may join the port.
     reuse_port: bool = False
     #: Seconds a query may run before it is stopped.
     query_timeout: float = 10.0

@@ -6,7 +6,8 @@ the sockets of a group instead, by a hash of their addresses, and each worker ac
 own socket only. Measured (``bench/RESULTS.md``): before the lingering worker
 (:mod:`kg.web.endpoint.gunicorn_worker`) one worker often held most kept-alive clients and
 this answered cached requests about 20 % faster; since, with a load generator that is not itself
-the ceiling, it was no faster in 6 interleaved runs, so it stays off by default.
+the ceiling, it was not measurably faster (ahead in 9 of 15 interleaved runs), so it stays
+off by default.
 
 gunicorn's own ``reuse_port`` opens each worker's socket *in* the worker, so a worker that stops
 (a reload, a crash, a rolled replica) closes its socket with the connections still queued at it,
