@@ -29,7 +29,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))  # bench.* modules, as the tests import them
 
-from bench import parity, virtuoso  # noqa: E402
+from bench import load, parity, virtuoso  # noqa: E402
 from bench.processes import stop  # noqa: E402
 from kg.namespaces import PREFIXES  # noqa: E402
 
@@ -161,46 +160,18 @@ def start_oxigraph(build_dir: Path, workdir: Path) -> tuple[subprocess.Popen, in
     return process, port, time.monotonic() - started
 
 
-def run_load(port: int, path: str, queries: list[tuple[str, str]], clients: int, seconds: float):
-    """``clients`` threads, each with one keep-alive connection, cycling through the mix."""
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
+def run_load(
+    port: int,
+    path: str,
+    queries: list[tuple[str, str]],
+    clients: int,
+    seconds: float,
+    threads: bool = False,
+):
+    """``clients`` keep-alive clients, each in a process of its own (``threads``: the former
+    threads of ``http.client``), cycling through the mix (bench/load.py)."""
     urls = [(parity.request_url(path, q), accept) for q, accept in queries]
-
-    def client(offset: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine: list[float] = []
-        i = offset
-        while time.monotonic() < stop:
-            url, accept = urls[i % len(urls)]
-            i += 1
-            t0 = time.perf_counter()
-            try:
-                conn.request("GET", url, headers={"Accept": accept})
-                response = conn.getresponse()
-                response.read()
-                ok = response.status == 200
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                ok = False
-            mine.append(time.perf_counter() - t0)
-            if not ok:
-                with lock:
-                    errors[0] += 1
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=client, args=(n * 3,)) for n in range(clients)]
-    started = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - started
-    return latencies, elapsed, errors[0]
+    return load.run(port, urls, clients, seconds, threads=threads)
 
 
 def tree_cpu_seconds(root: int) -> float:
@@ -238,9 +209,11 @@ class Tally:
     cpu: float = 0.0
     errors: int = 0
 
-    def run(self, port: int, path: str, queries, clients: int, seconds: float) -> None:
+    def run(
+        self, port: int, path: str, queries, clients: int, seconds: float, threads: bool
+    ) -> None:
         before = tree_cpu_seconds(self.pid)
-        latencies, elapsed, errors = run_load(port, path, queries, clients, seconds)
+        latencies, elapsed, errors = run_load(port, path, queries, clients, seconds, threads)
         self.cpu += tree_cpu_seconds(self.pid) - before
         self.latencies += latencies
         self.seconds += elapsed
@@ -281,7 +254,14 @@ def main() -> int:
         metavar="SRC",
         help="also serve another checkout's src/ (e.g. an older commit) in the same rounds",
     )
+    parser.add_argument(
+        "--threaded-client",
+        action="store_true",
+        help="the former load generator (threads of http.client in one process), for "
+        "comparing with runs recorded before it (bench/load.py, bench/RESULTS.md of 2026-12-06)",
+    )
     args = parser.parse_args()
+    threads = args.threaded_client
     args.build_dir = args.build_dir.resolve()  # a --versus checkout runs from its own root
 
     queries = query_mix(args.examples)
@@ -345,20 +325,20 @@ def main() -> int:
                 continue
             other = servers.get(f"{label} versus")
             for clients in args.clients:
-                run_load(port, "/sparql", queries, clients, 1.0)  # warm-up
+                run_load(port, "/sparql", queries, clients, 1.0, threads)  # warm-up
                 for _, y_port, y_path in yardsticks.values():
-                    run_load(y_port, y_path, queries, clients, 1.0)
+                    run_load(y_port, y_path, queries, clients, 1.0, threads)
                 ours = Tally(process.pid)
                 theirs = {name: Tally(pid) for name, (pid, _, _) in yardsticks.items()}
                 versus = Tally(other[0].pid) if other else None
                 if other:
-                    run_load(other[1], "/sparql", queries, clients, 1.0)
+                    run_load(other[1], "/sparql", queries, clients, 1.0, threads)
                 for _ in range(args.rounds):  # interleaved: noise is shared
-                    ours.run(port, "/sparql", queries, clients, args.seconds)
+                    ours.run(port, "/sparql", queries, clients, args.seconds, threads)
                     for name, (_, y_port, y_path) in yardsticks.items():
-                        theirs[name].run(y_port, y_path, queries, clients, args.seconds)
+                        theirs[name].run(y_port, y_path, queries, clients, args.seconds, threads)
                     if versus and other:
-                        versus.run(other[1], "/sparql", queries, clients, args.seconds)
+                        versus.run(other[1], "/sparql", queries, clients, args.seconds, threads)
                 rows = [("ours", ours)] + ([("ours versus", versus)] if versus else [])
                 bases = {name: tally.summary() for name, tally in theirs.items()}
                 for name, tally in rows + list(theirs.items()):

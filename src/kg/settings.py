@@ -35,9 +35,10 @@ class Settings:
     workers: int = 2
     #: Give each gunicorn worker a listening socket of its own (``SO_REUSEPORT``), so that the
     #: kernel spreads new connections over the workers; otherwise the worker that wakes first
-    #: takes them, and kept-alive clients can all end up on one worker's interpreter lock.
-    #: Off by default: a worker that stops (a reload, a rolled replica) drops the connections
-    #: still queued at its own socket (``bench/RESULTS.md``).
+    #: takes them. The master opens and holds the sockets, so a worker that stops drops no
+    #: queued connection (:mod:`kg.web.endpoint.listeners`). Off by default: not measurably
+    #: faster than one shared socket (ahead in 9 of 15 interleaved runs, ``bench/RESULTS.md``),
+    #: and any process of the same user may join the port.
     reuse_port: bool = False
     #: Seconds a query may run before it is stopped.
     query_timeout: float = 10.0

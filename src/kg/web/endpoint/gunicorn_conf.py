@@ -19,9 +19,10 @@ _settings = Settings.from_env()
 bind = [f"{_settings.host}:{_settings.port}"]
 workers = _settings.workers
 worker_class = "kg.web.endpoint.gunicorn_worker.LingeringThreadWorker"  # gthread, lingering
-# One listening socket per worker when asked (KG_REUSE_PORT): the kernel spreads connections over
-# the workers. Off by default, as a stopping worker drops the connections queued at its socket.
-reuse_port = _settings.reuse_port
+# gunicorn's own SO_REUSEPORT mode opens each worker's socket in the worker, which drops the
+# connections queued at it when the worker stops; KG_REUSE_PORT's sockets are the master's
+# (kg.web.endpoint.listeners, opened in on_starting below).
+reuse_port = False
 threads = _settings.query_processes + 4
 # Heartbeat of a worker, not of a request: a query never holds a thread past query_timeout.
 timeout = int(_settings.query_timeout) + 20
@@ -47,9 +48,21 @@ control_socket_disable = True
 # The master makes the query slots before it forks the workers, so that KG_QUERY_PROCESSES
 # bounds the queries running in query processes across all workers, not in each one.
 def on_starting(server) -> None:
+    from kg.web.endpoint.listeners import open_per_worker
     from kg.web.endpoint.slots import share_across_workers
 
+    # One listening socket per worker when asked (KG_REUSE_PORT), held by the master: the kernel
+    # spreads connections over the workers, and a stopping worker drops none. First, so that a
+    # port in use stops the start before the slots exist.
+    if _settings.reuse_port:
+        open_per_worker(server)
     share_across_workers(_settings.query_processes)
+
+
+def pre_fork(server, worker) -> None:
+    from kg.web.endpoint.listeners import assign
+
+    assign(server, worker)  # the socket the fewest living workers accept from
 
 
 def on_exit(server) -> None:
