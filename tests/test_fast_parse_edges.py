@@ -23,6 +23,7 @@ from tests.test_fast_parse import GRAPH, PREFIXES
         ),
         ('ex:a ex:b "x"@sv-Latn-SE .', "a capital in a later sub-tag"),
     ],
+    ids=["xsd-string-as-full-iri", "capital-in-a-later-sub-tag"],
 )
 def test_other_spellings_rdflib_must_parse_are_refused(tmp_path: Path, body: str, why: str) -> None:
     path = tmp_path / "f.ttl"

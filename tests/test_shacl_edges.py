@@ -125,6 +125,7 @@ def test_a_language_range_takes_its_sub_tags() -> None:
             "pre-bound",
         ),
     ],
+    ids=["disjoint-qualified-shapes", "message-template", "pre-bound-target-variable"],
 )
 def test_features_whose_meaning_the_compiler_lacks_are_left_to_pyshacl(shape, reason) -> None:
     """Disjoint qualified shapes, message templates and pre-bound variables in a SPARQL target
