@@ -398,3 +398,28 @@ def test_the_private_network_probe_sees_hosts_that_were_not_mounted(monkeypatch)
     assert private_network.unavailable() == (
         "the generated /etc/hosts is not the one this process reads"
     )
+
+
+def test_the_federating_rule_covers_threads_started_before_it() -> None:
+    """As for the sealed rule: a query process's watchdog thread starts before the rule, which
+    must hold in every thread (a Unix socket from that thread would cross the namespace)."""
+
+    def federating_after_a_thread_started() -> str:
+        go, outcome = threading.Event(), []
+
+        def other() -> None:
+            go.wait(60)
+            try:
+                socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).close()
+                outcome.append("unix opened")
+            except PermissionError:
+                outcome.append("unix refused")
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        sandbox.limit_network({443})
+        go.set()
+        thread.join(60)
+        return outcome[0] if outcome else "no answer"
+
+    assert _in_child(federating_after_a_thread_started) == "unix refused"

@@ -86,11 +86,12 @@ def test_xone_of_python_checks_refuses_a_value_passing_both() -> None:
 
 def test_zero_or_one_and_one_or_more_paths_count_their_own_nodes() -> None:
     """On a chain a → b → c → d: ``ex:next?`` from a reaches a and b; ``ex:next+`` reaches b, c
-    and d (not a itself)."""
+    and d (not a itself). Three values meet both a minimum and a maximum of three."""
     shapes = """
     ex:S a sh:NodeShape ; sh:targetNode ex:a ;
       sh:property [ sh:path [ sh:zeroOrOnePath ex:next ] ; sh:maxCount 2 ; sh:message "?" ] ,
-                  [ sh:path [ sh:oneOrMorePath ex:next ] ; sh:maxCount 3 ; sh:message "+" ] ,
+                  [ sh:path [ sh:oneOrMorePath ex:next ] ; sh:minCount 3 ; sh:maxCount 3 ;
+                    sh:message "+" ] ,
                   [ sh:path [ sh:oneOrMorePath ex:next ] ; sh:minCount 4 ; sh:message "+ min" ] .
     """
     data = "ex:a ex:next ex:b . ex:b ex:next ex:c . ex:c ex:next ex:d ."
@@ -195,3 +196,24 @@ def test_a_valid_literal_of_a_derived_integer_datatype_conforms_in_both() -> Non
     """
     data = 'ex:good a ex:T ; ex:count "5"^^xsd:nonNegativeInteger .'
     assert _results(shapes, data) == set()
+
+
+def test_a_class_target_takes_instances_of_sub_classes() -> None:
+    """``sh:targetClass ex:T`` selects instances of ``ex:T``'s sub-classes at any depth, as
+    pyshacl reads ``rdfs:subClassOf`` in the data graph."""
+    shapes = """
+    ex:S a sh:NodeShape ; sh:targetClass ex:T ;
+      sh:property [ sh:path ex:name ; sh:minCount 1 ; sh:message "named" ] .
+    """
+    data = """
+    ex:Sub rdfs:subClassOf ex:T . ex:SubSub rdfs:subClassOf ex:Sub .
+    ex:direct a ex:T . ex:child a ex:Sub . ex:grandchild a ex:SubSub . ex:other a ex:U .
+    """
+    assert _results(
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n" + shapes,
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n" + data,
+    ) == {
+        ("direct", "MinCountConstraintComponent"),
+        ("child", "MinCountConstraintComponent"),
+        ("grandchild", "MinCountConstraintComponent"),
+    }
