@@ -217,3 +217,41 @@ def test_a_class_target_takes_instances_of_sub_classes() -> None:
         ("child", "MinCountConstraintComponent"),
         ("grandchild", "MinCountConstraintComponent"),
     }
+
+
+def test_the_store_validators_lines_come_in_the_in_memory_order() -> None:
+    """Several problems on several nodes: the same lines in the same order as ``validate``
+    (file, line, focus, path, message), whatever order the queries found them in."""
+    from kg.pipeline.validate import validate
+
+    shapes = Graph().parse(
+        data=PREFIXES
+        + """
+        ex:S a sh:NodeShape ; sh:targetClass ex:T ;
+          sh:property [ sh:path ex:name ; sh:minCount 1 ; sh:message "named" ] ,
+                      [ sh:path ex:age ; sh:datatype xsd:integer ; sh:message "age" ] ,
+                      [ sh:path ex:name ; sh:maxLength 3 ; sh:message "short" ] .
+        """,
+        format="turtle",
+    )
+    data = Graph()  # without the text's prefixes, as the builds' union (paths read <…>)
+    data += Graph().parse(
+        data=PREFIXES
+        + """
+        ex:c a ex:T ; ex:age "old" ; ex:name "a long name" .
+        ex:a a ex:T ; ex:age "young" .
+        ex:b a ex:T ; ex:name "far too long" .
+        ex:d a ex:T ; ex:age 3 .
+        """,
+        format="turtle",
+    )
+    problems, _ = validate_store(store_of(data), shapes)
+    assert [(p.focus.removeprefix(EX), p.message) for p in problems] == [
+        ("a", "age"),
+        ("a", "named"),
+        ("b", "short"),
+        ("c", "age"),
+        ("c", "short"),
+        ("d", "named"),
+    ]
+    assert problems == list(validate(data, shapes).problems)
