@@ -34,3 +34,30 @@ def test_a_target_node_no_file_describes_is_judged_in_the_streaming_build(
     streamed = _problems(project, tmp_path, "stream")
     assert streamed == memory
     assert any("The named municipality has a label." in line for line in streamed), streamed
+
+
+LAST_COUNTY = """<https://w3id.org/digikommun/id/county/zz-last>
+    a <https://w3id.org/digikommun/ontology#County> ;
+    <http://www.w3.org/2000/01/rdf-schema#label> "Sista länet"@sv , "Last county"@en ;
+    <https://w3id.org/digikommun/ontology#iso31662Code> "SE-ZZ" .
+"""
+
+
+def test_the_files_of_the_last_short_batch_are_validated_too(
+    tmp_path,
+    small_batches,  # noqa: F811 - the fixture
+) -> None:
+    """The files after the last full batch form a short batch of their own: a shape left to
+    pyshacl still judges what only they describe (here a county in the last file, which has a
+    property the closed shape does not allow)."""
+    from tests.test_stream_build import CLOSED_SHAPE
+
+    project = synthesise(tmp_path / "p", 3000).root
+    (project / "shapes" / "closed.ttl").write_text(CLOSED_SHAPE, encoding="utf-8")
+    (project / "data" / "ttl" / "synth" / "zz-last.ttl").write_text(LAST_COUNTY, encoding="utf-8")
+    memory = _problems(project, tmp_path, "memory")
+    streamed = _problems(project, tmp_path, "stream")
+    assert streamed == memory
+    assert any("zz-last.ttl" in line and "only a type and labels" in line for line in streamed), (
+        streamed
+    )
