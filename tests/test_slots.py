@@ -470,6 +470,54 @@ def test_a_slot_given_back_forgets_its_demoted_query(tmp_path: Path, sleeper) ->
     assert query.poll() is None
 
 
+def test_a_slot_whose_mark_cannot_be_emptied_is_still_given_back(
+    tmp_path: Path, sleeper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An I/O error while emptying a demoted query's mark must neither fail the request (a
+    500 from the query's ``finally``) nor keep the slot locked for the life of the worker: the
+    slot is unlocked, and the next taker clears the mark."""
+    slots = ServerSlots(tmp_path / "s", 1)
+    query = sleeper()
+    slot = slots.try_take()
+    slots.mark_demoted(slot, query.pid, time.monotonic())
+
+    def fails(fd: int, length: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(slots_module.os, "ftruncate", fails)
+        slots.give_back(slot)
+    assert slots.taken() == 0
+    assert in_child(lambda: slots.try_take() == 0) == 0
+    assert slots.shed_oldest(DEMOTED) is None  # the taker cleared the mark
+    assert query.poll() is None
+
+
+def test_a_slot_held_without_a_mark_is_given_back_without_touching_its_file(
+    tmp_path: Path, sleeper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ordinary query gives its slot back with one system call (the unlock): only a hold
+    that wrote a mark reads and empties the file, even where the slot's previous hold did."""
+    slots = ServerSlots(tmp_path / "s", 1)
+    query = sleeper()
+    slot = slots.try_take()
+    slots.mark_demoted(slot, query.pid, time.monotonic())
+    slots.give_back(slot)
+    assert slots.try_take() == slot  # the next query in the same slot, never demoted
+    touched: list[str] = []
+    for name in ("pread", "ftruncate"):
+        real = getattr(os, name)
+        monkeypatch.setattr(
+            slots_module.os,
+            name,
+            lambda *args, _name=name, _real=real: touched.append(_name) or _real(*args),
+        )
+    slots.give_back(slot)
+    monkeypatch.undo()
+    assert touched == []
+    assert slots.taken() == 0
+
+
 def test_a_mark_left_by_a_dead_worker_is_cleared_by_the_next_taker(tmp_path: Path, sleeper) -> None:
     slots = ServerSlots(tmp_path / "s", 1)
     query = sleeper()
