@@ -98,13 +98,16 @@ def join(thread: threading.Thread, what: str) -> None:
         pytest.fail(f"waited {BOUND:g} s for {what}")
 
 
-def run_python(script: str) -> subprocess.CompletedProcess[str]:
-    """Run ``script`` in a new Python that imports the same ``kg`` as this test does (the
-    checkout under test, or mutmut's copy of it), and return what it printed."""
+def run_python(
+    script: str, *arguments: str, prefix: list[str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` (with ``arguments``, after the ``prefix`` command) in a new Python that
+    imports the same ``kg`` as this test does (the checkout under test, or mutmut's copy of
+    it), and return what it printed."""
     source = str(Path(slots_module.__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")])}
     return subprocess.run(
-        [sys.executable, "-c", script],
+        [*(prefix or []), sys.executable, "-c", script, *arguments],
         capture_output=True,
         text=True,
         timeout=4 * BOUND,
@@ -267,6 +270,39 @@ def test_private_slots_are_removed_when_the_process_exits(tmp_path: Path) -> Non
     assert size == "2"
     assert Path(directory).name.startswith("kg-slots-")
     assert not Path(directory).exists()
+
+
+def test_private_slots_register_their_removal_at_exit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the process runs at exit removes the directory, and raises nothing when a
+    temporary-files cleaner removed it first (in this process: the test above sees the real
+    exit, this one that what is registered is that removal)."""
+    import atexit
+
+    registered: list[tuple] = []
+    monkeypatch.setattr(atexit, "register", lambda *call, **named: registered.append((call, named)))
+    slots = ServerSlots.private(2)
+    ((call, named),) = registered
+    function, *arguments = call
+    assert slots.directory.is_dir()
+    function(*arguments, **named)
+    assert not slots.directory.exists()
+    function(*arguments, **named)  # gone already: no error
+
+
+def test_a_server_that_is_the_first_process_of_its_namespace_takes_slots(tmp_path: Path) -> None:
+    """A server in a container may run as pid 1: it must still take its slots (pid 1 is no
+    marker of "no process yet" for the descriptors)."""
+    if subprocess.run(["unshare", "-Urpf", "true"], capture_output=True).returncode != 0:
+        pytest.skip("no user and pid namespaces here (unshare -Urpf)")
+    ServerSlots(tmp_path / "s", 2)  # the directory, made as gunicorn's master would
+    script = (
+        "import os, sys\n"
+        "from kg.web.endpoint.slots import ServerSlots\n"
+        "slots = ServerSlots(sys.argv[1], 2)\n"
+        "print(os.getpid(), slots.try_take(), slots.try_take(), slots.try_take())\n"
+    )
+    done = run_python(script, str(tmp_path / "s"), prefix=["unshare", "-Urpf"])
+    assert done.stdout.split() == ["1", "0", "1", "None"]
 
 
 def test_private_slots_are_named_for_the_operator() -> None:
