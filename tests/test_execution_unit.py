@@ -250,6 +250,73 @@ def test_a_job_crosses_the_pipe_field_for_field() -> None:
     assert execution._decode_job(execution._encode_job(job)) == job
 
 
+def _written_then_closed(*chunks: bytes, after_each: Callable[[int], None] = lambda fd: None):
+    """A pipe whose write end gets ``chunks`` from a thread (``after_each(read_end)`` runs
+    after each) and is then closed: a reader that asks for more than was written gets EOF at
+    once instead of waiting for ever. Returns the read end and the thread."""
+    read_end, write_end = os.pipe()
+
+    def write() -> None:
+        try:
+            for chunk in chunks:
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(write_end, view) :]
+                after_each(read_end)
+        except OSError:  # the reader gave up (a failed test)
+            pass
+        finally:
+            os.close(write_end)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    return read_end, writer
+
+
+def test_an_answer_longer_than_a_pipe_holds_arrives_whole_in_many_reads() -> None:
+    """An answer of a quarter megabyte crosses in many reads (a pipe holds 64 KiB): every
+    part in order, no byte more or less."""
+    answer = bytes(range(256)) * 1024
+    read_end, writer = _written_then_closed(execution._LENGTH.pack(len(answer)) + answer)
+    try:
+        assert execution._recv_message(read_end) == answer
+        join(writer, "the writer")
+    finally:
+        os.close(read_end)
+
+
+def test_an_empty_message_is_read_from_its_length_alone() -> None:
+    read_end, writer = _written_then_closed(execution._LENGTH.pack(0))
+    try:
+        assert execution._recv_message(read_end) == b""
+        join(writer, "the writer")
+    finally:
+        os.close(read_end)
+
+
+def test_a_length_that_arrives_in_two_reads_is_put_together() -> None:
+    """The writer's one write can reach the reader in parts: here the first two bytes of the
+    length, read alone, then the rest."""
+    import fcntl
+    import struct
+    import termios
+
+    def drained(fd: int) -> None:  # the reader has taken what was written so far
+        wait_for(
+            lambda: struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0] == 0,
+            "the reader to take the first part",
+        )
+
+    message = b"an answer"
+    framed = execution._LENGTH.pack(len(message)) + message
+    read_end, writer = _written_then_closed(framed[:2], framed[2:], after_each=drained)
+    try:
+        assert execution._recv_message(read_end) == message
+        join(writer, "the writer")
+    finally:
+        os.close(read_end)
+
+
 def test_an_answer_crosses_the_pipe_as_marshalled_bytes() -> None:
     answer = Answer("select", 3, True, body=b"{}", seconds=0.5, gzipped=True)
     data = execution._encode_outcome(("ok", answer))
