@@ -104,7 +104,9 @@ def run_python(
     """Run ``script`` (with ``arguments``, after the ``prefix`` command) in a new Python that
     imports the same ``kg`` as this test does (the checkout under test, or mutmut's copy of
     it), and return what it printed."""
-    source = str(Path(slots_module.__file__).resolve().parents[2])
+    import kg
+
+    source = str(Path(kg.__file__).resolve().parents[1])  # the directory that holds kg/
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")])}
     return subprocess.run(
         [*(prefix or []), sys.executable, "-c", script, *arguments],
