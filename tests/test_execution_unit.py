@@ -22,6 +22,7 @@ the code itself (a poll, a ``waitpid``) is bounded by pytest-timeout (``pytestma
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import gzip
 import json
 import logging
@@ -30,6 +31,8 @@ import resource
 import select
 import signal
 import socket
+import struct
+import termios
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -297,9 +300,6 @@ def test_an_empty_message_is_read_from_its_length_alone() -> None:
 def test_a_length_that_arrives_in_two_reads_is_put_together() -> None:
     """The writer's one write can reach the reader in parts: here the first two bytes of the
     length, read alone, then the rest."""
-    import fcntl
-    import struct
-    import termios
 
     def drained(fd: int) -> None:  # the reader has taken what was written so far
         wait_for(
