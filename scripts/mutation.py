@@ -86,6 +86,9 @@ def verdicts(dotted: str) -> dict[str, int | None]:
     return json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
 
 
+#: What failed in mutmut's clean run (written by tests/mutation_clean_run.py in mutmut's copy).
+CLEAN_RUN_LOG = ROOT / "mutants" / "mutmut-clean-run.log"
+
 #: Mutants that cannot change what the code does, each with the line it changes and why.
 EQUIVALENT_FILE = ROOT / "scripts" / "mutation-equivalent.toml"
 
@@ -193,7 +196,12 @@ def run(name: str, dotted: str, jobs: int) -> int:
         # mutmut keeps one map of which test reaches which function; a module with other
         # tests than the last one run adds its new tests to it and drops the others.
         env = {**os.environ, "KG_MUTATION_TESTS": " ".join(TESTS.get(name, ()))}
+        CLEAN_RUN_LOG.unlink(missing_ok=True)
         code = subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+        if code != 0 and CLEAN_RUN_LOG.exists():
+            # mutmut says only "Failed to run clean test"; tests/mutation_clean_run.py kept why.
+            print(f"Failed in mutmut's clean run ({CLEAN_RUN_LOG}):", file=sys.stderr)
+            print(CLEAN_RUN_LOG.read_text(encoding="utf-8"), file=sys.stderr)
         if code != 0 or not any(v is None for v in verdicts(dotted).values()):
             return code
     return code

@@ -21,6 +21,9 @@ from tests.mutation_children import (  # noqa: F401
     pytest_sessionstart,
 )
 
+# mutmut's clean run: what failed, where mutmut shows nothing (scripts/mutation.py prints it).
+from tests.mutation_clean_run import pytest_runtest_logreport  # noqa: F401
+
 # Hypothesis fails a test whose example took over 200 ms, or whose data came slowly: on a
 # busy machine that measures the machine, not the code (issue 22; it stopped every mutation
 # run of the lexer, whose clean run failed on it). No test here has a deadline.

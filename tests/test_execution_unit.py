@@ -13,19 +13,26 @@ Where a timeout is the subject, the query cannot finish by many orders of magnit
 is a COUNT over a six-way product of the store (10^12 solutions), which yields no row until
 the product is done, so no row cap ends it early. Every other query needs milliseconds and runs
 under a timeout of half a minute. Tests wait for events (a mark in a slot file, a process's
-state), never for the clock.
+state), never for the clock, and every wait for another process or thread is bounded
+(:data:`BOUND`) and fails the test at its bound: a mutant that leaves a process running or a
+slot taken fails in a minute rather than hanging until mutmut's own time limit. A wait inside
+the code itself (a poll, a ``waitpid``) is bounded by pytest-timeout (``pytestmark``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import gzip
 import json
 import logging
 import os
 import resource
+import select
 import signal
 import socket
+import struct
+import termios
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -69,6 +76,12 @@ ENDLESS = (
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 #: Far beyond what a query of 100 triples needs on a loaded machine (milliseconds).
 TIMEOUT = 30.0
+#: Seconds any wait of these tests for another process or thread lasts at most: what it waits
+#: for needs milliseconds (a query here, at most TIMEOUT), so reaching it is a defect.
+BOUND = 2 * TIMEOUT
+#: pytest-timeout's backstop, for a wait inside the code that never ends (a poll without a
+#: limit, a ``waitpid`` for a process never killed): above any bound or timeout a test sets.
+pytestmark = pytest.mark.timeout(3 * BOUND)
 BASE = Settings(query_timeout=TIMEOUT, query_processes=2, cache_entries=0)
 
 
@@ -135,12 +148,40 @@ def count_of(answer: Answer) -> int:
     return int(json.loads(answer.body)["results"]["bindings"][0]["n"]["value"])
 
 
-def wait_for(predicate: Callable[[], bool], what: str, seconds: float = 120.0) -> None:
+def wait_for(predicate: Callable[[], bool], what: str, seconds: float = BOUND) -> None:
     """Wait for an event; the bound only keeps a broken build from hanging the run."""
     deadline = time.monotonic() + seconds
     while not predicate():
         assert time.monotonic() < deadline, what
         time.sleep(0.01)
+
+
+def exit_status(pid: int, what: str) -> int:
+    """The exit code of child ``pid`` once it has exited, waiting at most :data:`BOUND`; a
+    child still running then is killed, and the test fails."""
+    deadline = time.monotonic() + BOUND
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail(f"waited {BOUND:g} s for {what} to exit")
+        time.sleep(0.01)
+
+
+def read_from(fd: int, size: int, what: str) -> bytes:
+    """One read from a child's pipe, waiting at most :data:`BOUND` for it."""
+    if not select.select([fd], [], [], BOUND)[0]:
+        pytest.fail(f"waited {BOUND:g} s for {what}")
+    return os.read(fd, size)
+
+
+def join(thread: threading.Thread, what: str = "the query's thread") -> None:
+    thread.join(BOUND)
+    if thread.is_alive():
+        pytest.fail(f"waited {BOUND:g} s for {what} to return")
 
 
 def gone(pid: int) -> bool:
@@ -196,9 +237,11 @@ def in_child(work: Callable[[], object]) -> str:
         os.write(write_end, message.encode()[:4000])
         os._exit(0)
     os.close(write_end)
-    answer = os.read(read_end, 4000).decode()
-    os.close(read_end)
-    os.waitpid(pid, 0)
+    try:
+        answer = read_from(read_end, 4000, "the forked child's answer").decode()
+    finally:
+        os.close(read_end)
+        exit_status(pid, "the forked child")
     return answer
 
 
@@ -208,6 +251,70 @@ def in_child(work: Callable[[], object]) -> str:
 def test_a_job_crosses_the_pipe_field_for_field() -> None:
     job = execution._Job("ASK {}", [G1], [G2], 7, EX + "base/", JSON, needs_parse=False, gzip=True)
     assert execution._decode_job(execution._encode_job(job)) == job
+
+
+def _written_then_closed(*chunks: bytes, after_each: Callable[[int], None] = lambda fd: None):
+    """A pipe whose write end gets ``chunks`` from a thread (``after_each(read_end)`` runs
+    after each) and is then closed: a reader that asks for more than was written gets EOF at
+    once instead of waiting for ever. Returns the read end and the thread."""
+    read_end, write_end = os.pipe()
+
+    def write() -> None:
+        try:
+            for chunk in chunks:
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(write_end, view) :]
+                after_each(read_end)
+        except OSError:  # the reader gave up (a failed test)
+            pass
+        finally:
+            os.close(write_end)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    return read_end, writer
+
+
+def test_an_answer_longer_than_a_pipe_holds_arrives_whole_in_many_reads() -> None:
+    """An answer of a quarter megabyte crosses in many reads (a pipe holds 64 KiB): every
+    part in order, no byte more or less."""
+    answer = bytes(range(256)) * 1024
+    read_end, writer = _written_then_closed(execution._LENGTH.pack(len(answer)) + answer)
+    try:
+        assert execution._recv_message(read_end) == answer
+        join(writer, "the writer")
+    finally:
+        os.close(read_end)
+
+
+def test_an_empty_message_is_read_from_its_length_alone() -> None:
+    read_end, writer = _written_then_closed(execution._LENGTH.pack(0))
+    try:
+        assert execution._recv_message(read_end) == b""
+        join(writer, "the writer")
+    finally:
+        os.close(read_end)
+
+
+def test_a_length_that_arrives_in_two_reads_is_put_together() -> None:
+    """The writer's one write can reach the reader in parts: here the first two bytes of the
+    length, read alone, then the rest."""
+
+    def drained(fd: int) -> None:  # the reader has taken what was written so far
+        wait_for(
+            lambda: struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0] == 0,
+            "the reader to take the first part",
+        )
+
+    message = b"an answer"
+    framed = execution._LENGTH.pack(len(message)) + message
+    read_end, writer = _written_then_closed(framed[:2], framed[2:], after_each=drained)
+    try:
+        assert execution._recv_message(read_end) == message
+        join(writer, "the writer")
+    finally:
+        os.close(read_end)
 
 
 def test_an_answer_crosses_the_pipe_as_marshalled_bytes() -> None:
@@ -502,8 +609,7 @@ def test_without_proc_the_operator_is_told_there_is_no_cap(
 def test_a_query_process_exits_cleanly_when_its_worker_closes_the_pipe(engine) -> None:
     child = _QueryProcess(engine, BASE, NAMES, SEALED)
     child.conn.close()
-    _, status = os.waitpid(child.pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    assert exit_status(child.pid, "the query process") == 0
 
 
 def test_a_query_process_that_fails_never_returns_into_the_workers_code(
@@ -514,8 +620,7 @@ def test_a_query_process_that_fails_never_returns_into_the_workers_code(
 
     monkeypatch.setattr(execution, "close_inherited_channels", fails)
     child = _QueryProcess(engine, BASE, NAMES, SEALED)
-    _, status = os.waitpid(child.pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 1
+    assert exit_status(child.pid, "the failed query process") == 1
     child.conn.close()
 
 
@@ -565,8 +670,7 @@ def test_signals_meant_for_the_worker_do_not_reach_the_query_code(engine) -> Non
             assert count_of(child.reply()[1]) == 100
             os.kill(child.pid, signal.SIGINT)
         os.kill(child.pid, signal.SIGTERM)
-        _, status = os.waitpid(child.pid, 0)
-        assert os.waitstatus_to_exitcode(status) == -signal.SIGTERM
+        assert exit_status(child.pid, "the query process") == -signal.SIGTERM
     finally:
         child.signal_kill()
         child.conn.close()
@@ -582,9 +686,9 @@ def test_a_query_process_dies_with_its_worker(engine) -> None:
         os.write(write_end, str(child.pid).encode())
         os._exit(0)
     os.close(write_end)
-    orphan = int(os.read(read_end, 32))
+    orphan = int(read_from(read_end, 32, "the worker's query process"))
     os.close(read_end)
-    os.waitpid(worker, 0)
+    exit_status(worker, "the worker")
     try:
         wait_for(lambda: dead(orphan), "the orphaned query process still runs")
     finally:
@@ -595,7 +699,11 @@ def test_a_query_process_dies_with_its_worker(engine) -> None:
 # --- The pool ------------------------------------------------------------------------------------
 
 
-def test_a_pool_starts_processes_ahead_and_reuses_them(make_pool) -> None:
+def test_a_pool_starts_processes_ahead_and_reuses_them(make_pool, monkeypatch) -> None:
+    # No demotion however slow the machine: a query past the grace period is demoted, and a
+    # demoted process is replaced rather than reused (at nice 19 under load, a first query
+    # took longer than the quarter second once, and mutmut's clean run failed on it).
+    monkeypatch.setattr(execution, "GRACE_SECONDS", 1000.0)
     pool = make_pool(query_processes=3)
     assert pool.graph_names == NAMES
     started = sorted(pool.processes())
@@ -770,7 +878,7 @@ def test_young_queries_in_every_slot_make_a_new_query_wait_for_nothing(
         503, "Every query process is busy; please try again shortly.", {"Retry-After": "1"}
     )
     os.kill(child.pid, signal.SIGKILL)
-    thread.join()
+    join(thread)
     assert outcome == [
         QueryRejected(
             503,
@@ -790,7 +898,7 @@ def test_start_counts_the_processes_running_queries(make_pool, monkeypatch) -> N
     pool.start()
     assert len(pool.processes()) == 3 and child.pid in pool.processes()
     os.kill(child.pid, signal.SIGKILL)
-    thread.join()
+    join(thread)
 
 
 def test_the_longest_demoted_query_is_shed_for_a_new_one(make_pool, monkeypatch) -> None:
@@ -806,7 +914,7 @@ def test_the_longest_demoted_query_is_shed_for_a_new_one(make_pool, monkeypatch)
     assert int(pid) == child.pid and float(started) == pytest.approx(child.started, abs=1e-6)
     assert os.getpriority(os.PRIO_PROCESS, child.pid) == DEMOTED_NICE
     assert count_of(pool.query(COUNT, media_type=JSON)) == 100  # it took the shed query's slot
-    thread.join()
+    join(thread)
     assert outcome == [
         QueryRejected(
             503,
@@ -877,7 +985,7 @@ class _Silent(BaseHTTPRequestHandler):
     release = threading.Event()
 
     def do_POST(self) -> None:
-        self.release.wait(120)
+        self.release.wait(BOUND)
 
     do_GET = do_POST  # noqa: N815
 
@@ -1332,7 +1440,7 @@ def test_is_remote_tells_the_two_engines_apart(engine) -> None:
     assert not execution._is_remote(engine)
 
 
-def test_federating_processes_over_a_remote_store_keep_its_network(engine) -> None:
+def test_federating_processes_over_a_remote_store_keep_its_network(engine, monkeypatch) -> None:
     """The remote store evaluates the SERVICE itself: the federating process must reach it, so
     it gets no private network and no forwarder."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Store)
@@ -1340,6 +1448,9 @@ def test_federating_processes_over_a_remote_store_keep_its_network(engine) -> No
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/sparql"
     settings = dataclasses.replace(BASE, service_allowlist=(url,))
+    # No demotion however slow the machine: a demoted process is replaced, not reused, and
+    # the round trip to the store (a thread of this process) can take longer than the grace.
+    monkeypatch.setattr(execution, "GRACE_SECONDS", 1000.0)
     pool = QueryPool(RemoteEngine(url), settings)
     try:
         assert pool._routes is None

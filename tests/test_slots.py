@@ -5,18 +5,26 @@ so a mutant costs a second rather than a pool's start-up. Each test states what 
 or an operator would see go wrong: two queries in one slot, a slot that stays taken, a
 reservation that goes to the wrong request, a query process stopped that was not demoted.
 Processes stand in for workers (``os.fork``) and ``sleep`` for query processes.
+
+Every wait for another process or thread is bounded (:data:`BOUND`) and fails the test when
+the bound is reached: what is waited for takes milliseconds, so a wait that long means a slot
+never given back or a mark never written, and a mutant that breaks the code so fails in
+seconds rather than hanging until mutmut's own time limit.
 """
 
 from __future__ import annotations
 
 import os
+import select
 import shutil
+import signal
 import stat
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,33 +33,86 @@ from kg.web.endpoint import slots as slots_module
 from kg.web.endpoint.slots import RESERVED_SECONDS, ServerSlots, share_across_workers, slots_for
 
 DEMOTED = 19
+#: Seconds any wait here lasts at most: what it waits for (a forked worker taking or giving
+#: back a slot, a mark written, a thread returning) needs milliseconds, so this is thousands of
+#: times that, even at nice 19 on a loaded machine. Reaching it fails the test.
+BOUND = 30.0
+
+#: pytest-timeout's backstop, should a wait inside the code itself never end (a lock, a loop).
+pytestmark = pytest.mark.timeout(4 * BOUND)
 
 
-def in_child(body) -> int:
-    """Run ``body()`` in a forked process (another worker) and return its exit code: 0 when
-    ``body`` returned True. The child leaves without giving back what it holds, as a killed
-    worker would."""
+def fork(body: Callable[[], object]) -> int:
+    """Run ``body()`` in a forked process (another worker); return its pid. It exits 0 when
+    ``body`` returned something true, 1 for false, 2 when it raised, and never returns into the
+    tests' code. It leaves without giving back what it holds, as a killed worker would. Should
+    it hang (a failed test left it waiting), it ends itself after a few bounds."""
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child
+        code = 2
         try:
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+            signal.alarm(int(4 * BOUND))
             code = 0 if body() else 1
-        except BaseException:
-            code = 2
-        os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status)
+        finally:
+            os._exit(code)
+    return pid
 
 
-def run_python(script: str) -> subprocess.CompletedProcess[str]:
-    """Run ``script`` in a new Python that imports the same ``kg`` as this test does (the
-    checkout under test, or mutmut's copy of it), and return what it printed."""
-    source = str(Path(slots_module.__file__).resolve().parents[2])
+def exit_code(pid: int, what: str) -> int:
+    """The exit code of forked process ``pid``, waiting at most :data:`BOUND` seconds."""
+    deadline = time.monotonic() + BOUND
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail(f"{what}: the other worker still ran after {BOUND:g} s")
+        time.sleep(0.01)
+
+
+def in_child(body: Callable[[], object]) -> int:
+    """Run ``body()`` in another worker and return its exit code (0: it returned True)."""
+    return exit_code(fork(body), "in_child")
+
+
+def wait_readable(fd: int, what: str) -> None:
+    """Wait for a byte from another worker on pipe ``fd``."""
+    if not select.select([fd], [], [], BOUND)[0]:
+        pytest.fail(f"waited {BOUND:g} s for {what}")
+
+
+def wait_until(predicate: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + BOUND
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {BOUND:g} s for {what}")
+        time.sleep(0.01)
+
+
+def join(thread: threading.Thread, what: str) -> None:
+    thread.join(BOUND)
+    if thread.is_alive():
+        pytest.fail(f"waited {BOUND:g} s for {what}")
+
+
+def run_python(
+    script: str, *arguments: str, prefix: list[str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` (with ``arguments``, after the ``prefix`` command) in a new Python that
+    imports the same ``kg`` as this test does (the checkout under test, or mutmut's copy of
+    it), and return what it printed."""
+    import kg
+
+    source = str(Path(kg.__file__).resolve().parents[1])  # the directory that holds kg/
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")])}
     return subprocess.run(
-        [sys.executable, "-c", script],
+        [*(prefix or []), sys.executable, "-c", script, *arguments],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=4 * BOUND,
         check=True,
         env=env,
     )
@@ -111,24 +172,26 @@ def test_giving_back_a_slot_not_held_leaves_its_holder_alone(tmp_path: Path, sle
     query = sleeper()
     ready_r, ready_w = os.pipe()
     done_r, done_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - another worker holds the slot for a demoted query
+
+    def hold_demoted() -> bool:  # another worker holds the slot for a demoted query
         holder = ServerSlots(tmp_path / "s", 1)
         slot = holder.try_take()
         holder.mark_demoted(slot, query.pid, time.monotonic())
         os.write(ready_w, b"x")
         os.read(done_r, 1)
-        os._exit(0)
+        return True
+
+    pid = fork(hold_demoted)
     try:
-        os.read(ready_r, 1)
+        wait_readable(ready_r, "the other worker to hold the slot")
         assert slots.try_take() is None  # this worker has looked at the slots: none is free
         slots.give_back(0)
         assert slots.taken() == 1
         assert slots.shed_oldest(DEMOTED) == 0
-        assert query.wait(timeout=30) == -9
+        assert query.wait(timeout=BOUND) == -9
     finally:
         os.write(done_w, b"x")
-        os.waitpid(pid, 0)
+        exit_code(pid, "the other worker to leave")
         for fd in (ready_r, ready_w, done_r, done_w):
             os.close(fd)
 
@@ -211,6 +274,39 @@ def test_private_slots_are_removed_when_the_process_exits(tmp_path: Path) -> Non
     assert not Path(directory).exists()
 
 
+def test_private_slots_register_their_removal_at_exit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the process runs at exit removes the directory, and raises nothing when a
+    temporary-files cleaner removed it first (in this process: the test above sees the real
+    exit, this one that what is registered is that removal)."""
+    import atexit
+
+    registered: list[tuple] = []
+    monkeypatch.setattr(atexit, "register", lambda *call, **named: registered.append((call, named)))
+    slots = ServerSlots.private(2)
+    ((call, named),) = registered
+    function, *arguments = call
+    assert slots.directory.is_dir()
+    function(*arguments, **named)
+    assert not slots.directory.exists()
+    function(*arguments, **named)  # gone already: no error
+
+
+def test_a_server_that_is_the_first_process_of_its_namespace_takes_slots(tmp_path: Path) -> None:
+    """A server in a container may run as pid 1: it must still take its slots (pid 1 is no
+    marker of "no process yet" for the descriptors)."""
+    if subprocess.run(["unshare", "-Urpf", "true"], capture_output=True).returncode != 0:
+        pytest.skip("no user and pid namespaces here (unshare -Urpf)")
+    ServerSlots(tmp_path / "s", 2)  # the directory, made as gunicorn's master would
+    script = (
+        "import os, sys\n"
+        "from kg.web.endpoint.slots import ServerSlots\n"
+        "slots = ServerSlots(sys.argv[1], 2)\n"
+        "print(os.getpid(), slots.try_take(), slots.try_take(), slots.try_take())\n"
+    )
+    done = run_python(script, str(tmp_path / "s"), prefix=["unshare", "-Urpf"])
+    assert done.stdout.split() == ["1", "0", "1", "None"]
+
+
 def test_private_slots_are_named_for_the_operator() -> None:
     """An operator who finds a ``kg-slots-…`` directory in the temporary directory knows
     whose it is."""
@@ -271,24 +367,28 @@ def test_take_reserved_waits_until_the_slot_is_free(tmp_path: Path) -> None:
     other = ServerSlots(tmp_path / "s", 1)  # another worker, as seen from this one
     ready_r, ready_w = os.pipe()
     go_r, go_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the other worker holds the slot until told
+
+    def hold_until_told() -> bool:  # the other worker holds the slot until told
         slot = other.try_take()
         os.write(ready_w, b"x")
         os.read(go_r, 1)
         other.give_back(slot)
-        os._exit(0)
+        return True
+
+    pid = fork(hold_until_told)
     try:
-        os.read(ready_r, 1)
+        wait_readable(ready_r, "the other worker to hold the slot")
         result: list[int | None] = []
-        waiter = threading.Thread(target=lambda: result.append(slots.take_reserved(0, 60)))
+        waiter = threading.Thread(
+            target=lambda: result.append(slots.take_reserved(0, BOUND)), daemon=True
+        )
         waiter.start()
         os.write(go_w, b"x")
-        waiter.join()
+        join(waiter, "take_reserved to return")
         assert result == [0]
         assert slots.try_take() is None  # now held here
     finally:
-        os.waitpid(pid, 0)
+        exit_code(pid, "the other worker to leave")
         for fd in (ready_r, ready_w, go_r, go_w):
             os.close(fd)
 
@@ -298,19 +398,21 @@ def test_take_reserved_gives_up_at_its_timeout(tmp_path: Path) -> None:
     holder = ServerSlots(tmp_path / "s", 1)
     release_r, release_w = os.pipe()
     ready_r, ready_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover
+
+    def hold_until_released() -> bool:
         holder.try_take()
         os.write(ready_w, b"x")
         os.read(release_r, 1)
-        os._exit(0)
+        return True
+
+    pid = fork(hold_until_released)
     try:
-        os.read(ready_r, 1)
+        wait_readable(ready_r, "the other worker to hold the slot")
         assert slots.take_reserved(0, timeout=0.05) is None
         assert slots.take_reserved(0, timeout=0) is None
     finally:
         os.write(release_w, b"x")
-        os.waitpid(pid, 0)
+        exit_code(pid, "the other worker to leave")
         for fd in (release_r, release_w, ready_r, ready_w):
             os.close(fd)
 
@@ -335,11 +437,11 @@ def test_the_longest_running_demoted_query_is_shed(tmp_path: Path, sleeper) -> N
     slots.mark_demoted(held[1], older.pid, now - 5)
     slots.mark_demoted(held[2], fresh.pid, now - 50)  # oldest mark, but no longer demoted
     assert slots.shed_oldest(DEMOTED) == held[1]
-    assert older.wait(timeout=30) == -9
+    assert older.wait(timeout=BOUND) == -9
     assert newer.poll() is None and fresh.poll() is None
     assert slots.was_shed(held[1]) and not slots.was_shed(held[0])
     assert slots.shed_oldest(DEMOTED) == held[0]  # the next oldest, older is already shed
-    assert newer.wait(timeout=30) == -9
+    assert newer.wait(timeout=BOUND) == -9
     assert slots.shed_oldest(DEMOTED) is None
     assert fresh.poll() is None
 
@@ -350,7 +452,7 @@ def test_a_demoted_query_is_found_past_slots_whose_queries_are_not(tmp_path: Pat
     *_, third = [slots.try_take() for _ in range(3)]  # two slots whose queries run on
     slots.mark_demoted(third, query.pid, time.monotonic())
     assert slots.shed_oldest(DEMOTED) == third
-    assert query.wait(timeout=30) == -9
+    assert query.wait(timeout=BOUND) == -9
 
 
 def test_a_query_at_another_priority_is_never_shed(tmp_path: Path, sleeper) -> None:
@@ -379,7 +481,7 @@ def test_a_mark_whose_process_is_gone_is_passed_over(tmp_path: Path, sleeper) ->
     slots.mark_demoted(first, gone.pid, time.monotonic() - 10)
     slots.mark_demoted(second, alive.pid, time.monotonic())
     assert slots.shed_oldest(DEMOTED) == second
-    assert alive.wait(timeout=30) == -9
+    assert alive.wait(timeout=BOUND) == -9
 
 
 def test_a_new_demotion_mark_replaces_the_old_one(tmp_path: Path, sleeper) -> None:
@@ -391,7 +493,7 @@ def test_a_new_demotion_mark_replaces_the_old_one(tmp_path: Path, sleeper) -> No
     slots.mark_demoted(slot, first.pid, 10.0**9)  # a longer mark than the next one
     slots.mark_demoted(slot, second.pid, time.monotonic())
     assert slots.shed_oldest(DEMOTED) == slot
-    assert second.wait(timeout=30) == -9
+    assert second.wait(timeout=BOUND) == -9
     assert first.poll() is None
 
 
@@ -404,6 +506,54 @@ def test_a_slot_given_back_forgets_its_demoted_query(tmp_path: Path, sleeper) ->
     slots.give_back(slot)
     assert slots.shed_oldest(DEMOTED) is None
     assert query.poll() is None
+
+
+def test_a_slot_whose_mark_cannot_be_emptied_is_still_given_back(
+    tmp_path: Path, sleeper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An I/O error while emptying a demoted query's mark must neither fail the request (a
+    500 from the query's ``finally``) nor keep the slot locked for the life of the worker: the
+    slot is unlocked, and the next taker clears the mark."""
+    slots = ServerSlots(tmp_path / "s", 1)
+    query = sleeper()
+    slot = slots.try_take()
+    slots.mark_demoted(slot, query.pid, time.monotonic())
+
+    def fails(fd: int, length: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(slots_module.os, "ftruncate", fails)
+        slots.give_back(slot)
+    assert slots.taken() == 0
+    assert in_child(lambda: slots.try_take() == 0) == 0
+    assert slots.shed_oldest(DEMOTED) is None  # the taker cleared the mark
+    assert query.poll() is None
+
+
+def test_a_slot_held_without_a_mark_is_given_back_without_touching_its_file(
+    tmp_path: Path, sleeper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ordinary query gives its slot back with one system call (the unlock): only a hold
+    that wrote a mark reads and empties the file, even where the slot's previous hold did."""
+    slots = ServerSlots(tmp_path / "s", 1)
+    query = sleeper()
+    slot = slots.try_take()
+    slots.mark_demoted(slot, query.pid, time.monotonic())
+    slots.give_back(slot)
+    assert slots.try_take() == slot  # the next query in the same slot, never demoted
+    touched: list[str] = []
+    for name in ("pread", "ftruncate"):
+        real = getattr(os, name)
+        monkeypatch.setattr(
+            slots_module.os,
+            name,
+            lambda *args, _name=name, _real=real: touched.append(_name) or _real(*args),
+        )
+    slots.give_back(slot)
+    monkeypatch.undo()
+    assert touched == []
+    assert slots.taken() == 0
 
 
 def test_a_mark_left_by_a_dead_worker_is_cleared_by_the_next_taker(tmp_path: Path, sleeper) -> None:
@@ -430,33 +580,35 @@ def test_a_shed_slot_is_reserved_for_the_thread_that_shed_it(
     def demote_until_shed() -> bool:  # the other worker: gives back once its query is shed
         slot = slots.try_take()
         slots.mark_demoted(slot, query.pid, time.monotonic())
+        deadline = time.monotonic() + BOUND
         while not slots.was_shed(slot):
+            if time.monotonic() > deadline:
+                return False
             time.sleep(0.01)
         slots.give_back(slot)
         return slots.was_shed(slot)  # the reservation outlives the give-back
 
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover
-        os._exit(0 if demote_until_shed() else 1)
+    pid = fork(demote_until_shed)
     try:
-        while slots.taken() == 0 or not (slots.directory / "slot-0").read_text():
-            time.sleep(0.01)
+        wait_until(
+            lambda: slots.taken() == 1 and (slots.directory / "slot-0").read_text() != "",
+            "the other worker to hold the slot and mark it demoted",
+        )
         assert slots.shed_oldest(DEMOTED) == 0
-        _, status = os.waitpid(pid, 0)
-        pid = 0
-        assert os.waitstatus_to_exitcode(status) == 0
+        code, pid = exit_code(pid, "the other worker to see its query shed"), 0
+        assert code == 0
         assert slots.taken() == 0
         others: list[int | None] = []
-        thread = threading.Thread(target=lambda: others.append(slots.try_take()))
+        thread = threading.Thread(target=lambda: others.append(slots.try_take()), daemon=True)
         thread.start()
-        thread.join()
+        join(thread, "try_take in another thread")
         assert others == [None]  # another request of this worker may not take it
         assert in_child(lambda: slots.try_take() is None) == 0  # nor one of another worker
-        assert slots.take_reserved(0, timeout=30) == 0  # the one who shed gets it
+        assert slots.take_reserved(0, timeout=BOUND) == 0  # the one who shed gets it
         assert not slots.was_shed(0)  # and the reservation is used up
     finally:
         if pid:
-            os.waitpid(pid, 0)
+            exit_code(pid, "the other worker to leave")
 
 
 def test_the_thread_that_shed_may_also_take_its_slot_with_try_take(tmp_path: Path, sleeper) -> None:

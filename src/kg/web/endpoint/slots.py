@@ -140,10 +140,12 @@ class ServerSlots:
         with self._lock:
             if slot in self._held and self._owner == os.getpid():
                 with contextlib.suppress(OSError):
-                    # a reservation stays for the one who shed
-                    if slot in self._marked and not self.was_shed(slot):
-                        os.ftruncate(self._fds[slot], 0)
-                    fcntl.flock(self._fds[slot], fcntl.LOCK_UN)
+                    try:
+                        # a reservation stays for the one who shed
+                        if slot in self._marked and not self.was_shed(slot):
+                            os.ftruncate(self._fds[slot], 0)
+                    finally:  # unlocked even if the mark stays (the next taker clears it)
+                        fcntl.flock(self._fds[slot], fcntl.LOCK_UN)
                 self._held.discard(slot)
                 self._marked.discard(slot)
 
