@@ -30,6 +30,30 @@ def live_processes() -> list[Process]:
     return found
 
 
+#: ``PF_EXITING`` in ``/proc/<pid>/stat``'s flags: the process is inside ``exit()``.
+_EXITING = 0x4
+#: SIGKILL's bit in ``/proc/<pid>/status``'s pending-signal masks.
+_SIGKILL = 1 << (9 - 1)
+
+
+def is_being_killed(pid: int) -> bool:
+    """Whether ``pid`` has a SIGKILL pending or is already exiting (or is gone): it runs no more
+    of its own code, though on a loaded machine it can take a while to release its memory and
+    become a zombie. True for a process that is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+    if stat[0] in ("Z", "X") or int(stat[6]) & _EXITING:
+        return True
+    pending = 0
+    for line in status.splitlines():
+        if line.startswith(("SigPnd:", "ShdPnd:")):
+            pending |= int(line.split()[1], 16)
+    return bool(pending & _SIGKILL)
+
+
 def children(pid: int) -> list[Process]:
     """The live child processes of ``pid`` (gunicorn's master: its workers)."""
     return [p for p in live_processes() if p.parent == pid]
