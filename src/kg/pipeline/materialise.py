@@ -141,13 +141,13 @@ def _schema_size(store: ox.Store) -> int:
     return int(next(iter(store.query(query)))[0].value)
 
 
-def apply_rule(store: ox.Store, query: str, batch: int = WRITE_BATCH) -> int:
-    """Stream the rule's rows and add them to the store's default graph, ``batch`` at a time;
-    returns how many rows there were (a triple derived twice in one pass counts twice).
+def apply_rule(store: ox.Store, query: str) -> int:
+    """Stream the rule's rows and add them to the store's default graph, :data:`WRITE_BATCH`
+    at a time; returns how many rows there were (a triple derived twice counts twice).
 
     The query reads a snapshot of the store taken when it started, so the triples written
     while it runs do not change its rows (Oxigraph's reads are snapshot-isolated)."""
-    rows = 0
+    rows, batch = 0, WRITE_BATCH
     pending: list[ox.Quad] = []
     for s, p, o in store.query(PREFIXES + query):
         pending.append(ox.Quad(s, p, o, ox.DefaultGraph()))
