@@ -177,3 +177,11 @@ def test_the_reasoners_refusal_comes_back_from_its_process(tmp_path) -> None:
     assert "owl#inverseOf" in str(caught.value)
     assert "KG_BUILD_MODE=memory KG_REASONER=owlrl" in str(caught.value)
     assert not (tmp_path / "b" / "kg.nq").exists()
+
+
+def test_a_step_reports_the_cpu_time_it_used_in_its_process() -> None:
+    from kg.pipeline.background import Background
+
+    step = Background(sum, range(3_000_000))
+    assert step.result() == sum(range(3_000_000))
+    assert step.cpu_seconds > 0  # at least the interpreter's start, whatever the machine

@@ -12,6 +12,7 @@ caller's choice (it asks for the results in a fixed order), so the output is det
 from __future__ import annotations
 
 import multiprocessing
+import resource
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
@@ -24,26 +25,30 @@ def _run(connection: Connection, function: Callable[..., Any], args: tuple) -> N
         answer: tuple[str, object] = ("ok", function(*args))
     except BaseException as error:  # every failure goes back to the parent
         answer = ("error", error)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime
     try:
-        connection.send(answer)
+        connection.send((*answer, cpu))
     except Exception as unpicklable:  # an error whose arguments cannot pickle
-        connection.send(("error", RuntimeError(f"{answer[1]!r} ({unpicklable})")))
+        connection.send(("error", RuntimeError(f"{answer[1]!r} ({unpicklable})"), cpu))
     connection.close()
 
 
 class Background:
     """``function(*args)`` in a spawned process; :meth:`result` waits for it and returns its
-    value or raises its exception (the same type and message as in the child)."""
+    value or raises its exception (the same type and message as in the child).
+    :attr:`cpu_seconds` is then the CPU time the step used in its process."""
 
     def __init__(self, function: Callable[..., Any], *args: object) -> None:
         self._receive, send = _SPAWN.Pipe(duplex=False)
         self._process = _SPAWN.Process(target=_run, args=(send, function, args), daemon=True)
         self._process.start()
         send.close()  # the child holds the only sending end: its death ends the pipe
+        self.cpu_seconds = 0.0
 
     def result(self) -> Any:
         try:
-            status, value = self._receive.recv()
+            status, value, self.cpu_seconds = self._receive.recv()
         except EOFError:
             self._process.join()
             raise RuntimeError(

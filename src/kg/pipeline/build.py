@@ -280,7 +280,10 @@ def _build_streaming(
         _fail_on(report, streamed.quote_problems)
         del streamed.store  # closes the working store
         lint_problems = linting.result()
-        phase("lint (for the quality report, in a process of its own since the start)")
+        phase(
+            "lint (for the quality report, in a process of its own since the start, "
+            f"{linting.cpu_seconds:.0f} s CPU there)"
+        )
         pictures = render_all(ontology_graph(streamed.ontology))
         phase("ontology diagram")
         try:
@@ -291,7 +294,10 @@ def _build_streaming(
                 f"{err}; the streaming build reasons only with the fast materialiser, so build "
                 "this project with KG_BUILD_MODE=memory KG_REASONER=owlrl"
             ) from None
-        phase("reason (fast, on a backup of the on-disk store, in a process of its own)")
+        phase(
+            "reason (fast, on a backup of the on-disk store, in a process of its own, "
+            f"{reasoning.cpu_seconds:.0f} s CPU there)"
+        )
         ordered = workdir / ARTIFACT_NAME
         stream.sort_unique([streamed.unsorted, streamed.inferred], ordered, workdir)
         streamed.unsorted.unlink()
@@ -401,13 +407,13 @@ def write_build(
         store.flush()
         phase("on-disk store (Oxigraph bulk load)")
         add_search_index(store, staging, manifest)  # the search box's and /reconcile's index
+        phase("search index (SQLite FTS5)")
         if quality is not None:
             manifest["quality"] = write_quality_report(
                 store, staging, manifest["version"], *quality
             )
             phase("quality report")
         del store  # closes the database before it is moved
-        phase("search index (SQLite FTS5)")
         for name, svg in (pictures or {}).items():
             (staging / name).write_text(svg, encoding="utf-8")
         (staging / MANIFEST_NAME).write_text(
