@@ -83,10 +83,10 @@ def _by_graph(store: ox.Store) -> list[tuple[str, ...]]:
 def test_graph_by_graph_counts_as_the_all_graphs_query_on_mixed_sources() -> None:
     store = ox.Store()
     store.bulk_load(MIXED.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
-    assert _by_graph(store) == _rows(store, quality._facts_query())
+    assert _by_graph(store) == _rows(store, per_triple_query())
     assert len(_by_graph(store)) == 2
 
 
 def test_graph_by_graph_counts_as_the_all_graphs_query_on_the_real_build(built: Settings) -> None:
     store = ox.Store.read_only(str(next(built.build_dir.glob("oxigraph-*"))))
-    assert _by_graph(store) == _rows(store, quality._facts_query())
+    assert _by_graph(store) == _rows(store, per_triple_query())
