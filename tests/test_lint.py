@@ -125,3 +125,17 @@ def test_ruff_config_is_live(tmp_path: Path) -> None:
         check=False,
     )
     assert "S602" in result.stdout, result.stdout
+
+
+def test_lint_with_its_store_on_disk_finds_what_it_finds_in_memory(tmp_path: Path) -> None:
+    """The streaming build lints with the store on disk (bounded memory): the same problems,
+    with the same files and lines, as the in-memory store gives."""
+    root = scratch_copy(tmp_path / "p")
+    for fixture in FIXTURES[:6]:  # a few rules' problems, in several files
+        target = root / _header(fixture, "file")
+        with target.open("a", encoding="utf-8") as out:
+            out.write("\n" + fixture.read_text(encoding="utf-8"))
+    in_memory = lint(root)
+    assert len({p.rule for p in in_memory}) >= 5
+    assert lint(root, directory=tmp_path / "store") == in_memory
+    assert (tmp_path / "store").is_dir()

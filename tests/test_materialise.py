@@ -48,3 +48,31 @@ def test_a_functional_data_property_with_two_values_is_inconsistent() -> None:
     )
     with pytest.raises(InconsistentDataError):
         materialise(data)
+
+
+def test_rules_written_back_in_small_batches_give_the_same_closure(union: Graph, monkeypatch):
+    """Each rule's rows go back into the store a batch at a time while the rule's query still
+    streams (its snapshot does not see them): batches of 7 give what one batch gives."""
+    from kg.pipeline import materialise as module
+
+    whole = set(materialise(union))
+    monkeypatch.setattr(module, "WRITE_BATCH", 7)
+    assert set(materialise(union)) == whole
+    assert len(whole) > 100
+
+
+def test_a_functional_clash_names_its_subject_and_counts_its_values() -> None:
+    data = Graph()
+    data.parse(
+        data="""@prefix owl: <http://www.w3.org/2002/07/owl#> .
+        @prefix dk: <https://w3id.org/digikommun/ontology#> .
+        dk:year a owl:FunctionalProperty .
+        <https://w3id.org/digikommun/id/edition/x> dk:year 2019, 2020, 2021 .
+        <https://w3id.org/digikommun/id/edition/y> dk:year 2019 .""",
+        format="turtle",
+    )
+    with pytest.raises(InconsistentDataError) as caught:
+        materialise(data)
+    message = str(caught.value)
+    assert "<https://w3id.org/digikommun/id/edition/x> has 3 values for the functional" in message
+    assert "edition/y" not in message

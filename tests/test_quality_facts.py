@@ -69,3 +69,24 @@ def test_the_query_counts_as_the_per_triple_form_on_mixed_sources() -> None:
 def test_the_query_counts_as_the_per_triple_form_on_the_real_build(built: Settings) -> None:
     store = ox.Store.read_only(str(next(built.build_dir.glob("oxigraph-*"))))
     assert _rows(store, quality._facts_query()) == _rows(store, per_triple_query())
+
+
+def _by_graph(store: ox.Store) -> list[tuple[str, ...]]:
+    """What facts_by_graph finds, graph by graph, in the all-graphs query's row form."""
+    integer = "^^<http://www.w3.org/2001/XMLSchema#integer>"
+    return [
+        (f"<{GRAPH}{r['graph']}>", f'"{r["facts"]}"{integer}', f'"{r["with_source"]}"{integer}')
+        for r in quality.facts_by_graph(store)
+    ]
+
+
+def test_graph_by_graph_counts_as_the_all_graphs_query_on_mixed_sources() -> None:
+    store = ox.Store()
+    store.bulk_load(MIXED.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+    assert _by_graph(store) == _rows(store, per_triple_query())
+    assert len(_by_graph(store)) == 2
+
+
+def test_graph_by_graph_counts_as_the_all_graphs_query_on_the_real_build(built: Settings) -> None:
+    store = ox.Store.read_only(str(next(built.build_dir.glob("oxigraph-*"))))
+    assert _by_graph(store) == _rows(store, per_triple_query())

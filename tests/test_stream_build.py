@@ -139,3 +139,49 @@ def test_a_shape_the_compiler_refuses_is_checked_by_pyshacl(tmp_path, small_batc
     streamed = _problems(project, tmp_path, "stream")
     assert streamed == memory
     assert any("A county has only a type and labels." in line for line in streamed)
+
+
+def test_a_step_in_a_process_of_its_own_gives_its_value_and_its_error() -> None:
+    from kg.pipeline.background import Background
+
+    assert Background(sum, [1, 2, 3]).result() == 6
+    with pytest.raises(ValueError, match="invalid literal"):
+        Background(int, "not a number").result()
+
+
+def test_a_stopped_step_ends_without_an_answer() -> None:
+    import time
+
+    from kg.pipeline.background import Background
+
+    step = Background(time.sleep, 3600)
+    step.stop()
+    assert not step._process.is_alive()
+    assert step._process.exitcode is not None and step._process.exitcode < 0  # a signal
+
+
+INVERSE = """<https://w3id.org/digikommun/ontology#forEdition>
+    <http://www.w3.org/2002/07/owl#inverseOf> <https://w3id.org/digikommun/ontology#forEdition> .
+"""
+
+
+def test_the_reasoners_refusal_comes_back_from_its_process(tmp_path) -> None:
+    """The reasoner runs in a process of its own: its error reaches the build as it was
+    raised there, with the advice to build in memory with owlrl, and nothing is written."""
+    from kg.pipeline.materialise import UnsupportedByFastReasonerError
+
+    project = synthesise(tmp_path / "p", 2000).root
+    (project / "data" / "ttl" / "synth" / "zz-inverse.ttl").write_text(INVERSE, encoding="utf-8")
+    with pytest.raises(UnsupportedByFastReasonerError) as caught:
+        build(project, tmp_path / "b", force=True, mode="stream")
+    assert "owl#inverseOf" in str(caught.value)
+    assert "KG_BUILD_MODE=memory KG_REASONER=owlrl" in str(caught.value)
+    assert not (tmp_path / "b" / "kg.nq").exists()
+
+
+def test_a_step_reports_the_cpu_time_it_used_in_its_process() -> None:
+    from kg.pipeline.background import Background
+
+    step = Background(sum, range(3_000_000))
+    assert step.result() == sum(range(3_000_000))
+    assert step.cpu_seconds > 0  # at least the interpreter's start, whatever the machine

@@ -266,29 +266,42 @@ def _build_streaming(
     """The streaming build (:mod:`kg.pipeline.stream`): the same artifact and manifest as the
     in-memory build, with memory bounded by a batch of files instead of the whole graph."""
     from kg.pipeline import stream
+    from kg.pipeline.background import Background
 
     build_dir.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(dir=build_dir, prefix=".stream-", suffix=".tmp"))
+    # lint reads the input files itself: it runs beside loading and validation
+    linting = Background(stream.lint_on_disk, str(root), str(workdir / "lint-store"))
+    reasoning = None
     try:
         streamed = stream.stream_check(root, workdir, phase)
+        reasoning = streamed.reasoning
         report = streamed.report
         _fail_on(report, streamed.quote_problems)
-        lint_problems = _lint(root)
-        phase("lint (for the quality report)")
+        del streamed.store  # closes the working store
+        lint_problems = linting.result()
+        phase(
+            "lint (for the quality report, in a process of its own since the start, "
+            f"{linting.cpu_seconds:.0f} s CPU there)"
+        )
         pictures = render_all(ontology_graph(streamed.ontology))
         phase("ontology diagram")
         try:
-            stream.append_inferred(streamed)
+            assert reasoning is not None and streamed.inferred is not None
+            reasoning.result()
         except UnsupportedByFastReasonerError as err:
             raise UnsupportedByFastReasonerError(
                 f"{err}; the streaming build reasons only with the fast materialiser, so build "
                 "this project with KG_BUILD_MODE=memory KG_REASONER=owlrl"
             ) from None
-        del streamed.store  # closes the working store
-        phase("reason (fast, on the on-disk store)")
+        phase(
+            "reason (fast, on a backup of the on-disk store, in a process of its own, "
+            f"{reasoning.cpu_seconds:.0f} s CPU there)"
+        )
         ordered = workdir / ARTIFACT_NAME
-        stream.sort_unique(streamed.unsorted, ordered, workdir)
+        stream.sort_unique([streamed.unsorted, streamed.inferred], ordered, workdir)
         streamed.unsorted.unlink()
+        streamed.inferred.unlink()
         sha256, graph_counts = stream.summarise(ordered)
         counts = {name: graph_counts[name] for name in sorted(graph_counts)}
         phase("sort (GNU sort, on disk)")
@@ -298,6 +311,9 @@ def _build_streaming(
         )
         phase("write")
     finally:
+        linting.stop()
+        if reasoning is not None:
+            reasoning.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     return BuildResult(version_id, build_dir / ARTIFACT_NAME, manifest, report)
 
@@ -391,13 +407,13 @@ def write_build(
         store.flush()
         phase("on-disk store (Oxigraph bulk load)")
         add_search_index(store, staging, manifest)  # the search box's and /reconcile's index
+        phase("search index (SQLite FTS5)")
         if quality is not None:
             manifest["quality"] = write_quality_report(
                 store, staging, manifest["version"], *quality
             )
             phase("quality report")
         del store  # closes the database before it is moved
-        phase("search index (SQLite FTS5)")
         for name, svg in (pictures or {}).items():
             (staging / name).write_text(svg, encoding="utf-8")
         (staging / MANIFEST_NAME).write_text(

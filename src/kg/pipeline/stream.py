@@ -20,8 +20,12 @@ per million triples, so a 10 M-triple project cannot be built on a 24 GiB machin
    targets are selected once over the whole store.
 3. **Quotes** are checked over the store (``kg.pipeline.store_view`` answers the checker's
    graph calls from the store's indexes).
-4. **Reason** with ``materialise.materialise_store`` on the working store (rules as SPARQL
-   updates on disk; the asserted triples are told apart by their named graphs, not a copy).
+4. **Reason** with ``materialise.materialise_store`` on a backup of the working store (hard
+   links, made once loading is done), in a process of its own while 2 and 3 run: rules as
+   SPARQL queries whose rows are written back in batches; the asserted triples are told apart
+   by their named graphs, not a copy. ``kg lint`` (for the quality report) runs from the start
+   in a third process, with its store on disk. The two cores are both used; errors are still
+   reported in the same order (validation, quotes, then the reasoner's).
 5. **Sort** the N-Quads lines with GNU ``sort`` (external merge sort on disk, byte order, which
    for UTF-8 is Python's code-point order), so the artifact and its hash are byte-identical to
    the in-memory build's.
@@ -45,9 +49,10 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from kg.namespaces import INFERRED_GRAPH
+from kg.pipeline.background import Background
 from kg.pipeline.fast_parse import fast_lines
 from kg.pipeline.load import InputFile, discover, load_shapes, parse_file
-from kg.pipeline.locate import Location, Locator
+from kg.pipeline.locate import LazyLocator
 from kg.pipeline.quotes import QuoteProblem, check_quotes
 from kg.pipeline.shacl.over_store import validate_store
 from kg.pipeline.shacl.plan import SH, top_level_shapes
@@ -74,20 +79,10 @@ class Streamed:
     quote_problems: list[QuoteProblem]
     ontology: Graph
     triples: dict[str, int] = field(default_factory=dict)
-
-
-class LazyLocator:
-    """A :class:`Locator` read only when a problem has to be located: it holds every input
-    file's text, which at ten million triples is gigabytes that a clean build never needs."""
-
-    def __init__(self, files: list[InputFile]) -> None:
-        self._files = files
-        self._locator: Locator | None = None
-
-    def find(self, node: object, graph: Graph | None = None) -> Location | None:
-        if self._locator is None:
-            self._locator = Locator(self._files)
-        return self._locator.find(node, graph)
+    #: The reasoner, running in a process of its own (:func:`reason_over`).
+    reasoning: Background | None = None
+    #: Where the reasoner writes the inferred graph's lines.
+    inferred: Path | None = None
 
 
 def load_files(files: list[InputFile], store: ox.Store, unsorted: Path) -> dict[str, int]:
@@ -287,41 +282,67 @@ def ontology_ntriples(store: ox.Store, files: list[InputFile]) -> bytes:
 def stream_check(
     root: Path, workdir: Path, phase: Callable[[str], None] = lambda name: None
 ) -> Streamed:
-    """Load every input into an on-disk working store under ``workdir`` and validate it there."""
+    """Load every input into an on-disk working store under ``workdir``, start the reasoner on
+    a backup of it in a process of its own, and validate the working store meanwhile."""
     files = discover(root)
     store = ox.Store(str(workdir / "working-store"))
     unsorted = workdir / "quads.unsorted.nq"
     counts = load_files(files, store, unsorted)
     phase("load (file by file into the on-disk store)")
-    ontology_nt = ontology_ntriples(store, files)
-    ontology = Graph().parse(data=ontology_nt, format="nt")
-    report, quote_problems = validate_streamed(root, files, counts, store, ontology_nt, phase)
-    return Streamed(store, unsorted, report, quote_problems, ontology, counts)
+    store.flush()
+    # A backup on the same disk is hard links to the store's immutable files: instant, and
+    # from then on independent, so the reasoner's writes never reach what validation reads.
+    reason_store, inferred = workdir / "reason-store", workdir / "inferred.unsorted.nq"
+    store.backup(str(reason_store))
+    reasoning = Background(reason_over, str(reason_store), str(inferred))
+    try:
+        ontology_nt = ontology_ntriples(store, files)
+        ontology = Graph().parse(data=ontology_nt, format="nt")
+        report, quote_problems = validate_streamed(root, files, counts, store, ontology_nt, phase)
+    except BaseException:
+        reasoning.stop()
+        raise
+    return Streamed(store, unsorted, report, quote_problems, ontology, counts, reasoning, inferred)
 
 
-def append_inferred(streamed: Streamed) -> int:
-    """Materialise over the working store; append the inferred graph's lines to the unsorted
-    file. Returns how many lines were appended (each triple once)."""
+def reason_over(store_dir: str, inferred: str) -> int:
+    """Materialise over the on-disk store at ``store_dir`` (a backup of the working store, in
+    a process of its own) and write the inferred graph's lines, unsorted, to ``inferred``.
+    Returns how many lines were written (each triple once); the store is removed after."""
     from kg.pipeline.build import _triple_nt
     from kg.pipeline.materialise import materialise_store
 
     name = URIRef(INFERRED_GRAPH).n3()
     written = 0
-    with streamed.unsorted.open("a", encoding="utf-8") as out:
-        for triple in materialise_store(streamed.store, asserted_in_named_graphs=True):
+    store = ox.Store(store_dir)
+    with Path(inferred).open("w", encoding="utf-8") as out:
+        for triple in materialise_store(store, asserted_in_named_graphs=True):
             out.write(f"{_triple_nt(triple)} {name} .\n")
             written += 1
+    del store
+    shutil.rmtree(store_dir, ignore_errors=True)
     return written
 
 
-def sort_unique(unsorted: Path, target: Path, workdir: Path) -> None:
+def lint_on_disk(root: str, directory: str) -> list:
+    """``kg lint`` with its store on disk at ``directory``: run beside loading and validation
+    (it reads the input files itself), for the quality report."""
+    from kg.pipeline.lint import lint
+
+    problems = lint(Path(root), directory=Path(directory))
+    shutil.rmtree(directory, ignore_errors=True)
+    return problems
+
+
+def sort_unique(unsorted: list[Path], target: Path, workdir: Path) -> None:
     """GNU sort in byte order, each line once; it spills to ``workdir``, never all in memory."""
     sort = shutil.which("sort")
     if sort is None:
         raise RuntimeError("the streaming build needs GNU sort (coreutils)")
     env = {**os.environ, "LC_ALL": "C"}
     subprocess.run(
-        [sort, "-u", "-S", SORT_BUFFER, "-T", str(workdir), "-o", str(target), str(unsorted)],
+        [sort, "-u", "-S", SORT_BUFFER, "-T", str(workdir), "-o", str(target)]
+        + [str(path) for path in unsorted],
         check=True,
         env=env,
     )
