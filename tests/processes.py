@@ -3,8 +3,13 @@ and query processes without trusting what the server reports about itself."""
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 
 @dataclass(frozen=True)
@@ -64,3 +69,18 @@ def grandchildren(pid: int) -> list[Process]:
     table = live_processes()
     middle = {p.pid for p in table if p.parent == pid}
     return [p for p in table if p.parent in middle]
+
+
+def exit_code_within(pid: int, bound: float, what: str) -> int:
+    """The exit code of child ``pid`` once it has exited, waiting at most ``bound`` seconds; a
+    child still running then is killed and the test fails, so a hang fails fast."""
+    deadline = time.monotonic() + bound
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail(f"waited {bound:g} s for {what} to exit")
+        time.sleep(0.01)

@@ -62,6 +62,7 @@ from kg.web.endpoint.isolation.sandbox import SandboxUnavailable, endpoint_ports
 from kg.web.endpoint.isolation.service_routes import routes_for
 from kg.web.endpoint.limits import QueryRejected
 from kg.web.endpoint.results import serialise
+from tests.processes import exit_code_within
 from tests.test_service_network import Endpoint, _call, _pair_on_one_port
 
 JSON = "application/sparql-results+json"
@@ -157,18 +158,8 @@ def wait_for(predicate: Callable[[], bool], what: str, seconds: float = BOUND) -
 
 
 def exit_status(pid: int, what: str) -> int:
-    """The exit code of child ``pid`` once it has exited, waiting at most :data:`BOUND`; a
-    child still running then is killed, and the test fails."""
-    deadline = time.monotonic() + BOUND
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            pytest.fail(f"waited {BOUND:g} s for {what} to exit")
-        time.sleep(0.01)
+    """The exit code of child ``pid``, waiting at most :data:`BOUND`."""
+    return exit_code_within(pid, BOUND, what)
 
 
 def read_from(fd: int, size: int, what: str) -> bytes:

@@ -132,8 +132,9 @@ def test_a_worker_killed_loses_no_queued_connection(built: Settings) -> None:
             lambda: sum(map(_answered, conns)) + sum(_listeners(port)) == len(conns),
             "every connection answered or queued",
         )
-        queued = sum(_listeners(port))
-        assert 0 < queued < len(conns)
+        # Some wait in a queue (the frozen worker's at least; on a loaded machine the running
+        # worker may not have taken its own share yet, so how many is not asserted).
+        assert sum(_listeners(port)) > 0
         os.kill(frozen, signal.SIGKILL)
         for conn in conns:
             assert _answer(conn).startswith(b"HTTP/1.1 200 ")

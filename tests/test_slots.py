@@ -31,6 +31,7 @@ import pytest
 
 from kg.web.endpoint import slots as slots_module
 from kg.web.endpoint.slots import RESERVED_SECONDS, ServerSlots, share_across_workers, slots_for
+from tests.processes import exit_code_within
 
 DEMOTED = 19
 #: Seconds any wait here lasts at most: what it waits for (a forked worker taking or giving
@@ -61,16 +62,7 @@ def fork(body: Callable[[], object]) -> int:
 
 def exit_code(pid: int, what: str) -> int:
     """The exit code of forked process ``pid``, waiting at most :data:`BOUND` seconds."""
-    deadline = time.monotonic() + BOUND
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            pytest.fail(f"{what}: the other worker still ran after {BOUND:g} s")
-        time.sleep(0.01)
+    return exit_code_within(pid, BOUND, what)
 
 
 def in_child(body: Callable[[], object]) -> int:
