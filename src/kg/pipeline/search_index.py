@@ -26,7 +26,9 @@ tables: every word of a name, and its padded character trigrams, so a word the i
 hold can be replaced by the names' words within a small edit distance.
 
 The file is written from the build's own store, rows in sorted order, then optimised and
-vacuumed: the same inputs give the same bytes (``tests/test_search_index.py``). The pipeline
+vacuumed: the same inputs give the same bytes (``tests/test_search_index.py``). It is written a
+chunk of subjects at a time (``CHUNK_SUBJECTS``), each gathered and inserted before the next is
+read, so the build's memory does not grow with the number of things (issue 27). The pipeline
 writes it; only ``kg.web.services.search_lookup`` reads it (read-only).
 """
 
@@ -113,7 +115,7 @@ CREATE TABLE grams (gram TEXT NOT NULL, term TEXT NOT NULL,
 
 @dataclass
 class Thing:
-    """What the index keeps about one IRI, gathered from the store before anything is written."""
+    """What the index keeps about one IRI, gathered from the store with its chunk."""
 
     iri: str
     kind: str
