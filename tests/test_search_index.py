@@ -17,6 +17,7 @@ from kg.compounds import joined_forms
 from kg.pipeline.build import is_up_to_date
 from kg.pipeline.search_index import SEARCH_INDEX_NAME, write_search_index
 from kg.settings import Settings
+from kg.store.base import store_dir_name
 from kg.trigrams import padded_grams
 from tests.conftest import ROOT
 
@@ -129,6 +130,71 @@ def test_control_characters_and_markup_are_kept_as_text(tmp_path: Path) -> None:
     connection = sqlite3.connect(path)
     assert connection.execute("SELECT name_sv FROM things").fetchone() == ("<b>Eve</b> Mallory",)
     connection.close()
+
+
+def test_the_index_is_written_chunk_by_chunk_with_the_same_bytes(
+    built: Settings, tmp_path: Path
+) -> None:
+    """Issue 27: the index is gathered and inserted a chunk of subjects at a time, so that the
+    build's memory does not grow with the graph. The chunks change nothing: one subject per
+    chunk (every nomination apart from its nominee and edition), two, and a size that leaves a
+    short last chunk give the bytes of one chunk holding everything."""
+    manifest = json.loads(built.manifest.read_text(encoding="utf-8"))
+    store = ox.Store.read_only(str(built.build_dir / store_dir_name(manifest)))
+    whole = write_search_index(store, tmp_path / "whole.sqlite", "test", chunk_subjects=10**9)
+    connection = sqlite3.connect(tmp_path / "whole.sqlite")
+    (last,) = connection.execute("SELECT MAX(id) FROM things").fetchone()
+    lidingo_roles = {
+        role
+        for (role,) in connection.execute(
+            "SELECT role FROM roles JOIN things ON things.id = roles.thing WHERE iri = ?",
+            (ID + "municipality/lidingo",),
+        )
+    }
+    connection.close()
+    assert any("2019" in role for role in lidingo_roles), lidingo_roles  # an edition's name
+    short = next(size for size in (7, 11, 13) if last % size)
+    for size in (1, 2, short):
+        path = tmp_path / f"chunks-of-{size}.sqlite"
+        assert write_search_index(store, path, "test", chunk_subjects=size) == whole, size
+        assert path.read_bytes() == (tmp_path / "whole.sqlite").read_bytes(), size
+
+
+def test_roles_name_a_nominee_and_its_edition_from_other_chunks(tmp_path: Path) -> None:
+    """A nomination, its nominee and its edition fall in three different chunks here; each
+    still gets its role, with the other's shown name beside it."""
+    dk, rdfs = "https://w3id.org/digikommun/ontology#", "http://www.w3.org/2000/01/rdf-schema#"
+    store = ox.Store()
+
+    def add(s: str, p: str, o: ox.NamedNode | ox.Literal) -> None:
+        store.add(ox.Quad(ox.NamedNode(s), ox.NamedNode(p), o))
+
+    for term, label in ((dk + "nominee", "nominee"), (dk + "winner", "winner")):
+        add(term, rdfs + "isDefinedBy", ox.NamedNode("https://w3id.org/digikommun/ontology"))
+        add(term, rdfs + "label", ox.Literal(label, language="en"))
+    add(ID + "edition/2019", rdfs + "label", ox.Literal("Award 2019", language="en"))
+    add(ID + "municipality/alby", rdfs + "label", ox.Literal("Alby", language="sv"))
+    nomination = ID + "nomination/2019-alby"
+    add(nomination, rdfs + "label", ox.Literal("Alby 2019", language="sv"))
+    add(nomination, dk + "nominee", ox.NamedNode(ID + "municipality/alby"))
+    add(nomination, dk + "forEdition", ox.NamedNode(ID + "edition/2019"))
+    add(nomination, dk + "stage", ox.NamedNode(dk + "winner"))
+    write_search_index(store, tmp_path / "index.sqlite", "test", chunk_subjects=1)
+    connection = sqlite3.connect(tmp_path / "index.sqlite")
+    roles = dict(
+        connection.execute("SELECT iri, role FROM roles JOIN things ON things.id = roles.thing")
+    )
+    connection.close()
+    assert roles == {
+        ID + "edition/2019": "winner nominee Alby",
+        ID + "municipality/alby": "winner nominee Award 2019",
+        nomination: "winner nominee",
+    }
+
+
+def test_a_chunk_size_below_one_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="chunk_subjects"):
+        write_search_index(ox.Store(), tmp_path / SEARCH_INDEX_NAME, "test", chunk_subjects=0)
 
 
 def test_a_build_without_the_index_is_not_up_to_date(built: Settings, tmp_path: Path) -> None:

@@ -26,7 +26,9 @@ tables: every word of a name, and its padded character trigrams, so a word the i
 hold can be replaced by the names' words within a small edit distance.
 
 The file is written from the build's own store, rows in sorted order, then optimised and
-vacuumed: the same inputs give the same bytes (``tests/test_search_index.py``). The pipeline
+vacuumed: the same inputs give the same bytes (``tests/test_search_index.py``). It is written a
+chunk of subjects at a time (``CHUNK_SUBJECTS``), each gathered and inserted before the next is
+read, so the build's memory does not grow with the number of things (issue 27). The pipeline
 writes it; only ``kg.web.services.search_lookup`` reads it (read-only).
 """
 
@@ -113,7 +115,7 @@ CREATE TABLE grams (gram TEXT NOT NULL, term TEXT NOT NULL,
 
 @dataclass
 class Thing:
-    """What the index keeps about one IRI, gathered from the store before anything is written."""
+    """What the index keeps about one IRI, gathered from the store with its chunk."""
 
     iri: str
     kind: str
@@ -137,18 +139,45 @@ def kind_of(iri: str) -> str | None:
     return None
 
 
-def write_search_index(store: ox.Store, path: Path, version: str) -> str:
+#: How many subjects are gathered from the store and inserted at a time. The index is written
+#: one chunk after the other, so the build's memory holds one chunk's things, not the graph's
+#: (issue 27: gathering every thing at once was the build's peak, 5.35 GiB at 10 M triples).
+CHUNK_SUBJECTS = 4096
+
+
+def write_search_index(
+    store: ox.Store, path: Path, version: str, chunk_subjects: int = CHUNK_SUBJECTS
+) -> str:
     """Write the index of ``store``'s default graph to ``path`` (which must not exist yet) and
-    return its sha256. ``version`` is the dataset version it belongs to."""
-    things = _gather(store)
+    return its sha256. ``version`` is the dataset version it belongs to.
+
+    The subjects are listed in a temporary SQLite table (on disk, not in the main file), then
+    read back in sorted order ``chunk_subjects`` at a time; each chunk is gathered from the
+    store and inserted before the next is read. The bytes do not depend on ``chunk_subjects``
+    (``tests/test_search_index.py``)."""
+    if chunk_subjects < 1:
+        raise ValueError(f"chunk_subjects must be at least 1, not {chunk_subjects}")
     connection = sqlite3.connect(path, isolation_level=None)
     try:
         connection.execute("PRAGMA page_size = 4096")
         connection.execute("PRAGMA journal_mode = OFF")  # a fresh file in a staging folder
+        connection.execute("PRAGMA temp_store = FILE")  # the subject list stays on disk
         connection.executescript(SCHEMA)
+        _list_subjects(connection, store)
         connection.execute("BEGIN")
-        _insert(connection, things, _class_labels(store), version)
+        connection.executemany(
+            "INSERT INTO meta VALUES (?, ?)", [("schema", SCHEMA_VERSION), ("version", version)]
+        )
+        labels = _term_labels(store)
+        number = 0
+        for chunk in _subject_chunks(connection, chunk_subjects):
+            things = _gather(store, connection, chunk, labels)
+            for iri in chunk:
+                number += 1
+                _insert_thing(connection, number, things[iri])
+        _insert_classes(connection, _class_labels(store))
         connection.execute("COMMIT")
+        connection.execute("DROP TABLE temp.subjects")
         connection.execute("INSERT INTO text (text) VALUES ('optimize')")
         _insert_vocabulary(connection)
         connection.execute("VACUUM")
@@ -169,73 +198,134 @@ def _values(predicates: Iterable[str]) -> str:
     return " ".join(f"<{p}>" for p in predicates)
 
 
-def _literal_rows(store: ox.Store, predicates: Iterable[str]) -> Iterable[tuple[str, ...]]:
-    """(subject, predicate, text, language) of every literal under ``predicates``."""
-    sparql = (
-        f"SELECT ?s ?p ?o (LANG(?o) AS ?lang) WHERE {{ VALUES ?p {{ {_values(predicates)} }} "
-        "?s ?p ?o FILTER (isIRI(?s) && isLiteral(?o)) }"
-    )
-    return _rows(store, sparql)
-
-
 def _clean(text: str) -> str:
     return " ".join(_CONTROL.sub(" ", text).split())
 
 
-def _gather(store: ox.Store) -> dict[str, Thing]:
-    things: dict[str, Thing] = {}
-
-    def thing(iri: str) -> Thing | None:
-        kind = kind_of(iri)
-        if kind is None:
-            return None
-        if kind == "term" and iri not in terms:
-            return None
-        return things.setdefault(iri, Thing(iri, kind))
-
+def _list_subjects(connection: sqlite3.Connection, store: ox.Store) -> None:
+    """Every IRI the index has a thing for: a thing under ``id/`` (or a term of our ontology)
+    with at least one name, quote or description literal. SQLite keeps the list on disk and
+    sorts it (BINARY order of UTF-8 is Python's order of ``str``), so memory stays flat."""
     terms = {
         row[0]
         for row in _rows(
             store, f"SELECT ?t WHERE {{ ?t <{RDFS}isDefinedBy> <{ONTOLOGY_IRI}> FILTER isIRI(?t) }}"
         )
     }
-    rank = {p: i for i, p in enumerate(NAME_PREDICATES)}
+    predicates = NAME_PREDICATES + QUOTE_PREDICATES + DESCRIPTION_PREDICATES
+    sparql = (
+        f"SELECT ?s WHERE {{ VALUES ?p {{ {_values(predicates)} }} "
+        "?s ?p ?o FILTER (isIRI(?s) && isLiteral(?o)) }"
+    )
+    connection.execute("CREATE TEMP TABLE subjects (iri TEXT PRIMARY KEY) WITHOUT ROWID")
+    connection.execute("BEGIN")
+    connection.executemany(
+        "INSERT OR IGNORE INTO temp.subjects VALUES (?)",
+        (
+            (s,)
+            for (s,) in _rows(store, sparql)
+            if (kind := kind_of(s)) is not None and (kind != "term" or s in terms)
+        ),
+    )
+    connection.execute("COMMIT")
+
+
+def _subject_chunks(connection: sqlite3.Connection, size: int) -> Iterable[list[str]]:
+    """The listed subjects in sorted order, ``size`` at a time (the last chunk may be short)."""
+    after = ""
+    while chunk := [
+        iri
+        for (iri,) in connection.execute(
+            "SELECT iri FROM temp.subjects WHERE iri > ? ORDER BY iri LIMIT ?", (after, size)
+        )
+    ]:
+        yield chunk
+        after = chunk[-1]
+
+
+def _listed(connection: sqlite3.Connection, iris: Iterable[str]) -> list[str]:
+    """Those of ``iris`` that the index has a thing for."""
+    return [
+        iri
+        for iri in sorted(set(iris))
+        if connection.execute("SELECT 1 FROM temp.subjects WHERE iri = ?", (iri,)).fetchone()
+    ]
+
+
+def _subject_values(iris: Iterable[str], variable: str = "s") -> str:
+    """A ``VALUES`` clause binding ``?variable`` to ``iris``: a query reads only their rows."""
+    return f"VALUES ?{variable} {{ {' '.join(str(ox.NamedNode(i)) for i in iris)} }}"
+
+
+def _statements(store: ox.Store, iris: Iterable[str]) -> Iterable[tuple[str, str, ox.Term]]:
+    """(subject, predicate, object) of every statement about ``iris``: one lookup per subject
+    in the store's index, so a chunk costs what its own statements cost (a ``VALUES ?p``
+    beside would make Oxigraph scan each predicate's statements for every chunk)."""
+    for solution in store.query(
+        f"SELECT ?s ?p ?o WHERE {{ {_subject_values(iris)} ?s ?p ?o }}",
+        use_default_graph_as_union=False,
+    ):
+        yield solution["s"].value, solution["p"].value, solution["o"]  # type: ignore[index]
+
+
+#: Which set of a thing a literal under a predicate goes to (names are handled apart).
+_TEXT_FIELDS = {
+    **{p: "quotes" for p in QUOTE_PREDICATES},
+    **{p: "descriptions" for p in DESCRIPTION_PREDICATES},
+}
+_NAME_RANK = {p: i for i, p in enumerate(NAME_PREDICATES)}
+_FACTS = frozenset(FACT_PREDICATES)
+
+
+def _gather_names(store: ox.Store, things: dict[str, Thing]) -> None:
+    """Each thing's names, and the one shown per language: the prefLabel first, then the
+    alphabetically first label (a hidden label is searchable but never shown)."""
     shown_rank: dict[tuple[str, str], tuple[int, str]] = {}
-    for s, p, text, lang in _literal_rows(store, NAME_PREDICATES):
-        found = thing(s)
-        if found is None or not _clean(text):
-            continue
-        found.names.add((_clean(text), lang))
-        if p == SKOS + "hiddenLabel":
-            continue
-        key = (rank[p], _clean(text))  # prefLabel first, then the alphabetically first label
-        if lang in ("sv", "en") and ((s, lang) not in shown_rank or key < shown_rank[(s, lang)]):
-            shown_rank[(s, lang)] = key
-            found.shown[lang] = key[1]
-    for s, _p, text, lang in _literal_rows(store, QUOTE_PREDICATES):
-        if (found := thing(s)) is not None and _clean(text):
-            found.quotes.add((_clean(text), lang))
-    for s, _p, text, lang in _literal_rows(store, DESCRIPTION_PREDICATES):
-        if (found := thing(s)) is not None and _clean(text):
-            found.descriptions.add((_clean(text), lang))
+    for s, p, o in _statements(store, things):
+        if isinstance(o, ox.Literal) and p in _NAME_RANK:
+            _add_name(things[s], p, o, shown_rank)
+
+
+def _add_name(
+    found: Thing, p: str, o: ox.Literal, shown_rank: dict[tuple[str, str], tuple[int, str]]
+) -> None:
+    text, lang = _clean(o.value), o.language or ""
+    if not text:
+        return
+    found.names.add((text, lang))
+    if p == SKOS + "hiddenLabel":
+        return
+    key = (_NAME_RANK[p], text)
+    if lang in ("sv", "en") and (
+        (found.iri, lang) not in shown_rank or key < shown_rank[(found.iri, lang)]
+    ):
+        shown_rank[(found.iri, lang)] = key
+        found.shown[lang] = text
+
+
+def _gather(
+    store: ox.Store, connection: sqlite3.Connection, chunk: list[str], labels: dict[str, str]
+) -> dict[str, Thing]:
+    """Everything the index keeps about the things of one chunk of subjects."""
+    things = {iri: Thing(iri, kind_of(iri) or "") for iri in chunk}
+    shown_rank: dict[tuple[str, str], tuple[int, str]] = {}
+    for s, p, o in _statements(store, chunk):
+        found = things[s]
+        if isinstance(o, ox.Literal) and p in _NAME_RANK:
+            _add_name(found, p, o, shown_rank)
+        elif isinstance(o, ox.Literal) and p in _TEXT_FIELDS and (text := _clean(o.value)):
+            getattr(found, _TEXT_FIELDS[p]).add((text, o.language or ""))
+        if p == RDF_TYPE and not isinstance(o, ox.BlankNode) and o.value.startswith(str(DK)):
+            found.types.add(o.value)
+        if p in _FACTS:
+            found.facts.add((p, o.value))
     for s, name in _rows(
         store,
-        f"SELECT ?s ?name WHERE {{ ?s <{DK.speaker}> ?who . ?who <{RDFS}label> ?name }}",
+        f"SELECT ?s ?name WHERE {{ {_subject_values(chunk)} "
+        f"?s <{DK.speaker}> ?who . ?who <{RDFS}label> ?name }}",
     ):
-        if (found := things.get(s)) is not None:
-            found.context.add(_clean(name))
-    for s, cls in _rows(
-        store,
-        f'SELECT ?s ?c WHERE {{ ?s <{RDF_TYPE}> ?c FILTER STRSTARTS(STR(?c), "{DK}") }}',
-    ):
-        if (found := things.get(s)) is not None:
-            found.types.add(cls)
-    for s, p, value in _rows(
-        store, f"SELECT ?s ?p ?o WHERE {{ VALUES ?p {{ {_values(FACT_PREDICATES)} }} ?s ?p ?o }}"
-    ):
-        if (found := things.get(s)) is not None:
-            found.facts.add((p, value))
-    _gather_roles(store, things)
+        things[s].context.add(_clean(name))
+    _gather_roles(store, connection, things, labels)
     return things
 
 
@@ -256,32 +346,46 @@ def _shown_names(found: Thing) -> str:
     return " ".join(dict.fromkeys(found.shown[lang] for lang in sorted(found.shown)))
 
 
-def _gather_roles(store: ox.Store, things: dict[str, Thing]) -> None:
-    """What the ontology's own words say each thing is and did (see the module docstring)."""
-    labels = _term_labels(store)
+def _gather_roles(
+    store: ox.Store,
+    connection: sqlite3.Connection,
+    things: dict[str, Thing],
+    labels: dict[str, str],
+) -> None:
+    """What the ontology's own words say each thing of the chunk is and did (see the module
+    docstring). A nomination's nominee and edition may lie in other chunks: their shown names
+    are looked up for just the nominations this chunk takes part in."""
     for found in things.values():
         kinds = " ".join(labels[c] for c in sorted(found.types) if c in labels)
         if kinds:
             found.roles.add(kinds)
     stages: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    for nomination, nominee, edition, stage in _rows(
-        store,
-        f"SELECT DISTINCT ?n ?o ?e ?st WHERE {{ ?n <{DK.nominee}> ?o ; <{DK.forEdition}> ?e "
-        f"OPTIONAL {{ ?n <{DK.stage}> ?st }} }}",
-    ):
-        reached = stages[(nomination, nominee, edition)]
-        if stage in labels:
-            reached.add(labels[stage])
+    for variable in ("n", "o", "e"):
+        for nomination, nominee, edition, stage in _rows(
+            store,
+            f"SELECT DISTINCT ?n ?o ?e ?st WHERE {{ {_subject_values(things, variable)} "
+            f"?n <{DK.nominee}> ?o ; <{DK.forEdition}> ?e "
+            f"OPTIONAL {{ ?n <{DK.stage}> ?st }} }}",
+        ):
+            reached = stages[(nomination, nominee, edition)]
+            if stage in labels:
+                reached.add(labels[stage])
+    wanted = {o for (_n, o, e) in stages if e in things} | {
+        e for (_n, o, e) in stages if o in things
+    }
+    beside = {iri: things.get(iri) or Thing(iri, "") for iri in _listed(connection, wanted)}
+    if others := {iri: found for iri, found in beside.items() if iri not in things}:
+        _gather_names(store, others)
     nominee_label = labels.get(str(DK.nominee), "")
     for (nomination, nominee, edition), reached in stages.items():
         role = " ".join([*sorted(reached), nominee_label]).strip()
-        for iri, beside in (
-            (nominee, things.get(edition)),
-            (edition, things.get(nominee)),
+        for iri, other in (
+            (nominee, beside.get(edition)),
+            (edition, beside.get(nominee)),
             (nomination, None),
         ):
             if (found := things.get(iri)) is not None:
-                found.roles.add(f"{role} {_shown_names(beside)}".strip() if beside else role)
+                found.roles.add(f"{role} {_shown_names(other)}".strip() if other else role)
 
 
 def _class_labels(store: ox.Store) -> dict[str, dict[str, str]]:
@@ -304,52 +408,42 @@ def _pick(texts: Iterable[tuple[str, str]], lang: str) -> str | None:
     return ordered[0][0] if ordered else None
 
 
-def _insert(
-    connection: sqlite3.Connection,
-    things: dict[str, Thing],
-    class_labels: dict[str, dict[str, str]],
-    version: str,
-) -> None:
-    connection.executemany(
-        "INSERT INTO meta VALUES (?, ?)", [("schema", SCHEMA_VERSION), ("version", version)]
+def _insert_thing(connection: sqlite3.Connection, number: int, t: Thing) -> None:
+    """One thing's rows, under its ``number`` (its place among all subjects in sorted order)."""
+    if not (t.names or t.quotes or t.descriptions):  # roles alone name nothing
+        return
+    names = sorted(t.names)
+    sv = t.shown.get("sv") or t.shown.get("en") or t.iri.rsplit("/", 1)[-1]
+    en = t.shown.get("en") or sv
+    connection.execute(
+        "INSERT INTO things VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (number, t.iri, t.kind, sv, en, _pick(t.descriptions, "sv"), _pick(t.descriptions, "en")),
     )
-    for number, iri in enumerate(sorted(things), start=1):
-        t = things[iri]
-        if not (t.names or t.quotes or t.descriptions):  # roles alone name nothing
-            continue
-        names = sorted(t.names)
-        sv = t.shown.get("sv") or t.shown.get("en") or iri.rsplit("/", 1)[-1]
-        en = t.shown.get("en") or sv
-        connection.execute(
-            "INSERT INTO things VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (number, iri, t.kind, sv, en, _pick(t.descriptions, "sv"), _pick(t.descriptions, "en")),
-        )
-        connection.executemany(
-            "INSERT INTO names VALUES (?, ?, ?)", [(number, n, lang) for n, lang in names]
-        )
-        connection.executemany(
-            "INSERT INTO types VALUES (?, ?)", [(number, c) for c in sorted(t.types)]
-        )
-        connection.executemany(
-            "INSERT INTO facts VALUES (?, ?, ?)", [(number, p, v) for p, v in sorted(t.facts)]
-        )
-        connection.executemany(
-            "INSERT INTO roles VALUES (?, ?)", [(number, r) for r in sorted(t.roles)]
-        )
-        connection.execute(
-            "INSERT INTO text (rowid, names, quotes_sv, quotes_en, descriptions_sv, "
-            "descriptions_en, context, roles, joined) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                number,
-                JOIN.join(dict.fromkeys(n for n, _ in names)),
-                *_by_language(t.quotes),
-                *_by_language(t.descriptions),
-                JOIN.join(sorted(t.context)),
-                JOIN.join(sorted(t.roles)),
-                _joined(t),
-            ),
-        )
-    _insert_classes(connection, class_labels)
+    connection.executemany(
+        "INSERT INTO names VALUES (?, ?, ?)", [(number, n, lang) for n, lang in names]
+    )
+    connection.executemany(
+        "INSERT INTO types VALUES (?, ?)", [(number, c) for c in sorted(t.types)]
+    )
+    connection.executemany(
+        "INSERT INTO facts VALUES (?, ?, ?)", [(number, p, v) for p, v in sorted(t.facts)]
+    )
+    connection.executemany(
+        "INSERT INTO roles VALUES (?, ?)", [(number, r) for r in sorted(t.roles)]
+    )
+    connection.execute(
+        "INSERT INTO text (rowid, names, quotes_sv, quotes_en, descriptions_sv, "
+        "descriptions_en, context, roles, joined) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            number,
+            JOIN.join(dict.fromkeys(n for n, _ in names)),
+            *_by_language(t.quotes),
+            *_by_language(t.descriptions),
+            JOIN.join(sorted(t.context)),
+            JOIN.join(sorted(t.roles)),
+            _joined(t),
+        ),
+    )
 
 
 def _joined(t: Thing) -> str:
@@ -396,26 +490,31 @@ def _insert_classes(
     )
 
 
-def _insert_vocabulary(connection: sqlite3.Connection) -> None:
+def _insert_vocabulary(connection: sqlite3.Connection, chunk_words: int = 65536) -> None:
     """The words of names as the tokenizer folded them, with their trigrams: the reader's
-    misspelling fallback looks a query word up here when the index does not hold it."""
+    misspelling fallback looks a query word up here when the index does not hold it. SQLite
+    lists the distinct words (on disk); they are read back and inserted a chunk at a time."""
     connection.execute("CREATE VIRTUAL TABLE temp.vocabulary USING fts5vocab(main, text, col)")
-    words = [
-        row[0]
-        for row in connection.execute(
-            "SELECT DISTINCT term FROM temp.vocabulary WHERE col IN ('names', 'joined') "
-            "ORDER BY term"
-        )
-        if len(row[0]) >= 3 and not row[0].isdigit()
-    ]
+    connection.execute(
+        "CREATE TEMP TABLE words AS SELECT DISTINCT term FROM temp.vocabulary "
+        "WHERE col IN ('names', 'joined') ORDER BY term"
+    )
     connection.execute("DROP TABLE temp.vocabulary")
     connection.execute("BEGIN")
-    connection.executemany("INSERT INTO terms VALUES (?)", [(w,) for w in words])
-    connection.executemany(
-        "INSERT INTO grams VALUES (?, ?)",
-        [(gram, w) for w in words for gram in sorted(padded_grams(w))],
-    )
+    last = 0
+    while rows := connection.execute(
+        "SELECT rowid, term FROM temp.words WHERE rowid > ? ORDER BY rowid LIMIT ?",
+        (last, chunk_words),
+    ).fetchall():
+        last = rows[-1][0]
+        words = [w for _, w in rows if len(w) >= 3 and not w.isdigit()]
+        connection.executemany("INSERT INTO terms VALUES (?)", [(w,) for w in words])
+        connection.executemany(
+            "INSERT INTO grams VALUES (?, ?)",
+            [(gram, w) for w in words for gram in sorted(padded_grams(w))],
+        )
     connection.execute("COMMIT")
+    connection.execute("DROP TABLE temp.words")
 
 
 def add_search_index(store: ox.Store, folder: Path, manifest: dict) -> None:
