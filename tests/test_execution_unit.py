@@ -949,6 +949,50 @@ def test_cpu_seconds_reads_utime_and_stime_after_a_name_with_spaces_and_parenthe
     assert _QueryProcess.cpu_seconds(SimpleNamespace(pid=2**22 + 1)) == float("inf")
 
 
+class _ScriptedChild:
+    """What :meth:`QueryPool._within_grace` sees of a query process: replies that are not
+    ready until the script says so, and the CPU time it reads, from lists."""
+
+    def __init__(self, ready: list[bool], cpu: list[float]) -> None:
+        self._ready, self._cpu = list(ready), list(cpu)
+        self.waits: list[float] = []
+
+    def ready(self, seconds: float) -> bool:
+        assert self._ready, f"waited once more ({seconds:g} s) than the script allows"
+        self.waits.append(seconds)
+        return self._ready.pop(0)
+
+    def cpu_seconds(self) -> float:
+        assert self._cpu, "read the CPU time once more than the script allows"
+        return self._cpu.pop(0)
+
+
+def _within_grace(child: _ScriptedChild, before: float, deadline: float, grace: float = 0.25):
+    owner = SimpleNamespace(_settings=dataclasses.replace(BASE, query_grace=grace))
+    return QueryPool._within_grace(owner, child, before, deadline)
+
+
+def test_each_wait_lasts_the_grace_not_yet_used_and_an_answer_ends_them() -> None:
+    child = _ScriptedChild(ready=[False, False, True], cpu=[5.125, 5.1875])
+    assert _within_grace(child, before=5.0, deadline=time.monotonic() + 100) is True
+    assert child.waits == pytest.approx([0.25, 0.125, 0.0625])
+
+
+def test_a_query_without_cpu_near_its_deadline_is_not_demoted() -> None:
+    """Less than a second left, no CPU used: it waits on, however near its deadline."""
+    child = _ScriptedChild(ready=[False, True], cpu=[3.0])
+    assert _within_grace(child, before=3.0, deadline=time.monotonic() + 0.5) is True
+    assert child.waits[0] == pytest.approx(0.25)
+
+
+def test_the_grace_ends_when_exactly_used_and_a_passed_deadline_ends_it_at_once() -> None:
+    child = _ScriptedChild(ready=[False], cpu=[1.25])
+    assert _within_grace(child, before=1.0, deadline=time.monotonic() + 100) is False
+    passed = _ScriptedChild(ready=[False], cpu=[])
+    assert _within_grace(passed, before=0.0, deadline=time.monotonic() - 1) is False
+    assert passed.waits[0] < 0  # no wait at all (ready() waits for max(0, ...))
+
+
 @pytest.fixture
 def busy_machine() -> Iterator[list[subprocess.Popen]]:
     """The load of a busy machine: one more CPU-bound process than there are cores, at the
@@ -1061,6 +1105,7 @@ def test_the_shed_querys_slot_comes_back_before_its_successor_is_forked(make_poo
     assert gone(child.pid)
     assert outcome[0].reason.startswith("The server is overloaded")
     assert len(pool.processes()) == 2  # the new query's own process, and the successor
+    assert [spare.kind for spare in pool._idle[SEALED]] == [SEALED, SEALED]
 
 
 def test_a_new_query_waits_for_the_shed_slot_as_long_as_its_own_time_allows(
