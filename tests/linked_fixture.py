@@ -4,13 +4,13 @@ build's own ``graph/links-*`` graphs are left out, so only the fixture's links a
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from kg.settings import Settings
 from kg.store.embedded import EmbeddedEngine
+from tests.conftest import for_answers
 
 LINKS_FIXTURE = Path(__file__).parent / "fixtures" / "links" / "links-fixture.trig"
 
@@ -39,6 +39,6 @@ def linked_app(built: Settings):
     """An app whose engine is :func:`linked_engine` (no answer cache, so nothing is shared)."""
     from kg import create_app
 
-    app = create_app(replace(built, cache_entries=0), engine=linked_engine(built))
+    app = create_app(for_answers(built, cache_entries=0), engine=linked_engine(built))
     app.config["TESTING"] = True
     return app

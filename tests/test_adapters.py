@@ -14,6 +14,7 @@ import pytest
 from kg.settings import Settings
 from kg.web.endpoint.protocol import Endpoint, ProtocolRequest
 from kg.web.endpoint.wsgi_adapter import LeanEndpoint
+from tests.conftest import for_answers
 
 QUERY = "SELECT ?e WHERE { ?e a dk:AwardEdition } ORDER BY ?e"
 JSON = "application/sparql-results+json"
@@ -26,7 +27,7 @@ def apps(built: Settings):
     """The server as it runs (lean adapter in front of Flask), and the same app without it."""
     from kg import create_app
 
-    settings = dataclasses.replace(built, cache_entries=0)  # every request runs its query
+    settings = for_answers(built, cache_entries=0)  # every request runs its query
     lean, plain = create_app(settings), create_app(settings, lean=False)
     assert isinstance(lean.wsgi_app, LeanEndpoint)
     assert not isinstance(plain.wsgi_app, LeanEndpoint)
@@ -220,7 +221,7 @@ def test_the_core_answers_without_any_framework(built: Settings) -> None:
 def test_the_row_cap_reads_the_same_through_both_adapters(built: Settings) -> None:
     from kg import create_app
 
-    settings = dataclasses.replace(built, cache_entries=0, max_rows=3)
+    settings = for_answers(built, cache_entries=0, max_rows=3)
     lean, plain = create_app(settings), create_app(settings, lean=False)
     answers = [
         app.test_client().get(

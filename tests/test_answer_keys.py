@@ -10,6 +10,7 @@ import pytest
 
 from kg.lexer import REMEMBERED_LENGTH, text_key
 from kg.settings import Settings
+from tests.conftest import for_answers
 
 CSV = {"Accept": "text/csv"}
 #: A query longer than the length up to which texts are their own key: it is keyed by a hash.
@@ -20,7 +21,7 @@ LONG = "SELECT ?e WHERE { ?e a dk:AwardEdition } ORDER BY ?e " + "#" * REMEMBERE
 def app(request, built: Settings):
     from kg import create_app
 
-    return create_app(dataclasses.replace(built, store="memory"), lean=request.param)
+    return create_app(for_answers(built, store="memory"), lean=request.param)
 
 
 @pytest.fixture

@@ -5,12 +5,11 @@ the first one's answer. Each test asks twice, in the order that would expose a m
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pytest
 
 from kg.settings import Settings
-from tests.conftest import APP_QUERY_TIMEOUT
+from tests.conftest import for_answers
 
 GRAPH = "https://w3id.org/digikommun/graph/"
 CURL = {"HTTP_ACCEPT": "*/*", "HTTP_USER_AGENT": "curl/8.5.0"}
@@ -22,9 +21,7 @@ def fresh(request: pytest.FixtureRequest, built: Settings):
     the test chose, not whatever earlier tests left behind."""
     from kg import create_app
 
-    app = create_app(
-        replace(built, store="memory", query_timeout=APP_QUERY_TIMEOUT), lean=request.param
-    )
+    app = create_app(for_answers(built, store="memory"), lean=request.param)
     app.config["TESTING"] = True
     client = app.test_client()
     client.environ_base.update(CURL)

@@ -29,7 +29,7 @@ from kg.lexer import shape
 from kg.settings import Settings
 from kg.web.endpoint.limits import QueryRejected, _parse, check_query
 from tests.canary import Canary, singing
-from tests.conftest import free_port, start_gunicorn, stop_process
+from tests.conftest import for_answers, free_port, start_gunicorn, stop_process
 
 #: Each layout, named for its trick; ``{url}`` is the canary. Only a refusal is right for each.
 #: The endpoint part most layouts share.
@@ -150,7 +150,7 @@ def test_every_layout_is_refused_under_gunicorn(built: Settings, canary: Canary)
 def test_every_layout_is_refused_by_the_app(built: Settings, canary: Canary, engine) -> None:
     from kg import create_app
 
-    client = create_app(dataclasses.replace(built, store=engine)).test_client()
+    client = create_app(for_answers(built, store=engine)).test_client()
     for name, query in layouts(canary.url).items():
         response = client.get("/sparql", query_string={"query": query})
         assert response.status_code == (403 if name in UPDATES else 400), name

@@ -32,6 +32,8 @@ import select
 import signal
 import socket
 import struct
+import subprocess
+import sys
 import termios
 import threading
 import time
@@ -208,6 +210,19 @@ def in_background(pool: QueryPool, text: str, **options: object):
     thread = threading.Thread(target=ask, daemon=True)
     thread.start()
     return thread, outcome
+
+
+def wait_for_demotion(pool: QueryPool, child: _QueryProcess, thread: threading.Thread) -> None:
+    """Wait until ``child``'s query (ENDLESS, in ``thread``) is marked demoted in the slot file.
+    How long that takes in wall time is the machine's affair (on a loaded one, a minute): the
+    wait is bounded by the CPU time the process uses (ten graces), by its query's timeout
+    (the thread ends) and, as a backstop, by pytest-timeout."""
+    mark = pool._slots.directory / "slot-0"
+    bound = child.cpu_seconds() + 10 * pool._settings.query_grace
+    while not mark.read_text().strip():
+        assert thread.is_alive(), "the query ended before it was demoted"
+        assert child.cpu_seconds() < bound, "the query used ten graces of CPU, never demoted"
+        time.sleep(0.01)
 
 
 def running_child(pool: QueryPool) -> _QueryProcess:
@@ -694,8 +709,7 @@ def test_a_pool_starts_processes_ahead_and_reuses_them(make_pool, monkeypatch) -
     # No demotion however slow the machine: a query past the grace period is demoted, and a
     # demoted process is replaced rather than reused (at nice 19 under load, a first query
     # took longer than the quarter second once, and mutmut's clean run failed on it).
-    monkeypatch.setattr(execution, "GRACE_SECONDS", 1000.0)
-    pool = make_pool(query_processes=3)
+    pool = make_pool(query_processes=3, query_grace=1000.0)
     assert pool.graph_names == NAMES
     started = sorted(pool.processes())
     assert len(started) == PRESTARTED == 2
@@ -809,8 +823,7 @@ def test_retry_after_a_timeout_is_the_timeout_rounded_up(make_pool) -> None:
 
 
 def test_the_deadline_bounds_the_grace_period(make_pool, monkeypatch) -> None:
-    monkeypatch.setattr(execution, "GRACE_SECONDS", 1000.0)
-    pool = make_pool(query_timeout=0.3)
+    pool = make_pool(query_timeout=0.3, query_grace=1000.0)
     with pytest.raises(QueryRejected) as stopped:
         pool.query(ENDLESS, media_type=JSON)
     assert stopped.value.reason == "The query ran longer than 0.3 s and was stopped."
@@ -821,8 +834,10 @@ def test_a_demoted_process_is_never_reused(make_pool) -> None:
     pool = make_pool()
     child = pool._take(SEALED)
     child.demote()
-    pool._give_back(child)
+    assert pool._give_back(child) is child  # killed; its successor once the slot is back
     assert gone(child.pid)
+    assert len(pool.processes()) == 1
+    pool._succeed(child)
     own = os.getpriority(os.PRIO_PROCESS, 0)  # the test may itself run under nice
     assert len(pool.processes()) == 2
     for pid in pool.processes():
@@ -859,8 +874,7 @@ def test_young_queries_in_every_slot_make_a_new_query_wait_for_nothing(
     """No queue: with every slot taken by queries still in their grace period, a new query
     gets 503 at once. A query process that dies under its query (the memory cap, or an
     operator's kill) gets 503 too, and the pool answers again."""
-    monkeypatch.setattr(execution, "GRACE_SECONDS", 1000.0)
-    pool = make_pool(query_processes=1, query_timeout=60.0)
+    pool = make_pool(query_processes=1, query_timeout=60.0, query_grace=1000.0)
     thread, outcome = in_background(pool, ENDLESS, media_type=JSON)
     child = running_child(pool)
     with pytest.raises(QueryRejected) as busy:
@@ -882,8 +896,7 @@ def test_young_queries_in_every_slot_make_a_new_query_wait_for_nothing(
 
 
 def test_start_counts_the_processes_running_queries(make_pool, monkeypatch) -> None:
-    monkeypatch.setattr(execution, "GRACE_SECONDS", 1000.0)
-    pool = make_pool(query_processes=3)
+    pool = make_pool(query_processes=3, query_grace=1000.0)
     thread, _ = in_background(pool, ENDLESS, media_type=JSON)
     child = running_child(pool)
     pool.start()
@@ -893,14 +906,11 @@ def test_start_counts_the_processes_running_queries(make_pool, monkeypatch) -> N
 
 
 def test_the_longest_demoted_query_is_shed_for_a_new_one(make_pool, monkeypatch) -> None:
-    # The shed query's thread gives its slot back after it started a successor (a fork), which
-    # on a loaded machine may take longer than the second the pool waits by default.
-    monkeypatch.setattr(execution, "PREEMPT_WAIT_SECONDS", 120.0)
-    pool = make_pool(query_processes=1, query_timeout=60.0)
+    pool = make_pool(query_processes=1, query_timeout=2 * BOUND)
     thread, outcome = in_background(pool, ENDLESS, media_type=JSON)
     child = running_child(pool)
+    wait_for_demotion(pool, child, thread)
     mark = pool._slots.directory / "slot-0"
-    wait_for(lambda: mark.read_text().strip() != "", "the long query is marked demoted")
     pid, started = mark.read_text().split()
     assert int(pid) == child.pid and float(started) == pytest.approx(child.started, abs=1e-6)
     assert os.getpriority(os.PRIO_PROCESS, child.pid) == DEMOTED_NICE
@@ -910,9 +920,209 @@ def test_the_longest_demoted_query_is_shed_for_a_new_one(make_pool, monkeypatch)
         QueryRejected(
             503,
             "The server is overloaded; this long query was stopped to let others run.",
-            {"Retry-After": "60"},
+            {"Retry-After": "120"},
         )
     ]
+
+
+# --- Demotion on CPU time, not wall time (issue 22) ---------------------------------------------
+
+
+def test_cpu_seconds_reads_utime_and_stime_after_a_name_with_spaces_and_parentheses() -> None:
+    """The process's own CPU time, as the kernel reports it to ``os.times``, even when its
+    name would shift the fields of a naive split; a process that is gone has used up its
+    grace (infinite)."""
+    comm = Path("/proc/self/comm")
+    name = comm.read_text().strip()
+    comm.write_text("x) 1 2 3 4 5 6")  # 14 characters: the kernel keeps 15
+    try:
+        spent = time.process_time() + 0.3
+        while time.process_time() < spent:  # CPU time for the fields to show
+            pass
+        read = _QueryProcess.cpu_seconds(SimpleNamespace(pid=os.getpid()))
+        times = os.times()
+    finally:
+        comm.write_text(name)
+    # A tick or two apart: the kernel's counter is read twice, in clock ticks (1/100 s).
+    assert abs(read - (times.user + times.system)) < 0.1, (read, times)
+    assert read >= 0.3
+    assert _QueryProcess.cpu_seconds(SimpleNamespace(pid=2**22 + 1)) == float("inf")
+
+
+class _ScriptedChild:
+    """What :meth:`QueryPool._within_grace` sees of a query process: replies that are not
+    ready until the script says so, and the CPU time it reads, from lists."""
+
+    def __init__(self, ready: list[bool], cpu: list[float]) -> None:
+        self._ready, self._cpu = list(ready), list(cpu)
+        self.waits: list[float] = []
+
+    def ready(self, seconds: float) -> bool:
+        assert self._ready, f"waited once more ({seconds:g} s) than the script allows"
+        self.waits.append(seconds)
+        return self._ready.pop(0)
+
+    def cpu_seconds(self) -> float:
+        assert self._cpu, "read the CPU time once more than the script allows"
+        return self._cpu.pop(0)
+
+
+def _within_grace(child: _ScriptedChild, before: float, deadline: float, grace: float = 0.25):
+    owner = SimpleNamespace(_settings=dataclasses.replace(BASE, query_grace=grace))
+    return QueryPool._within_grace(owner, child, before, deadline)
+
+
+def test_each_wait_lasts_the_grace_not_yet_used_and_an_answer_ends_them() -> None:
+    child = _ScriptedChild(ready=[False, False, True], cpu=[5.125, 5.1875])
+    assert _within_grace(child, before=5.0, deadline=time.monotonic() + 100) is True
+    assert child.waits == pytest.approx([0.25, 0.125, 0.0625])
+
+
+def test_a_query_without_cpu_near_its_deadline_is_not_demoted() -> None:
+    """Less than a second left, no CPU used: it waits on, however near its deadline."""
+    child = _ScriptedChild(ready=[False, True], cpu=[3.0])
+    assert _within_grace(child, before=3.0, deadline=time.monotonic() + 0.5) is True
+    assert child.waits[0] == pytest.approx(0.25)
+
+
+def test_the_grace_ends_when_exactly_used_and_a_passed_deadline_ends_it_at_once() -> None:
+    child = _ScriptedChild(ready=[False], cpu=[1.25])
+    assert _within_grace(child, before=1.0, deadline=time.monotonic() + 100) is False
+    passed = _ScriptedChild(ready=[False], cpu=[])
+    assert _within_grace(passed, before=0.0, deadline=time.monotonic() - 1) is False
+    assert passed.waits[0] < 0  # no wait at all (ready() waits for max(0, ...))
+
+
+@pytest.fixture
+def busy_machine() -> Iterator[list[subprocess.Popen]]:
+    """The load of a busy machine: one more CPU-bound process than there are cores, at the
+    test's own priority, each stopped (and reaped) at the end whatever happened."""
+    loops: list[subprocess.Popen] = []
+    try:
+        for _ in range(max(3, (os.cpu_count() or 2) + 1)):
+            loops.append(subprocess.Popen([sys.executable, "-c", "while True: pass"]))
+        yield loops
+    finally:
+        for loop in loops:
+            loop.kill()
+        for loop in loops:
+            loop.wait(BOUND)
+
+
+def _state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def test_a_cheap_query_on_a_busy_machine_is_not_demoted(make_pool, busy_machine, monkeypatch):
+    """A cheap query that the machine's load keeps off the CPU for longer than the grace uses
+    no CPU meanwhile: it is not demoted (at nice 19 among busy processes it would starve until
+    its timeout: issue 22's 503s of cheap queries), its process answers and is reused.
+
+    Besides the busy loops, the query's process is held stopped (SIGSTOP, as a process the
+    scheduler never picks) until the worker's first wait for it has run out, so the wait is
+    past the grace in wall time whatever the machine; then it is let go."""
+    pool = make_pool(query_processes=1, query_timeout=TIMEOUT)
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    (child,) = pool._idle[SEALED]
+    for _ in range(10):
+        assert count_of(pool.query(COUNT, media_type=JSON)) == 100
+    waits: list[bool] = []
+    real_submit, real_ready = _QueryProcess.submit, _QueryProcess.ready
+
+    def submit(self: _QueryProcess, work: execution._Job) -> None:
+        os.kill(self.pid, signal.SIGSTOP)
+        wait_for(lambda: _state(self.pid) == "T", "the query process stops")
+        real_submit(self, work)
+
+    def ready(self: _QueryProcess, seconds: float) -> bool:
+        answered = real_ready(self, seconds)
+        waits.append(answered)
+        if not answered:
+            os.kill(self.pid, signal.SIGCONT)
+        return answered
+
+    monkeypatch.setattr(_QueryProcess, "submit", submit)
+    monkeypatch.setattr(_QueryProcess, "ready", ready)
+    assert count_of(pool.query(COUNT, media_type=JSON)) == 100
+    assert waits[0] is False and waits[-1] is True, "the process was held past its grace"
+    monkeypatch.undo()
+    assert not child.demoted
+    assert os.getpriority(os.PRIO_PROCESS, child.pid) == own
+    assert pool.processes() == [child.pid]  # the same process, kept for the next query
+    assert (pool._slots.directory / "slot-0").read_text() == ""  # never marked sheddable
+
+
+def test_a_query_that_keeps_the_cpu_busy_is_demoted_once_it_used_its_grace(
+    make_pool, monkeypatch
+) -> None:
+    """A query that yields nothing until it is done (ENDLESS) is demoted and marked sheddable
+    after it has used its grace of CPU time, not before. How long that takes in wall time is
+    the machine's affair (on a loaded one, minutes): the wait is for the mark, bounded by the
+    CPU time the process used (ten times the grace) and, as a backstop, by pytest-timeout."""
+    pool = make_pool(query_processes=1, query_timeout=2 * BOUND, query_grace=0.2)
+    (child,) = pool._idle[SEALED]
+    before = child.cpu_seconds()
+    spent: list[float] = []
+    real_demote = _QueryProcess.demote
+
+    def demote(self: _QueryProcess) -> None:
+        spent.append(self.cpu_seconds() - before)
+        real_demote(self)
+
+    monkeypatch.setattr(_QueryProcess, "demote", demote)
+    thread, outcome = in_background(pool, ENDLESS, media_type=JSON)
+    wait_for_demotion(pool, child, thread)
+    assert child.demoted and os.getpriority(os.PRIO_PROCESS, child.pid) == DEMOTED_NICE
+    assert len(spent) == 1 and spent[0] >= 0.2, spent
+    os.kill(child.pid, signal.SIGKILL)
+    join(thread)
+    assert isinstance(outcome[0], QueryRejected) and outcome[0].status == 503
+
+
+def test_the_shed_querys_slot_comes_back_before_its_successor_is_forked(make_pool, monkeypatch):
+    """Under overload a new query sheds the demoted one and waits for its slot. The shed
+    query's thread gives that slot back before it forks the successor of the killed process
+    (a fork can take long on a busy machine): here that fork waits until the new query has
+    its answer, which it gets. Forking first, the new query would wait for the fork."""
+    pool = make_pool(query_processes=1, query_timeout=2 * BOUND)
+    thread, outcome = in_background(pool, ENDLESS, media_type=JSON)
+    child = running_child(pool)
+    wait_for_demotion(pool, child, thread)
+    answered = threading.Event()
+    real_fork = pool._fork
+
+    def fork(kind: str) -> _QueryProcess:
+        if threading.current_thread() is thread:  # the successor of the shed query's process
+            answered.wait(BOUND)
+        return real_fork(kind)
+
+    monkeypatch.setattr(pool, "_fork", fork)
+    try:
+        assert count_of(pool.query(COUNT, media_type=JSON)) == 100
+    finally:
+        answered.set()
+    join(thread)
+    assert gone(child.pid)
+    assert outcome[0].reason.startswith("The server is overloaded")
+    assert len(pool.processes()) == 2  # the new query's own process, and the successor
+    assert [spare.kind for spare in pool._idle[SEALED]] == [SEALED, SEALED]
+
+
+def test_a_new_query_waits_for_the_shed_slot_as_long_as_its_own_time_allows(
+    make_pool, monkeypatch
+) -> None:
+    """Not a fixed second: what is left of the query's timeout (from its arrival)."""
+    pool = make_pool(query_processes=1, query_timeout=40.0)
+    waits: list[float] = []
+    monkeypatch.setattr(pool._slots, "try_take", lambda: None)
+    monkeypatch.setattr(pool._slots, "shed_oldest", lambda nice: 0 if nice == DEMOTED_NICE else 5)
+    monkeypatch.setattr(
+        pool._slots, "take_reserved", lambda slot, seconds: (waits.append(seconds), None)[1]
+    )
+    with pytest.raises(QueryRejected) as busy:
+        pool.query("ASK {}", media_type=JSON)
+    assert busy.value.status == 503
+    assert len(waits) == 1 and 30.0 < waits[0] <= 40.0, waits
 
 
 def test_time_waiting_for_a_slot_counts_against_the_timeout(make_pool, monkeypatch) -> None:
@@ -921,7 +1131,7 @@ def test_time_waiting_for_a_slot_counts_against_the_timeout(make_pool, monkeypat
     given: list[float] = []
     real_take, real_run = pool._slots.try_take, pool._run
 
-    def wait_for_room() -> int | None:
+    def wait_for_room(left: float) -> int | None:
         time.sleep(waited)  # another query is shed meanwhile, and its slot freed
         return real_take()
 
@@ -943,8 +1153,7 @@ def test_a_query_with_little_time_left_is_still_run(make_pool, monkeypatch) -> N
 
     def run(child, work, left, timeout, slot):
         given.append(left)
-        pool._give_back(child)
-        return "ok", Answer("ask", 1, False, body=b"true")
+        return ("ok", Answer("ask", 1, False, body=b"true")), pool._give_back(child)
 
     monkeypatch.setattr(pool, "_run", run)
     assert pool.query("ASK {}", media_type=JSON).body == b"true"
@@ -955,7 +1164,7 @@ def test_a_query_that_waited_its_whole_time_is_not_run(make_pool, monkeypatch) -
     pool = make_pool(query_timeout=0.2)
     real_take = pool._slots.try_take
 
-    def wait_too_long() -> int | None:
+    def wait_too_long(left: float) -> int | None:
         time.sleep(0.3)
         return real_take()
 
@@ -1142,11 +1351,12 @@ def federating(make_pool, partners, monkeypatch: pytest.MonkeyPatch) -> Callable
     its query processes (forked after the patch) and no demotion however slow the machine (a
     demoted process would be replaced rather than reused)."""
     monkeypatch.setattr(execution, "check_reach", lambda *args, **kwargs: None)
-    monkeypatch.setattr(execution, "GRACE_SECONDS", 1000.0)
 
     def make(**changes: object) -> QueryPool:
         return make_pool(
-            service_allowlist=(partners.allowed.url,), service_timeout=TIMEOUT, **changes
+            service_allowlist=(partners.allowed.url,),
+            service_timeout=TIMEOUT,
+            **{"query_grace": 1000.0, **changes},
         )
 
     return make
@@ -1438,10 +1648,8 @@ def test_federating_processes_over_a_remote_store_keep_its_network(engine, monke
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/sparql"
-    settings = dataclasses.replace(BASE, service_allowlist=(url,))
-    # No demotion however slow the machine: a demoted process is replaced, not reused, and
-    # the round trip to the store (a thread of this process) can take longer than the grace.
-    monkeypatch.setattr(execution, "GRACE_SECONDS", 1000.0)
+    # No demotion however slow the machine: a demoted process is replaced, not reused.
+    settings = dataclasses.replace(BASE, service_allowlist=(url,), query_grace=1000.0)
     pool = QueryPool(RemoteEngine(url), settings)
     try:
         assert pool._routes is None

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from rdflib import Dataset, Graph, Literal, URIRef
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, for_answers
 from tests.linked_fixture import LINKS_FIXTURE, linked_engine
 from tests.oxigraph_server import oxigraph_binary, oxigraph_server
 
@@ -50,7 +49,7 @@ def federating_client(built, stand_in_url: str):
     from kg import create_app
 
     app = create_app(
-        replace(built, service_allowlist=(stand_in_url,), cache_entries=0),
+        for_answers(built, service_allowlist=(stand_in_url,), cache_entries=0),
         engine=linked_engine(built),
     )
     app.config["TESTING"] = True

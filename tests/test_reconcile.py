@@ -11,12 +11,11 @@ other test still checks the service's answers, without the extra schema validati
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pytest
 
 from kg.settings import Settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, for_answers
 
 REFERENCE = ROOT.parent / "shared" / "reference" / "reconciliation-api-0.2"
 HAVE_SPECIFICATION = (REFERENCE / "schemas" / "manifest.json").is_file()
@@ -70,7 +69,7 @@ def assert_valid(schemas, name: str, document) -> None:
 def client(built: Settings):
     from kg import create_app
 
-    app = create_app(replace(built, store="memory"))
+    app = create_app(for_answers(built, store="memory"))
     app.config["TESTING"] = True
     return app.test_client()
 

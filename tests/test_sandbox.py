@@ -191,10 +191,9 @@ def test_query_processes_are_started_ahead_sealed_capped_and_clean(
     holding one socket only (its pipe), even though the worker held a listening socket. The
     grace period is made longer than any run, so a loaded machine cannot get the process that
     answers the ASK demoted and replaced while the test reads it."""
-    monkeypatch.setattr(execution, "GRACE_SECONDS", 1000.0)
     listener = socket.create_server(("127.0.0.1", 0))
     try:
-        pool = pool_for_settings(query_processes=3)
+        pool = pool_for_settings(query_processes=3, query_grace=1000.0)
         assert len(pool.processes()) == execution.PRESTARTED
         pool.start()  # what each gunicorn worker does before it accepts a connection
     finally:
@@ -233,8 +232,9 @@ def test_a_demoted_process_is_never_reused(pool_for_settings) -> None:
     child = pool._take(SEALED)
     child.demote()
     assert os.getpriority(os.PRIO_PROCESS, child.pid) == execution.DEMOTED_NICE
-    pool._give_back(child)
+    assert pool._give_back(child) is child  # killed; its successor once the slot is back
     assert not child.is_alive()
+    pool._succeed(child)
     own = os.getpriority(os.PRIO_PROCESS, 0)  # the test may itself run under nice
     for pid in pool.processes():
         assert os.getpriority(os.PRIO_PROCESS, pid) == own
@@ -249,7 +249,7 @@ def test_time_waiting_for_a_slot_counts_against_the_timeout(pool_for_settings, m
     given: list[float] = []
     real_take, real_run = pool._slots.try_take, pool._run
 
-    def wait_for_room() -> int | None:
+    def wait_for_room(left: float) -> int | None:
         time.sleep(waited)  # another query is shed meanwhile, and its slot freed
         return real_take()
 
@@ -267,7 +267,7 @@ def test_time_waiting_for_a_slot_counts_against_the_timeout(pool_for_settings, m
 def test_a_query_that_waited_its_whole_time_is_not_run(pool_for_settings, monkeypatch) -> None:
     pool = pool_for_settings(query_timeout=1.0)
     monkeypatch.setattr(pool._slots, "try_take", lambda: None)
-    monkeypatch.setattr(pool, "_make_room", lambda: (time.sleep(1.5), 0)[1])
+    monkeypatch.setattr(pool, "_make_room", lambda left: (time.sleep(1.5), 0)[1])
     monkeypatch.setattr(pool._slots, "give_back", lambda slot: None)
     with pytest.raises(QueryRejected) as refused:
         pool.query("ASK { ?s ?p ?o }", media_type=JSON)

@@ -15,6 +15,7 @@ import pytest
 from kg.settings import Settings
 from kg.web.services.search import marked
 from kg.web.services.search_lookup import CLOSE, OPEN, edit_distance, terms
+from tests.conftest import for_answers
 
 ID = "https://w3id.org/digikommun/id/"
 
@@ -23,7 +24,7 @@ ID = "https://w3id.org/digikommun/id/"
 def client(built: Settings):
     from kg import create_app
 
-    app = create_app(replace(built, store="memory"))
+    app = create_app(for_answers(built, store="memory"))
     app.config["TESTING"] = True
     return app.test_client()
 

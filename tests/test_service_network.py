@@ -121,6 +121,7 @@ def federating_pool(built: Settings, scene: Scene, monkeypatch) -> Iterator[Quer
         service_allowlist=(scene.allowed.url, scene.named_url),
         service_timeout=60.0,  # a refusal is immediate; the bound is only against a hang
         query_timeout=60.0,
+        query_grace=1000.0,  # never demoted (a demoted process is replaced, not reused)
     )
     pool = QueryPool(bare(open_engine(settings)), settings)
     try:
@@ -177,8 +178,7 @@ def test_the_federating_process_has_a_network_of_its_own(federating_pool, scene,
     The process read is the one that answered the call. On a loaded machine that call could
     outlast the grace period; its process was then demoted and killed, and the one taken here
     was forked just now and read before it had entered its namespace (issue 22's review saw
-    it fail so): the grace period is made longer than any run."""
-    monkeypatch.setattr(execution, "GRACE_SECONDS", 1000.0)
+    it fail so): the fixture's grace period is longer than any run."""
     hosts_before = Path("/etc/hosts").read_text()
     assert _call(federating_pool, scene.allowed.url) == "allowed"
     child = federating_pool._take(FEDERATING)
@@ -207,12 +207,11 @@ def test_without_the_private_network_the_same_port_canary_is_reached(
 
     monkeypatch.setattr(execution, "check_reach", lambda *args, **kwargs: None)
     monkeypatch.setattr(private_network, "enter", refused)
-    # No demotion (a demoted process is replaced), however slow the machine.
-    monkeypatch.setattr(execution, "GRACE_SECONDS", 1000.0)
     settings = dataclasses.replace(
         built,
         cache_entries=0,
         query_processes=2,
+        query_grace=1000.0,  # no demotion (a demoted process is replaced), however slow
         service_allowlist=(scene.allowed.url,),
         allow_service_without_namespace=True,
         service_timeout=60.0,

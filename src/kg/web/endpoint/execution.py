@@ -19,15 +19,23 @@ trip over a pipe, not a fork.
 - A query that runs past its time (``KG_QUERY_TIMEOUT``, or ``KG_SERVICE_TIMEOUT`` for one
   that calls an allow-listed ``SERVICE``; the time spent waiting for a slot counts) is killed
   with SIGKILL and its process replaced: 503 with ``Retry-After``.
-- A query still running after a short grace period is moved to the lowest CPU priority, so that
-  ordinary queries arriving meanwhile get the cores first; an unprivileged process cannot raise
-  its priority again, so a demoted process is never reused: it is replaced.
+- A query that has used a short grace of CPU time (``KG_QUERY_GRACE``) is moved to the lowest
+  CPU priority, so that ordinary queries arriving meanwhile get the cores first; an unprivileged
+  process cannot raise its priority again, so a demoted process is never reused: it is replaced.
+  CPU time, not wall time: on a busy machine a cheap query may wait long before it is even
+  scheduled, and demoting it then would starve it behind every other process until its timeout.
+  The worker waits on the pipe for at most the grace not yet used (a process uses at most about
+  one CPU second per second), then reads the process's CPU time again, with no polling in
+  between. A query waiting on the network (an allow-listed ``SERVICE``) uses no CPU, so it is
+  never demoted and never shed to make room; its ``KG_SERVICE_TIMEOUT`` bounds it.
 - Each query process has an address-space cap (``KG_QUERY_MEMORY_MB``), so a huge sort or
   product dies alone (and is replaced) instead of dragging the machine into swap.
 - At most ``KG_QUERY_PROCESSES`` queries run at once in the whole server, all workers together
   (:mod:`kg.web.endpoint.slots`); when every slot is taken, the query that has run longest past the
   grace period is shed (503) to make room; if none has, a new query gets 503 with
-  ``Retry-After`` at once instead of waiting in a queue of unknown length.
+  ``Retry-After`` at once instead of waiting in a queue of unknown length. The shed query's
+  worker gives the slot back before it forks the successor of the killed process, and the new
+  query waits for that slot for as long as its own time allows.
 
 The checks of :mod:`kg.web.endpoint.limits` that need the parser run inside the query process too,
 so a parse that explodes is stopped by the same timeout; a text whose tokens (read once, in the web
@@ -84,18 +92,16 @@ from kg.web.endpoint.slots import slots_for
 
 log = logging.getLogger(__name__)
 
-#: Seconds a query runs at normal priority before it yields the CPU to newer queries.
-GRACE_SECONDS = 0.25
 #: ``nice`` value for queries past the grace period (19 is the lowest priority).
 DEMOTED_NICE = 19
-#: Seconds a new query waits for the slot of a query shed to make room for it.
-PREEMPT_WAIT_SECONDS = 1.0
 #: Query processes a new pool starts at once; gunicorn's workers start one per slot
 #: (:mod:`kg.web.endpoint.gunicorn_conf`), other users of a pool (tests, ``--debug``) fork more on
 #: demand.
 PRESTARTED = 2
 #: Seconds between two looks of a query process for its web worker (orphans exit).
 WATCH_SECONDS = 1.0
+#: Clock ticks per second, the unit of the CPU times in ``/proc/<pid>/stat``.
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 #: The two classes of query process: sealed off the network, or allowed to call SERVICE.
 SEALED, FEDERATING = "sealed", "federating"
 
@@ -301,6 +307,19 @@ class _QueryProcess:
                 return False
         return True
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds the process has used since it started, all its threads together: fields
+        14 and 15 of ``/proc/<pid>/stat`` (utime and stime, in clock ticks; ``man 5 proc``),
+        read after the command name, which may hold spaces and parentheses. Infinite where
+        they cannot be read (the process is gone, or not Linux): it is then treated as past
+        its grace."""
+        try:
+            with open(f"/proc/{self.pid}/stat", "rb") as stat:  # noqa: PTH123
+                fields = stat.read().rpartition(b")")[2].split()
+            return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+        except (OSError, ValueError, IndexError):
+            return math.inf
+
     def demote(self) -> None:
         with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, self.pid, DEMOTED_NICE)
@@ -391,18 +410,21 @@ class QueryPool:
                 child.kill()
         return self._fork(kind)
 
-    def _give_back(self, child: _QueryProcess) -> None:
+    def _give_back(self, child: _QueryProcess) -> _QueryProcess | None:
+        """Keep ``child`` for the next query; or, demoted (only root could raise its priority
+        again), kill it and return it for :meth:`_succeed`."""
         if child.demoted:
-            # Never reused at the lowest priority (only root could raise it again): replaced.
-            self._replace(child)
-            return
+            child.kill()
+            return child
         with self._lock:
             self._idle[child.kind].append(child)
+        return None
 
-    def _replace(self, child: _QueryProcess) -> None:
-        """Kill ``child`` and start its successor at once, so the next query finds it ready."""
-        child.kill()
-        if child.kind == SEALED:
+    def _succeed(self, killed: _QueryProcess) -> None:
+        """Start the successor of a killed sealed process, so the next query finds it ready.
+        Called once the killed query's slot is given back: a query that shed it waits for that
+        slot, and a fork can take long on a busy machine."""
+        if killed.kind == SEALED:
             successor = self._fork(SEALED)
             with self._lock:
                 self._idle[SEALED].append(successor)
@@ -448,13 +470,14 @@ class QueryPool:
             timeout = min(timeout, settings.service_timeout)
         slot = self._slots.try_take()
         if slot is None:
-            slot = self._make_room()
+            slot = self._make_room(arrived + timeout - time.monotonic())
         if slot is None:
             raise QueryRejected(
                 503,
                 "Every query process is busy; please try again shortly.",
                 {"Retry-After": "1"},
             )
+        killed = None
         try:
             # The time spent waiting for room counts against the query's own time.
             left = timeout - (time.monotonic() - arrived)
@@ -464,25 +487,29 @@ class QueryPool:
                     f"The query waited {timeout:g} s for a query process and was abandoned.",
                     {"Retry-After": "1"},
                 )
-            outcome = self._run(self._take(kind), job, left, timeout, slot)
+            outcome, killed = self._run(self._take(kind), job, left, timeout, slot)
         finally:
             self._slots.give_back(slot)
+        if killed is not None:
+            self._succeed(killed)
         self.process_runs += 1
         return _unwrap(outcome)
 
-    def _make_room(self) -> int | None:
+    def _make_room(self, left: float) -> int | None:
         """Under overload, shed the server's query that has run longest past the grace period
         (in any worker). Hostile queries are exactly the ones that run long; shedding them
         first keeps ordinary queries answering while several attacks run at once. Returns the
-        slot won, if any."""
+        slot won, if any: waited for up to ``left``, the query's own time (its owner gives it
+        back once it sees the process die, which a busy machine may delay)."""
         slot = self._slots.shed_oldest(DEMOTED_NICE)
         if slot is None:
             return None
-        return self._slots.take_reserved(slot, PREEMPT_WAIT_SECONDS)
+        return self._slots.take_reserved(slot, left)
 
     def _run(
         self, child: _QueryProcess, job: _Job, left: float, timeout: float, slot: int
-    ) -> tuple[str, object]:
+    ) -> tuple[tuple[str, object], _QueryProcess | None]:
+        """The query's outcome, and its process if that was killed (for :meth:`_succeed`)."""
         retry = {"Retry-After": str(max(1, math.ceil(self._settings.query_timeout)))}
         deadline = time.monotonic() + left
         child.started = time.monotonic()
@@ -502,29 +529,48 @@ class QueryPool:
         deadline: float,
         retry: dict,
         slot: int,
-    ) -> tuple[str, object]:
+    ) -> tuple[tuple[str, object], _QueryProcess | None]:
         try:
+            before = child.cpu_seconds()
             child.submit(job)
-            if not child.ready(min(GRACE_SECONDS, deadline - time.monotonic())):
+            if not self._within_grace(child, before, deadline):
                 child.demote()
                 self._slots.mark_demoted(slot, child.pid, child.started)
                 if not child.ready(deadline - time.monotonic()):
-                    self._replace(child)
-                    return "rejected", QueryRejected(
-                        503,
-                        f"The query ran longer than {timeout:g} s and was stopped.",
-                        retry,
-                    )
+                    child.kill()
+                    return (
+                        "rejected",
+                        QueryRejected(
+                            503,
+                            f"The query ran longer than {timeout:g} s and was stopped.",
+                            retry,
+                        ),
+                    ), child
             outcome = child.reply()
         except (EOFError, OSError):
-            self._replace(child)
+            child.kill()
             if self._slots.was_shed(slot):
                 reason = "The server is overloaded; this long query was stopped to let others run."
             else:
                 reason = "The query stopped its process (too much memory?) and was abandoned."
-            return "rejected", QueryRejected(503, reason, retry)
-        self._give_back(child)
-        return outcome
+            return ("rejected", QueryRejected(503, reason, retry)), child
+        return outcome, self._give_back(child)
+
+    def _within_grace(self, child: _QueryProcess, before: float, deadline: float) -> bool:
+        """Wait for the reply while the query has used less than its grace of CPU time (since
+        ``before``): True once it is ready, False once the grace is used up or the deadline
+        has passed. Each wait lasts the grace not yet used, the least wall time in which the
+        process can use it; the pipe's event ends it sooner."""
+        grace = self._settings.query_grace
+        used = 0.0
+        while used < grace:
+            left = deadline - time.monotonic()
+            if child.ready(min(grace - used, left)):
+                return True
+            if left <= 0:
+                return False
+            used = child.cpu_seconds() - before
+        return False
 
     def close(self) -> None:
         """Stop every query process, the running ones too (their queries get 503)."""
