@@ -44,8 +44,10 @@ class Settings:
     query_timeout: float = 10.0
     #: CPU seconds a query uses at normal priority before its process drops to the lowest
     #: (kg.web.endpoint.execution): CPU time, not wall time, so that a busy machine, which
-    #: delays a cheap query without its using the CPU, does not demote it.
-    query_grace: float = 0.25
+    #: delays a cheap query without its using the CPU, does not demote it. Small (an example
+    #: query uses a few milliseconds), so that attacks sharing the cores become sheddable soon:
+    #: at 0.25 s, eight attacks on two cores each stayed unsheddable for a second of wall time.
+    query_grace: float = 0.05
     #: Maximum number of result rows (SELECT) or triples (CONSTRUCT) returned.
     max_rows: int = 10000
     #: Maximum length of a query text in characters (a GET is bounded sooner, by the URL).
