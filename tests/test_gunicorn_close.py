@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 import time
+from collections import deque
 
 import pytest
 
@@ -87,3 +88,32 @@ def test_a_client_that_never_closes_is_closed_after_the_linger(built: Settings) 
     finally:
         conn.close()
         stop_process(process)
+
+
+def test_a_closing_connection_counts_until_it_is_closed() -> None:
+    """A half-closed connection still counts against ``worker_connections`` (``nr_conns``)
+    until the client's FIN closes it, so clients that never close cannot pile up sockets: the
+    worker stops accepting instead, as gthread does."""
+    import selectors
+    from concurrent.futures import Future
+
+    from tests.test_gunicorn_worker import _conn, _worker
+
+    worker = _worker()
+    worker.poller = selectors.DefaultSelector()
+    worker._closing = deque()
+    worker.nr_conns = 1
+    ours, client = socket.socketpair()
+    try:
+        done: Future = Future()
+        done.set_result(False)  # the answer said "Connection: close"
+        worker.finish_request(_conn(ours), done)
+        assert worker.nr_conns == 1 and client.recv(1) == b""  # half-closed, still counted
+        client.close()  # the client's FIN
+        for key, _ in worker.poller.select(BOUND):
+            key.data(key.fileobj)
+        assert worker.nr_conns == 0 and ours.fileno() == -1
+    finally:
+        ours.close()
+        client.close()
+        worker.poller.close()

@@ -89,15 +89,14 @@ class LingeringThreadWorker(ThreadWorker):
         if result is getattr(gthread, "_DEFER", None) or result:
             super().finish_request(conn, fs)
             return
-        self.nr_conns -= 1
         sock = conn.sock
+        entry = [time.monotonic() + CLOSE_LINGER, sock, 0]
         try:
             sock.shutdown(socket.SHUT_WR)  # the FIN: the client has the whole answer
             sock.setblocking(False)
         except OSError:
-            sock.close()
+            self._close_now(entry)
             return
-        entry = [time.monotonic() + CLOSE_LINGER, sock, 0]
         self._closing.append(entry)
         self.poller.register(sock, selectors.EVENT_READ, partial(self._close_when_drained, entry))
 
@@ -114,9 +113,13 @@ class LingeringThreadWorker(ThreadWorker):
             self._close_now(entry)
 
     def _close_now(self, entry: list) -> None:
+        """Close a closing connection once. It counts as a connection of the worker until then
+        (``nr_conns``), so that clients that never close cannot pile up sockets past
+        ``worker_connections``: the worker stops accepting instead, as gthread does."""
         sock, entry[1] = entry[1], None
         if sock is None:
             return
+        self.nr_conns -= 1
         with contextlib.suppress(KeyError, ValueError, OSError):
             self.poller.unregister(sock)
         sock.close()
