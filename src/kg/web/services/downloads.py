@@ -28,14 +28,22 @@ _LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
-class Dump:
+class Offer:
+    """A dump as the catalogue and the pages name it, known without writing it: making the
+    bodies serialises the whole graph (seconds for this project, far more for a large one), so
+    a page that only links to the dumps must not wait for them."""
+
     name: str
     media_type: str
     title_sv: str
     title_en: str
-    body: bytes
     #: EU file-type authority code, for dcterms:format in the catalog.
     file_type: str
+
+
+@dataclass(frozen=True)
+class Dump(Offer):
+    body: bytes
 
     @property
     def sha256(self) -> str:
@@ -120,8 +128,52 @@ def _union(graphs: dict[str, Triples]) -> Triples:
     return union
 
 
+#: Each dump's file name after ``digikommun-<version>``, its media type, titles, EU file type,
+#: and how its bytes are written from the named graphs.
+_KINDS = (
+    (
+        ".trig",
+        "application/trig",
+        "Hela datamängden, med namngivna grafer (TriG)",
+        "The whole dataset, with named graphs (TriG)",
+        "RDF_TRIG",
+        lambda graphs: _trig(graphs).encode(),
+    ),
+    (
+        ".nq.gz",
+        "application/gzip",
+        "Hela datamängden, med namngivna grafer (N-Quads, gzip)",
+        "The whole dataset, with named graphs (N-Quads, gzip)",
+        "RDF_N_QUADS",
+        lambda graphs: gzip.compress(_nquads(graphs).encode(), mtime=0),
+    ),
+    (
+        "-default.ttl",
+        "text/turtle",
+        "Standardgrafen: påstådda och härledda tripler (Turtle)",
+        "The default graph: asserted and inferred triples (Turtle)",
+        "RDF_TURTLE",
+        lambda graphs: _turtle(_union(graphs)).encode(),
+    ),
+    (
+        ".jsonld",
+        "application/ld+json",
+        "Hela datamängden, med namngivna grafer (JSON-LD)",
+        "The whole dataset, with named graphs (JSON-LD)",
+        "JSON_LD",
+        lambda graphs: _jsonld(graphs).encode(),
+    ),
+)
+
+
+def offers() -> list[Offer]:
+    """The current build's dumps, named but not written."""
+    stem = f"digikommun-{engine().version}"
+    return [Offer(stem + suffix, *described) for suffix, *described, _ in _KINDS]
+
+
 def dumps() -> list[Dump]:
-    """The current build's dumps, made once per process."""
+    """The current build's dumps, written once per process, when first asked for."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     cached = app.extensions.get("kg_downloads")
     if cached is not None:
@@ -130,42 +182,10 @@ def dumps() -> list[Dump]:
         cached = app.extensions.get("kg_downloads")
         if cached is not None:
             return cached
-        version = engine().version
         graphs = _graphs()
-        stem = f"digikommun-{version}"
         made = [
-            Dump(
-                f"{stem}.trig",
-                "application/trig",
-                "Hela datamängden, med namngivna grafer (TriG)",
-                "The whole dataset, with named graphs (TriG)",
-                _trig(graphs).encode(),
-                "RDF_TRIG",
-            ),
-            Dump(
-                f"{stem}.nq.gz",
-                "application/gzip",
-                "Hela datamängden, med namngivna grafer (N-Quads, gzip)",
-                "The whole dataset, with named graphs (N-Quads, gzip)",
-                gzip.compress(_nquads(graphs).encode(), mtime=0),
-                "RDF_N_QUADS",
-            ),
-            Dump(
-                f"{stem}-default.ttl",
-                "text/turtle",
-                "Standardgrafen: påstådda och härledda tripler (Turtle)",
-                "The default graph: asserted and inferred triples (Turtle)",
-                _turtle(_union(graphs)).encode(),
-                "RDF_TURTLE",
-            ),
-            Dump(
-                f"{stem}.jsonld",
-                "application/ld+json",
-                "Hela datamängden, med namngivna grafer (JSON-LD)",
-                "The whole dataset, with named graphs (JSON-LD)",
-                _jsonld(graphs).encode(),
-                "JSON_LD",
-            ),
+            Dump(**vars(offer), body=write(graphs))
+            for offer, (*_, write) in zip(offers(), _KINDS, strict=True)
         ]
         app.extensions["kg_downloads"] = made
         return made
