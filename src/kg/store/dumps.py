@@ -151,7 +151,7 @@ def _gzip_stream(artifact: Path, target: Path) -> str:
     with (
         artifact.open("rb") as source,
         target.open("wb") as out,
-        gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as packed,
+        gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=6, mtime=0) as packed,
     ):
         shutil.copyfileobj(source, packed, 1 << 20)
     with target.open("rb") as packed_file:
