@@ -14,7 +14,7 @@ import pytest
 
 from kg.pipeline.errors import InputSyntaxError
 from kg.settings import Settings
-from kg.store import open_engine
+from kg.store import dumps, open_engine
 from kg.store.base import read_manifest, store_dir_name
 from kg.store.embedded import EmbeddedEngine
 from tests.conftest import copy_project, quick_build
@@ -177,7 +177,7 @@ def test_a_failure_while_writing_leaves_the_build_untouched(tmp_path: Path, monk
 def test_a_rebuild_keeps_the_previous_store_and_drops_older_ones(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "project")
     out = tmp_path / "build"
-    names = []
+    names, downloads = [], []
     for n in range(3):
         (root / "ontology" / "extra.ttl").write_text(
             "<https://w3id.org/digikommun/id/x> <http://www.w3.org/2000/01/rdf-schema#comment> "
@@ -185,9 +185,12 @@ def test_a_rebuild_keeps_the_previous_store_and_drops_older_ones(tmp_path: Path)
             encoding="utf-8",
         )
         quick_build(root, out)
-        names.append(store_dir_name(json.loads((out / "manifest.json").read_text())))
+        manifest = json.loads((out / "manifest.json").read_text())
+        names.append(store_dir_name(manifest))
+        downloads.append(dumps.directory_name(manifest["version"]))
     assert len(set(names)) == 3
     assert sorted(p.name for p in out.glob("oxigraph-*")) == sorted(names[1:])
+    assert sorted(p.name for p in out.glob(dumps.DIRECTORY_PREFIX + "*")) == sorted(downloads[1:])
     engine = EmbeddedEngine.from_artifact(out / "kg.nq", out / "manifest.json", memory_max_quads=0)
     assert engine.path == out / names[2]
     answer = engine.query(

@@ -203,16 +203,6 @@ def test_dumps_parse_and_hold_every_named_graph(client) -> None:
     assert len(default) >= max(counts.values())
 
 
-def test_dumps_are_deterministic(app) -> None:
-    """Every worker makes the same bytes, so the published checksums hold."""
-    from kg.web.services import downloads
-
-    with app.app_context():
-        first = [d.sha256 for d in downloads.dumps()]
-        app.extensions.pop("kg_downloads")
-        assert [d.sha256 for d in downloads.dumps()] == first
-
-
 def test_old_versions_are_404(client) -> None:
     assert client.get("/downloads/0000000000000000/SHA256SUMS").status_code == 404
 

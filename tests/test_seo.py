@@ -87,23 +87,6 @@ def test_home_and_catalogue_describe_the_dataset_as_google_asks(web, path) -> No
     assert sum(f"/downloads/{d['version']}/" in url for url in urls) >= 4  # the dumps
 
 
-def test_the_home_page_does_not_wait_for_the_dumps_to_be_written(built, monkeypatch) -> None:
-    """Writing the dumps serialises the whole graph (7 s for this project on a busy machine,
-    minutes for a large one), once per worker: the home page's schema.org description links
-    to every dump but must not write them, or a restarted server's first visitor waits."""
-    from kg import create_app
-    from kg.web.services import downloads
-
-    def refuse() -> None:
-        raise AssertionError("the home page wrote the dumps")
-
-    monkeypatch.setattr(downloads, "_graphs", refuse)
-    client = create_app(built, lean=False).test_client()
-    [dataset] = [d for d in head(client, "/?lang=sv").jsonld if d.get("@type") == "Dataset"]
-    names = [x["contentUrl"].rsplit("/", 1)[-1] for x in dataset["distribution"]]
-    assert sum(name.startswith("digikommun-") for name in names) == 4, names
-
-
 @pytest.mark.parametrize(
     ("path", "kind"),
     [

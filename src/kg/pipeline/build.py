@@ -33,6 +33,7 @@ from kg.pipeline.reason import reason
 from kg.pipeline.search_index import SCHEMA_VERSION as SEARCH_SCHEMA
 from kg.pipeline.search_index import SEARCH_INDEX_NAME, add_search_index
 from kg.pipeline.validate import ValidationReport, validate
+from kg.store import dumps
 from kg.store.base import STORE_PREFIX, store_dir_name
 
 ARTIFACT_NAME = "kg.nq"
@@ -75,7 +76,9 @@ def is_up_to_date(root: Path, build_dir: Path) -> bool:
         return False
     pictures = all((build_dir / name).is_file() for name in recorded.get("pictures", {"-": ""}))
     pictures = pictures and all((build_dir / name).is_file() for name in QUALITY_FILES)
-    return store.is_dir() and pictures and recorded.get("version") == input_version(root)[0]
+    downloads = build_dir / dumps.directory_name(recorded.get("version", "")) / dumps.CHECKSUMS
+    current = recorded.get("version") == input_version(root)[0]
+    return downloads.is_file() and store.is_dir() and pictures and current
 
 
 def check(root: Path) -> tuple[dict[str, set[str]], Graph, ValidationReport]:
@@ -385,6 +388,7 @@ def write_build(
     """
     build_dir.mkdir(parents=True, exist_ok=True)
     previous = _recorded_store(build_dir)
+    previous_dumps = _recorded_dumps(build_dir)
     staging = Path(tempfile.mkdtemp(dir=build_dir, prefix=".staging-", suffix=".tmp"))
     try:
         artifact = staging / ARTIFACT_NAME
@@ -395,6 +399,9 @@ def write_build(
                 out.write(chunk)
         lines.clear()  # the caller's list: the store is loaded from the file, not from memory
         phase("write kg.nq")
+        downloads = staging / dumps.directory_name(manifest["version"])
+        dumps.write(artifact, downloads, manifest["version"], sum(manifest["graphs"].values()))
+        phase("dumps")
         store_dir = staging / "store"
         store = ox.Store(str(store_dir))
         # A few hundred thousand lines per bulk load: one load of everything would hold
@@ -425,6 +432,7 @@ def write_build(
             shutil.rmtree(store_dir)
         else:
             store_dir.rename(target)
+        _replace_dir(downloads, build_dir / downloads.name)
         reports = QUALITY_FILES if quality is not None else ()
         for name in (ARTIFACT_NAME, SEARCH_INDEX_NAME, *(pictures or {}), *reports, MANIFEST_NAME):
             (staging / name).replace(build_dir / name)
@@ -434,6 +442,23 @@ def write_build(
     for old in build_dir.glob(STORE_PREFIX + "*"):
         if old.name not in keep and old.is_dir():
             shutil.rmtree(old, ignore_errors=True)
+    keep = {dumps.directory_name(manifest["version"]), previous_dumps}
+    for old in build_dir.glob(dumps.DIRECTORY_PREFIX + "*"):
+        if old.name not in keep and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    """Put ``new`` at ``target``; a directory already there (the same version built again,
+    perhaps by newer code) is moved aside first, so files a server has open stay readable."""
+    if target.is_dir():
+        aside = target.with_name(f".{target.name}.old")
+        shutil.rmtree(aside, ignore_errors=True)
+        target.rename(aside)
+        new.rename(target)
+        shutil.rmtree(aside, ignore_errors=True)
+    else:
+        new.rename(target)
 
 
 def _without_graph_names(chunk: bytes) -> bytes:
@@ -442,8 +467,17 @@ def _without_graph_names(chunk: bytes) -> bytes:
     return b"".join(line.rsplit(b" ", 2)[0] + b" .\n" for line in chunk.splitlines() if line)
 
 
+def _recorded_dumps(build_dir: Path) -> str | None:
+    return _recorded(build_dir, lambda manifest: dumps.directory_name(manifest["version"]))
+
+
 def _recorded_store(build_dir: Path) -> str | None:
+    return _recorded(build_dir, store_dir_name)
+
+
+def _recorded(build_dir: Path, name: Callable[[dict], str]) -> str | None:
+    """The ``name`` of a directory of the build the current manifest describes, if any."""
     try:
-        return store_dir_name(json.loads((build_dir / MANIFEST_NAME).read_text(encoding="utf-8")))
+        return name(json.loads((build_dir / MANIFEST_NAME).read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError):
         return None

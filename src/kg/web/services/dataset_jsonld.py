@@ -25,9 +25,8 @@ from kg.web.site.seo import SCHEMA, json_ld_script
 
 
 def dataset_jsonld(lang: str) -> Markup:
-    """The dataset as a schema.org ``Dataset``, from the DCAT catalogue (without the files'
-    sizes and checksums, so that no page waits for the dumps to be written)."""
-    g = catalog_graph(files=False)
+    """The dataset as a schema.org ``Dataset``, from the DCAT catalogue."""
+    g = catalog_graph()
 
     def text(node, prop) -> str:
         values = {v.language: str(v) for v in g.objects(node, prop)}

@@ -20,7 +20,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
 from kg.linksets import Linkset, linksets
 from kg.namespaces import BASE, INFERRED_GRAPH, ONTOLOGY_IRI, VOID
 from kg.web.endpoint.rdf_documents import RDF_FORMATS, rdf_response
-from kg.web.services.downloads import download_url, dumps, offers
+from kg.web.services.downloads import download_url, dumps
 from kg.web.site.rendering import HTML, current_lang, engine, preferred, select
 
 metadata = Blueprint("metadata", __name__)
@@ -114,11 +114,9 @@ def _years() -> tuple[str, str]:
     return row["first"].value, row["last"].value
 
 
-def catalog_graph(*, files: bool = True) -> Graph:
+def catalog_graph() -> Graph:
     """The DCAT-AP-SE catalog: one catalog, one dataset with a distribution per download,
-    and the SPARQL endpoint as a data service. Without ``files``, the downloads are described
-    without their sizes and checksums, which only writing them gives (the pages' schema.org
-    description needs neither)."""
+    and the SPARQL endpoint as a data service."""
     g = _bind(Graph())
     g.add((CATALOG, RDF.type, DCAT.Catalog))
     _both(
@@ -187,20 +185,16 @@ def catalog_graph(*, files: bool = True) -> Graph:
     g.add((PERIOD, DCAT.endDate, Literal(last, datatype=XSD.gYear)))
     g.add((DATASET, DCTERMS.conformsTo, _a(g, URIRef(ONTOLOGY_IRI), DCTERMS.Standard)))
 
-    written = {dump.name: dump for dump in dumps()} if files else {}
-    for offer in offers():
-        dist = URIRef(f"{BASE}catalog#dist-{offer.name.rsplit('-', 1)[-1].replace('.', '-')}")
+    for dump in dumps():
+        dist = URIRef(f"{BASE}catalog#dist-{dump.name.rsplit('-', 1)[-1].replace('.', '-')}")
         _distribution(
             g,
             dist,
-            download_url(offer.name),
-            offer.media_type,
-            offer.file_type,
-            {"sv": offer.title_sv, "en": offer.title_en},
+            download_url(dump.name),
+            dump.kind.media_type,
+            dump.kind.file_type,
+            {"sv": dump.kind.title_sv, "en": dump.kind.title_en},
         )
-        dump = written.get(offer.name)
-        if dump is None:
-            continue
         g.add((dist, DCAT.byteSize, Literal(dump.size, datatype=XSD.nonNegativeInteger)))
         checksum = URIRef(str(dist) + "-sha256")
         g.add((dist, SPDX.checksum, checksum))
@@ -366,8 +360,8 @@ def void_graph() -> Graph:
     g.add((DATASET, VOID.triples, Literal(dataset_size())))
     for example in ("municipality/lidingo", "edition/2019", "statement/000-penje-helhet"):
         g.add((DATASET, VOID.exampleResource, URIRef(BASE + "id/" + example)))
-    for offer in offers():
-        g.add((DATASET, VOID.dataDump, URIRef(download_url(offer.name))))
+    for dump in dumps():
+        g.add((DATASET, VOID.dataDump, URIRef(download_url(dump.name))))
     for graph, n in counts.items():
         subset = URIRef(BASE + "void#" + graph.rsplit("/", 1)[-1])
         g.add((DATASET, VOID.subset, subset))
