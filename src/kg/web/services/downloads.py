@@ -1,9 +1,9 @@
 """Versioned dumps of the build, and the page that offers them.
 
-The dumps are written by the build beside its artifact (:mod:`kg.store.dumps`), from what the
-server serves (never from the Turtle inputs), so what one downloads is what one queries. The
-server only sends the files: writing them here cost each worker seconds of CPU (minutes, and
-more memory than the machine has, for a large build) when someone first asked.
+The dumps are written by the build beside its artifact (:mod:`kg.store.dumps`), from the
+artifact the server loads (never from the Turtle inputs), so what one downloads is what one
+queries. The server only sends the files: writing them here cost each worker seconds of CPU
+(minutes, and more memory than the machine has, for a large build) when someone first asked.
 """
 
 from __future__ import annotations
