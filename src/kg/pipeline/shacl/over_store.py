@@ -1,7 +1,8 @@
 """Validate the on-disk store with the compiled shapes (``kg.pipeline.shacl.plan``): no pyshacl,
 no copy of the graph in memory.
 
-Each check is one SPARQL query over all focus nodes of its shape, evaluated by Oxigraph over the
+Each check is one SPARQL query over a chunk of its shape's focus nodes (:data:`FOCUS_CHUNK`,
+so that what Oxigraph holds for a query does not grow with the graph), evaluated over the
 store's default graph (the union of every input file, as the in-memory build validates). The
 rows become the results pyshacl would report (focus node, path, value, source shape,
 constraint component, severity, message), then the same report lines (file and line, label,
