@@ -9,8 +9,8 @@ per million triples, so a 10 M-triple project cannot be built on a 24 GiB machin
    N-Quads file on disk, and bulk-loaded into an on-disk Oxigraph working store: once under its
    graph name, once into the default graph (the union, what the shapes and rules read).
 2. **Validate** over the store itself: ``kg.pipeline.shacl.plan`` compiles each shape into
-   SPARQL queries over all its focus nodes at once, ``kg.pipeline.shacl.over_store`` runs them
-   on the store's default graph (the union of every file, what the in-memory build validates)
+   SPARQL queries over its focus nodes, ``kg.pipeline.shacl.over_store`` runs them over a chunk
+   of focus nodes at a time on the store's default graph (the union of every file, what the in-memory build validates)
    and reports what pyshacl would (``tests/test_shacl_store.py`` proves the parity). A shape the
    compiler refuses (a feature it does not translate) is validated by pyshacl, in batches of
    consecutive files: a batch's data graph is what the shapes can reach from the batch's
