@@ -130,7 +130,8 @@ def test_each_check_runs_over_a_chunk_of_focus_nodes_and_finds_the_same(monkeypa
 
 
 BLANK_SHAPES = """@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <urn:ex:> .
-ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:p ; sh:minCount 1 ; sh:message "no p" ] .
+ex:S a sh:NodeShape ; sh:targetClass ex:C ;
+    sh:property [ sh:path ex:p ; sh:minCount 1 ; sh:message "no p" ] .
 """
 
 
