@@ -65,7 +65,9 @@ def _targets(plan: Plan, store: ox.Store) -> dict[object, str]:
 #: hold a group (GROUP BY … COUNT(DISTINCT)) or a row of its DISTINCT set for every one of
 #: them, which grows with the graph (0.75 GiB in the build's process at the end of validation
 #: at 10 M triples); a check over a chunk holds only the chunk's. A chunk is a VALUES list,
-#: which Oxigraph joins node by node (no scan of the whole predicate per chunk).
+#: which Oxigraph joins node by node (no scan of the whole predicate per chunk). The price is
+#: CPU: over a 1 M-triple store all checks took 37 s against 30 s in one query each (chunks of
+#: 100,000: 40 s, and a higher peak), measured; see bench/RESULTS.md.
 FOCUS_CHUNK = 20_000
 
 
