@@ -4,8 +4,10 @@
 
 For each size it writes a synthetic project (``kg synth``), builds it with ``kg build --force
 --timings`` and samples the resident memory of the whole process tree (the build and anything
-it starts, such as GNU sort) from ``/proc`` every quarter second. Each phase line the build
-prints closes a phase: its seconds and the highest tree RSS sampled during it are recorded.
+it starts: the lint and reasoner processes, GNU sort) from ``/proc`` every quarter second, for
+the tree and for each process by its role (``proctree``). Each phase line the build prints
+closes a phase: its seconds, the highest tree RSS and each role's highest RSS sampled during
+it are recorded.
 The table, the slopes (seconds per million triples; peak memory against size) and the command
 are appended to ``bench/RESULTS.md`` (``--results`` to write elsewhere, ``-`` for stdout only).
 """
@@ -27,6 +29,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 KG = ROOT / ".venv" / "bin" / "kg"
+sys.path.insert(0, str(ROOT))  # bench.* modules, as the tests import them
+
+from bench.proctree import RolePeaks, TreeSampler  # noqa: E402
+
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -41,21 +47,6 @@ def cpu_seconds(pid: int) -> float:
     return sum(int(f) for f in fields[11:15]) / TICK  # utime stime cutime cstime
 
 
-def tree_rss(pid: int) -> int:
-    """Bytes resident in ``pid`` and all its descendants (0 once it is gone)."""
-    total = 0
-    stack = [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * PAGE
-            for task in Path(f"/proc/{current}/task").iterdir():
-                stack += [int(c) for c in (task / "children").read_text().split()]
-        except (OSError, ValueError):
-            continue  # the process ended between two reads
-    return total
-
-
 @dataclass
 class Run:
     size: int
@@ -66,29 +57,34 @@ class Run:
     cpu: float = 0.0
     peak: int = 0
     phases: list[tuple[str, float, float, int]] = field(default_factory=list)
+    #: Each phase's peaks by process role (the same order as ``phases``).
+    phase_roles: list[dict[str, RolePeaks]] = field(default_factory=list)
+    roles: dict[str, RolePeaks] = field(default_factory=dict)
+    role_cpu: dict[str, float] = field(default_factory=dict)
 
 
 def measure_build(env: dict[str, str], size: int) -> Run:
-    """Run one ``kg build`` and attribute the sampled tree RSS to the phase it fell in."""
+    """Run one ``kg build`` and attribute the sampled RSS (of the tree, and of each process by
+    its role, :mod:`proctree`) to the phase it fell in."""
     run = Run(size)
     command = [str(KG), "build", "--force", "--timings"]
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    peak_in_phase = [0]
+    sampler = TreeSampler(process.pid)
+    lock = threading.Lock()
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            rss = tree_rss(process.pid)
-            peak_in_phase[0] = max(peak_in_phase[0], rss)
-            run.peak = max(run.peak, rss)
+            with lock:
+                sampler.sample()
             done.wait(0.25)
 
-    sampler = threading.Thread(target=sample, daemon=True)
+    thread = threading.Thread(target=sample, daemon=True)
     start = last = time.monotonic()
     last_cpu = 0.0
-    sampler.start()
+    thread.start()
     tail: list[str] = []
     assert process.stderr is not None
     for line in process.stderr:
@@ -97,15 +93,21 @@ def measure_build(env: dict[str, str], size: int) -> Run:
         if ": " in line and " s (RSS " in line:
             now, cpu = time.monotonic(), cpu_seconds(process.pid)
             name = line.split(": ", 1)[0]
-            run.phases.append((name, now - last, cpu - last_cpu, peak_in_phase[0]))
-            peak_in_phase[0] = 0
+            with lock:
+                sampler.sample()
+                peak, roles = sampler.close_phase()
+            run.phases.append((name, now - last, cpu - last_cpu, peak))
+            run.phase_roles.append(roles)
             last, last_cpu = now, cpu
     stdout = process.stdout.read() if process.stdout else ""
     run.cpu = cpu_seconds(process.pid) or last_cpu
     code = process.wait()
     done.set()
-    sampler.join()
+    thread.join()
     run.seconds = time.monotonic() - start
+    run.peak = sampler.tree_peak
+    run.roles = sampler.roles
+    run.role_cpu = sampler.cpu_by_role()
     if code != 0:
         raise SystemExit(f"kg build failed ({code}):\n{stdout}{''.join(tail)}")
     return run
@@ -153,11 +155,33 @@ def report(runs: list[Run], command: str, mode: str, reasoner: str) -> str:
             f"peak memory {slope(xs, [r.peak / 2**30 for r in runs]):.2f} GiB.",
         ]
     for r in runs:
-        lines += ["", f"Phases at {r.asserted:,} asserted triples:", ""]
-        lines += ["| phase | wall s | CPU s | peak GiB in phase |", "|---|---:|---:|---:|"]
         lines += [
-            f"| {name} | {sec:.1f} | {cpu:.1f} | {gib(peak)} |" for name, sec, cpu, peak in r.phases
+            "",
+            f"Processes at {r.asserted:,} asserted triples (each role's largest "
+            "process; anonymous = resident minus file-backed pages):",
+            "",
         ]
+        lines += ["| process | peak GiB | peak anonymous GiB | CPU s |", "|---|---:|---:|---:|"]
+        lines += [
+            f"| {role} | {gib(p.rss)} | {gib(p.anon)} | {r.role_cpu.get(role, 0.0):.1f} |"
+            for role, p in sorted(r.roles.items(), key=lambda kv: -kv[1].rss)
+        ]
+        roles = [role for role, _ in sorted(r.roles.items(), key=lambda kv: -kv[1].rss)]
+        lines += [
+            "",
+            f"Phases at {r.asserted:,} asserted triples (peak GiB of the tree, then "
+            "of each process role during the phase):",
+            "",
+        ]
+        lines += [
+            "| phase | wall s | CPU s | tree | " + " | ".join(roles) + " |",
+            "|---|---:|---:|---:|" + "---:|" * len(roles),
+        ]
+        for (name, sec, cpu, peak), by_role in zip(r.phases, r.phase_roles, strict=True):
+            cells = [gib(by_role[role].rss) if role in by_role else "" for role in roles]
+            lines.append(
+                f"| {name} | {sec:.1f} | {cpu:.1f} | {gib(peak)} | " + " | ".join(cells) + " |"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -11,16 +11,27 @@ caller's choice (it asks for the results in a fixed order), so the output is det
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import resource
 from collections.abc import Callable
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 _SPAWN = multiprocessing.get_context("spawn")
 
 
+def _name_process(name: str) -> None:
+    """Name this process after its step (``/proc/self/comm``, 15 bytes at most), so that
+    ``ps`` and ``bench/build.py`` can tell the lint process from the reasoner's."""
+    # not Linux, or a name that does not fit: the step runs unnamed
+    with contextlib.suppress(OSError, UnicodeError):
+        Path("/proc/self/comm").write_text(name[:15], encoding="ascii")
+
+
 def _run(connection: Connection, function: Callable[..., Any], args: tuple) -> None:
+    _name_process(getattr(function, "__name__", "build step"))
     try:
         answer: tuple[str, object] = ("ok", function(*args))
     except BaseException as error:  # every failure goes back to the parent
