@@ -6,11 +6,11 @@ project and 36 s and a third of a gigabyte for a 150,000-quad one, once per work
 the query limits, for whoever asked first; a 10-million-triple build would not fit in memory
 at all. So the build writes them, and the server only sends files.
 
-Every serialisation is deterministic (graphs, subjects and lines sorted, gzip without a
-timestamp): every rebuild of the same inputs yields the same bytes and the same published
-checksums. The formats written with rdflib (TriG, Turtle, JSON-LD) are written only for graphs
-of at most :data:`PRETTY_MAX_QUADS` quads; a larger build offers its N-Quads, which is its
-artifact, gzipped as it is streamed.
+Every dump is the same bytes in every process and on every rebuild of the same inputs, so
+the published checksums hold (:mod:`kg.store.rdf_text`; gzip without a timestamp). The
+N-Quads dump is the artifact itself, gzipped as it is streamed. TriG, Turtle and JSON-LD hold
+the whole graph in memory to write it, so they are written only for graphs of at most
+:data:`PRETTY_MAX_QUADS` quads.
 
 Each build's dumps are in a directory named after its version, so that a server not yet
 reloaded still finds the files of the version it serves.
@@ -30,6 +30,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from kg.namespaces import PREFIXES
+from kg.store import rdf_text
 from kg.store.base import Term
 
 #: The largest graph (quads in all named graphs) whose dumps are also written in TriG, Turtle
@@ -131,19 +132,17 @@ def write(artifact: Path, folder: Path, version: str, quads: int) -> None:
     if quads <= PRETTY_MAX_QUADS:
         graphs = _graphs(artifact)
         makers = [
-            (TRIG, lambda: _trig(graphs).encode()),
-            (NQUADS, lambda: gzip.compress(_nquads(graphs).encode(), mtime=0)),
-            (DEFAULT_TURTLE, lambda: _union(graphs).serialize(format="turtle").encode()),
+            (TRIG, lambda: rdf_text.serialise_graphs(graphs, rdf_text.TRIG).encode()),
+            (DEFAULT_TURTLE, lambda: rdf_text.serialise(_union(graphs), rdf_text.TURTLE).encode()),
             (JSONLD, lambda: _jsonld(graphs).encode()),
         ]
-    sums = []
+    sums = {NQUADS: _gzip_stream(artifact, folder / NQUADS.name(version))}
     for kind, make in makers:
         body = make()
         (folder / kind.name(version)).write_bytes(body)
-        sums.append(f"{hashlib.sha256(body).hexdigest()}  {kind.name(version)}\n")
-    if not makers:
-        sums.append(_gzip_stream(artifact, folder / NQUADS.name(version)))
-    (folder / CHECKSUMS).write_text("".join(sums), encoding="ascii")
+        sums[kind] = f"{hashlib.sha256(body).hexdigest()}  {kind.name(version)}\n"
+    lines = [sums[kind] for kind in KINDS if kind in sums]
+    (folder / CHECKSUMS).write_text("".join(lines), encoding="ascii")
 
 
 def _gzip_stream(artifact: Path, target: Path) -> str:
@@ -157,13 +156,6 @@ def _gzip_stream(artifact: Path, target: Path) -> str:
     with target.open("rb") as packed_file:
         digest = hashlib.file_digest(packed_file, "sha256")
     return f"{digest.hexdigest()}  {target.name}\n"
-
-
-def _graph() -> Graph:
-    g = Graph()
-    for prefix, ns in PREFIXES.items():
-        g.bind(prefix, ns, override=True)
-    return g
 
 
 def _term(value: object):
@@ -184,62 +176,22 @@ def _graphs(artifact: Path) -> _Graphs:
         name = quad.graph_name.value
         graph = graphs.get(name)
         if graph is None:
-            graph = graphs[name] = _graph()
+            graph = graphs[name] = rdf_text.new_graph()
         graph.add((_term(quad.subject), _term(quad.predicate), _term(quad.object)))
     return dict(sorted(graphs.items()))
-
-
-def _trig(graphs: _Graphs) -> str:
-    """TriG written graph by graph (rdflib's TriG writer orders graphs by hash)."""
-    prefixes: set[str] = set()
-    blocks = []
-    for name, graph in graphs.items():
-        body = []
-        for line in graph.serialize(format="turtle").splitlines():
-            if line.startswith("@prefix"):
-                prefixes.add(line)
-            elif line.strip():
-                body.append("    " + line)
-            else:
-                body.append("")
-        blocks.append(f"<{name}> {{\n" + "\n".join(body).rstrip() + "\n}\n")
-    return "\n".join(sorted(prefixes)) + "\n\n" + "\n".join(blocks)
-
-
-def _nquads(graphs: _Graphs) -> str:
-    lines = []
-    for name, graph in graphs.items():
-        nt = graph.serialize(format="nt")
-        lines += [line[:-2] + f" <{name}> .\n" for line in nt.splitlines() if line.strip()]
-    return "".join(sorted(lines))
-
-
-def _sorted_json(value: object) -> object:
-    """JSON-LD node and value arrays are sets, so sorting them changes nothing but the order."""
-    if isinstance(value, dict):
-        return {k: (v if k == "@list" else _sorted_json(v)) for k, v in sorted(value.items())}
-    if isinstance(value, list):
-        items = [_sorted_json(v) for v in value]
-        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
-    return value
 
 
 def _jsonld(graphs: _Graphs) -> str:
     named = []
     for name, graph in graphs.items():
-        doc = json.loads(graph.serialize(format="json-ld", auto_compact=False))
+        doc = json.loads(graph.serialize(format=rdf_text.JSONLD, auto_compact=False))
         named.append({"@id": name, "@graph": doc})
-    return json.dumps(
-        {"@context": dict(PREFIXES), "@graph": _sorted_json(named)},
-        ensure_ascii=False,
-        indent=1,
-        sort_keys=True,
-    )
+    return rdf_text.canonical_json({"@context": dict(PREFIXES), "@graph": named}, indent=1)
 
 
 def _union(graphs: _Graphs) -> Graph:
     """The default graph: every named graph's triples, each once."""
-    union = _graph()
+    union = rdf_text.new_graph()
     for graph in graphs.values():
         for triple in graph:
             union.add(triple)

@@ -7,7 +7,7 @@ from flask import Response
 from rdflib import Graph
 
 from kg.namespaces import PREFIXES
-from kg.store import Triples
+from kg.store import Triples, rdf_text
 
 #: Suffix → (media type, rdflib format). The order is the order of the links on pages.
 RDF_FORMATS: dict[str, tuple[str, str]] = {
@@ -19,9 +19,7 @@ RDF_FORMATS: dict[str, tuple[str, str]] = {
 
 
 def graph_of(triples: Triples) -> Graph:
-    g = Graph()
-    for prefix, ns in PREFIXES.items():
-        g.bind(prefix, ns, override=True)
+    g = rdf_text.new_graph()
     for s, p, o in triples.triples:
         g.add((s.to_rdflib(), p.to_rdflib(), o.to_rdflib()))
     return g
@@ -29,16 +27,20 @@ def graph_of(triples: Triples) -> Graph:
 
 def rdf_response(g: Graph, suffix: str, negotiated: bool = False) -> Response:
     media, fmt = RDF_FORMATS[suffix]
-    if fmt == "json-ld":
-        body = g.serialize(format=fmt, context=dict(PREFIXES), auto_compact=True)
-    else:
-        body = g.serialize(format=fmt)
-    response = Response(body, mimetype=media)
+    response = Response(serialise(g, fmt), mimetype=media)
     if media.startswith("text/"):
         response.mimetype_params["charset"] = "utf-8"
     if negotiated:
         response.vary.add("Accept")
     return response
+
+
+def serialise(g: Graph, fmt: str) -> str:
+    """``g`` in rdflib's format ``fmt``, the same bytes in every worker; JSON-LD compacted
+    with our prefixes."""
+    if fmt == rdf_text.JSONLD:
+        return rdf_text.serialise(g, fmt, context=dict(PREFIXES), auto_compact=True)
+    return rdf_text.serialise(g, fmt)
 
 
 def suffix_for(media: str) -> str:

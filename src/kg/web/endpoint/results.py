@@ -230,21 +230,13 @@ def to_graph_format(result: Triples, media_type: str) -> str:
 
 
 def graph_to_text(graph, media_type: str) -> str:
-    """Serialise an rdflib graph as one of ``GRAPH_FORMATS``; for the quad formats (TriG,
-    N-Quads) its triples become the default graph of a dataset, as rdflib needs a dataset."""
-    from rdflib import Dataset
+    """An rdflib graph in one of ``GRAPH_FORMATS`` (in TriG and N-Quads, as the default graph),
+    the same bytes in every process (:mod:`kg.store.rdf_text`)."""
+    from kg.store import rdf_text
 
-    name = _RDFLIB_NAMES[media_type]
-    if name in ("trig", "nquads"):
-        dataset = Dataset()
-        for prefix, namespace in graph.namespaces():
-            dataset.bind(prefix, namespace, override=True, replace=True)
-        for triple in graph:
-            dataset.default_graph.add(triple)
-        graph = dataset
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace, override=False)
-    return graph.serialize(format=name, encoding="utf-8").decode("utf-8")
+    return rdf_text.serialise(graph, _RDFLIB_NAMES[media_type])
 
 
 SERIALISERS: dict[str, Callable[..., str]] = {

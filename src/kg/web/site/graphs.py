@@ -15,11 +15,10 @@ import re
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, request
-from rdflib import Dataset, Graph, URIRef
 
-from kg.namespaces import GRAPH, INFERRED_GRAPH, PREFIXES
-from kg.store import Triples
-from kg.web.endpoint import http, page_http
+from kg.namespaces import GRAPH, INFERRED_GRAPH
+from kg.store import Triples, rdf_text
+from kg.web.endpoint import http, page_http, rdf_documents
 from kg.web.endpoint.negotiate import negotiate
 from kg.web.endpoint.rdf_documents import graph_of
 from kg.web.site.rendering import (
@@ -73,24 +72,14 @@ def triples_of(iri: str | None) -> Triples:
 
 def serialise(iri: str | None, suffix: str) -> bytes:
     """A graph's triples in the format of ``suffix``; quad formats keep the graph's name."""
-    triples = triples_of(iri)
+    graph = graph_of(triples_of(iri))
     fmt = GRAPH_FORMATS[suffix][1]
-    if fmt in ("trig", "nquads"):
-        # A quad format needs a dataset: rdflib refuses N-Quads of a plain graph (a 500 for
-        # /store?default, issue 23). The union goes into the dataset's default graph.
-        dataset = Dataset()
-        for prefix, ns in PREFIXES.items():
-            dataset.bind(prefix, ns, override=True)
-        named = dataset.default_graph if iri is None else dataset.graph(URIRef(iri))
-        for s, p, o in triples.triples:
-            named.add((s.to_rdflib(), p.to_rdflib(), o.to_rdflib()))
-        return dataset.serialize(format=fmt).encode("utf-8")
-    graph: Graph = graph_of(triples)
-    if fmt == "json-ld":
-        body = graph.serialize(format=fmt, context=dict(PREFIXES), auto_compact=True)
+    if fmt in (rdf_text.TRIG, rdf_text.NQUADS):  # a quad format keeps the graph's name
+        named = {} if iri is None else {iri: graph}
+        text = rdf_text.serialise_graphs(named, fmt, default=None if iri else graph)
     else:
-        body = graph.serialize(format=fmt)
-    return body.encode("utf-8")
+        text = rdf_documents.serialise(graph, fmt)
+    return text.encode("utf-8")
 
 
 def suffix_for(media: str) -> str:
