@@ -14,8 +14,9 @@ from collections.abc import Iterator
 import pyoxigraph as ox
 from rdflib import XSD, BNode, Graph, Literal, URIRef
 
+from kg.store.rdf_text import to_ox
+
 _XSD_STRING = str(XSD.string)
-_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 
 def to_rdflib(term: object) -> object:
@@ -31,22 +32,6 @@ def to_rdflib(term: object) -> object:
         return Literal(term.value, datatype=None if datatype == _XSD_STRING else datatype)
     if term is None:
         return None
-    raise TypeError(f"not an RDF term: {term!r}")
-
-
-def to_ox(term: object) -> object:
-    if term is None:
-        return None
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype and str(term.datatype) != _LANG_STRING:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
     raise TypeError(f"not an RDF term: {term!r}")
 
 

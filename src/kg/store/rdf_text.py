@@ -32,6 +32,7 @@ from kg.namespaces import PREFIXES
 
 #: rdflib's names of the formats written here.
 TURTLE, TRIG, NTRIPLES, NQUADS, JSONLD = "turtle", "trig", "nt", "nquads", "json-ld"
+_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _OXIGRAPH_FORMATS = {
     TRIG: ox.RdfFormat.TRIG,
     NQUADS: ox.RdfFormat.N_QUADS,
@@ -71,11 +72,11 @@ def serialise_graphs(graphs: Mapping[str, Graph], fmt: str, default: Graph | Non
     quads += [(s, p, o, URIRef(name)) for name, graph in graphs.items() for s, p, o in graph]
     quads.sort(key=lambda q: (q[3] is not None, *(t.n3() if t is not None else "" for t in q)))
     if fmt in (TRIG, NQUADS):
-        items = [ox.Quad(_ox(s), _ox(p), _ox(o), _graph_name(g)) for s, p, o, g in quads]
+        items = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), _graph_name(g)) for s, p, o, g in quads]
     elif graphs:
         raise ValueError(f"{fmt} holds one graph; use TriG or N-Quads for several")
     else:
-        items = [ox.Triple(_ox(s), _ox(p), _ox(o)) for s, p, o, _ in quads]
+        items = [ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o, _ in quads]
     form = _OXIGRAPH_FORMATS[fmt]
     if form in (ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML):
         body = ox.serialize(items, format=form, prefixes=_used_prefixes(quads))
@@ -142,7 +143,10 @@ def _graph_name(name: URIRef | None) -> Any:
     return ox.DefaultGraph() if name is None else ox.NamedNode(str(name))
 
 
-def _ox(term: Node) -> Any:
+def to_ox(term: Node | None) -> Any:
+    """The Oxigraph term of an rdflib term (None stays None: a wildcard in a pattern)."""
+    if term is None:
+        return None
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, BNode):
@@ -150,7 +154,7 @@ def _ox(term: Node) -> Any:
     if isinstance(term, Literal):
         if term.language:
             return ox.Literal(str(term), language=term.language)
-        if term.datatype:
+        if term.datatype and str(term.datatype) != _LANG_STRING:
             return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
         return ox.Literal(str(term))
     raise TypeError(f"not an RDF term: {term!r}")
