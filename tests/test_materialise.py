@@ -98,3 +98,22 @@ def test_the_materialiser_never_waits_on_a_manual_flush(union: Graph) -> None:
 
     inferred = set(materialise_store(_NoManualFlush(to_store(union))))  # type: ignore[arg-type]
     assert inferred == set(materialise(union)) and len(inferred) > 100
+
+
+class _OnlyBulkLoads(_NoManualFlush):
+    """A store that fails the test when the rules' triples are written through RocksDB's write
+    buffers: those grow with what a rule derives, up to 128 MiB per index, and took the
+    reasoner's process from 0.33 to 0.78 GiB at 3 M triples."""
+
+    def extend(self, quads) -> None:
+        raise AssertionError("the materialiser wrote derived triples with Store.extend")
+
+    def add(self, quad) -> None:
+        raise AssertionError("the materialiser wrote a derived triple with Store.add")
+
+
+def test_derived_triples_are_bulk_loaded_not_buffered(union: Graph) -> None:
+    from kg.pipeline.materialise import materialise_store, to_store
+
+    inferred = set(materialise_store(_OnlyBulkLoads(to_store(union))))  # type: ignore[arg-type]
+    assert inferred == set(materialise(union)) and len(inferred) > 100
