@@ -15,13 +15,14 @@ import pytest
 
 from kg.compounds import joined_forms
 from kg.pipeline.build import is_up_to_date
-from kg.pipeline.search_index import SEARCH_INDEX_NAME, write_search_index
+from kg.pipeline.search_index import SEARCH_INDEX_NAME, weighed_parts, write_search_index
 from kg.settings import Settings
 from kg.store.base import store_dir_name
 from kg.trigrams import padded_grams
 from tests.conftest import ROOT
 
 ID = "https://w3id.org/digikommun/id/"
+DK = "https://w3id.org/digikommun/ontology#"
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +159,40 @@ def test_the_index_is_written_chunk_by_chunk_with_the_same_bytes(
         path = tmp_path / f"chunks-of-{size}.sqlite"
         assert write_search_index(store, path, "test", chunk_subjects=size) == whole, size
         assert path.read_bytes() == (tmp_path / "whole.sqlite").read_bytes(), size
+
+
+def test_chunks_are_cut_where_their_subjects_take_part_in_many_nominations(
+    built: Settings, tmp_path: Path
+) -> None:
+    """Issue 27: a nominee's roles name every edition it was nominated in, so a chunk of
+    municipalities gathered every nomination of the graph at once. Each part holds at most
+    ``limit`` nomination links (counted here one subject at a time), unless it is one subject;
+    the parts keep the chunk's order, and the index's bytes do not change."""
+    manifest = json.loads(built.manifest.read_text(encoding="utf-8"))
+    store = ox.Store.read_only(str(built.build_dir / store_dir_name(manifest)))
+    chunk = sorted(
+        row[0].value
+        for row in store.query(
+            "SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER (STRSTARTS(STR(?s), "
+            f'"{ID}municipality/") || STRSTARTS(STR(?s), "{ID}edition/")) }}'
+        )
+    )
+
+    def links(iri: str) -> int:
+        query = (
+            f"SELECT (COUNT(*) AS ?c) WHERE {{ {{ ?n <{DK}nominee> <{iri}> }} "
+            f"UNION {{ ?n <{DK}forEdition> <{iri}> }} }}"
+        )
+        return int(next(iter(store.query(query)))[0].value)
+
+    limit = 6  # the editions of 2015 and 2017 have eight nominations each
+    parts = list(weighed_parts(store, chunk, limit))
+    assert [iri for part in parts for iri in part] == chunk
+    assert all(len(part) == 1 or sum(1 + links(i) for i in part) <= limit for part in parts)
+    assert any(links(part[0]) + 1 > limit for part in parts if len(part) == 1), "none split"
+    assert len(parts) < len(chunk), "every subject alone: the limit was not used"
+    whole = write_search_index(store, tmp_path / "whole.sqlite", "test")
+    assert write_search_index(store, tmp_path / "cut.sqlite", "test", chunk_links=1) == whole
 
 
 def test_roles_name_a_nominee_and_its_edition_from_other_chunks(tmp_path: Path) -> None:
