@@ -22,7 +22,7 @@ per million triples, so a 10 M-triple project cannot be built on a 24 GiB machin
    graph calls from the store's indexes).
 4. **Reason** with ``materialise.materialise_store`` on a backup of the working store (hard
    links, made once loading is done), in a process of its own while 2 and 3 run: rules as
-   SPARQL queries whose rows are written back in batches; the asserted triples are told apart
+   SPARQL queries whose rows are bulk-loaded back in batches; the asserted triples are told apart
    by their named graphs, not a copy. ``kg lint`` (for the quality report) runs from the start
    in a third process, with its store on disk. The two cores are both used; errors are still
    reported in the same order (validation, quotes, then the reasoner's).
