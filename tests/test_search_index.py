@@ -227,9 +227,11 @@ def test_roles_name_a_nominee_and_its_edition_from_other_chunks(tmp_path: Path) 
     }
 
 
-def test_a_chunk_size_below_one_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="chunk_subjects"):
-        write_search_index(ox.Store(), tmp_path / SEARCH_INDEX_NAME, "test", chunk_subjects=0)
+@pytest.mark.parametrize("size", ["chunk_subjects", "chunk_links"])
+def test_a_chunk_size_below_one_is_refused(tmp_path: Path, size: str) -> None:
+    with pytest.raises(ValueError, match=size):
+        write_search_index(ox.Store(), tmp_path / SEARCH_INDEX_NAME, "test", **{size: 0})
+    assert not (tmp_path / SEARCH_INDEX_NAME).exists()
 
 
 def test_a_build_without_the_index_is_not_up_to_date(built: Settings, tmp_path: Path) -> None:
